@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# smpboot_rs: out-of-tree build, test and demo entry points.
+#
+#   make [KDIR=/path/to/linux] [LLVM=1] [CLIPPY=1]   build every module
+#   make modules_install | clean | rust-analyzer     as for any external module
+#   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
+#   make run       boot a VM, load the modules, offline/online CPUs, show it
+#   make check     setup + build + lint + the selftest suite in a VM
+#
+# Without KDIR the cached debug test kernel is used (built on first use, see
+# scripts/kernel-build) with the toolchain it was built with. With KDIR, the
+# tree must have CONFIG_RUST=y and be built with the rustc on your PATH;
+# LLVM=1 and CLIPPY=1 given here pass through to kbuild.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+
+ifeq ($(origin KDIR),undefined)
+KDIR := $(shell $(TOP)/scripts/kernel-build debug --print-kdir)
+KMAKE_ARGS := $(shell . $(TOP)/scripts/lib.sh && smpboot_rs_kmake_args)
+DEFAULT_KDIR := 1
+endif
+KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
+
+.PHONY: all modules modules_install clean rust-analyzer lint run check kernel setup FORCE
+
+all: modules
+
+kernel:
+ifdef DEFAULT_KDIR
+	@$(TOP)/scripts/kernel-build debug >/dev/null
+endif
+
+modules: kernel
+	+$(KMAKE) modules
+
+modules_install: kernel
+	+$(KMAKE) modules_install
+
+rust-analyzer: kernel
+	+$(KMAKE) rust-analyzer
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
+	@rm -f rust-project.json
+
+lint: kernel
+	@$(TOP)/scripts/lint $(KDIR) $(KMAKE_ARGS)
+
+setup:
+	@$(TOP)/scripts/setup
+
+run: setup modules
+	@$(TOP)/scripts/run-demo
+
+check:
+	@$(TOP)/scripts/check

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the smpboot_rs scripts: toolchain arguments, the kernel cache key
+# and progress reporting. Source it; it defines functions and variables only.
+
+SMPBOOT_RS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$SMPBOOT_RS_TOP/scripts/versions.sh"
+
+# The make variables every kernel and module build gets, so that both use the
+# one toolchain the kernel tree's Rust metadata is locked to.
+smpboot_rs_kmake_args() {
+	printf '%s\n' LLVM=1 \
+		"RUSTC=$SMPBOOT_RS_RUSTC" "HOSTRUSTC=$SMPBOOT_RS_RUSTC" \
+		"RUSTDOC=$SMPBOOT_RS_RUSTDOC" "RUSTFMT=$SMPBOOT_RS_RUSTFMT" \
+		"CLIPPY_DRIVER=$SMPBOOT_RS_CLIPPY_DRIVER" "BINDGEN=$SMPBOOT_RS_BINDGEN"
+}
+
+# The version of the Debian package that ships the kernel source tarball.
+smpboot_rs_kernel_pkg_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+}
+
+# Where the cached kernel of a flavor (debug or release) is built.
+smpboot_rs_kdir() {
+	local flavor=$1 key
+	key=$({
+		smpboot_rs_kernel_pkg_version
+		cat "$SMPBOOT_RS_TOP/scripts/kconfig/base.config" \
+			"$SMPBOOT_RS_TOP/scripts/kconfig/$flavor.config"
+		smpboot_rs_kmake_args
+		"$SMPBOOT_RS_RUSTC" -vV 2>&1
+		"$SMPBOOT_RS_BINDGEN" --version 2>&1
+		clang --version 2>&1 | head -n1
+	} | sha256sum | cut -c1-12)
+	echo "$SMPBOOT_RS_CACHE/kernel/$flavor-$key"
+}
+
+# run_logged LABEL LOG CMD...: run CMD with output to LOG, printing the label
+# and the elapsed time every 30 s; on failure print the log's tail and path.
+run_logged() {
+	local label=$1 log=$2 start pid rc ticker
+	shift 2
+	start=$(date +%s)
+	echo "  $label ..."
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	(
+		while sleep 30; do
+			echo "  $label ... $(( $(date +%s) - start ))s"
+		done
+	) &
+	ticker=$!
+	rc=0
+	wait "$pid" || rc=$?
+	kill "$ticker" 2>/dev/null
+	wait "$ticker" 2>/dev/null || true
+	if [ "$rc" != 0 ]; then
+		echo "  $label FAILED (exit $rc) after $(( $(date +%s) - start ))s; last lines of $log:" >&2
+		tail -n 30 "$log" >&2
+		echo "  full log: $log" >&2
+		return "$rc"
+	fi
+	echo "  $label done in $(( $(date +%s) - start ))s"
+}
