@@ -1,13 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0
-//! smpboot_rs
+
+//! smpboot_rs: per-CPU hotplug threads for Rust and C kernel code.
+//!
+//! A reimplementation of the registration API of `kernel/smpboot.c` as an
+//! out-of-tree module for Linux 6.12: a registration gets one kthread per
+//! CPU, created and started when the CPU comes online, parked when it goes
+//! offline, unparked when it returns and stopped at unregistration, with the
+//! user's callbacks called at each step on the thread's own CPU.
+//!
+//! Users: C modules through `include/smpboot_rs.h`; Rust modules through the
+//! typed API of `smpboot_rs/client.rs`. State: `/sys/kernel/smpboot_rs/threads`.
+//! Design: `Documentation/smpboot_rs.rst`.
+
 use kernel::prelude::*;
-module! { type: SmpbootRs, name: "smpboot_rs", author: "smpboot_rs", description: "x", license: "GPL", }
-struct SmpbootRs;
-extern "C" { fn smpboot_rs_helper_cpu() -> u32; }
+
+// Shared with user crates, which each use part of it.
+#[allow(dead_code)]
+#[path = "smpboot_rs/abi.rs"]
+mod abi;
+#[path = "smpboot_rs/callbacks.rs"]
+mod callbacks;
+#[path = "smpboot_rs/core.rs"]
+mod core;
+// Shared with user crates, which each use part of it.
+#[allow(dead_code)]
+#[path = "smpboot_rs/cpu.rs"]
+mod cpu;
+// Shared with user crates, which each use part of it.
+#[allow(dead_code)]
+#[path = "smpboot_rs/cpuhp.rs"]
+mod cpuhp;
+#[path = "smpboot_rs/exports.rs"]
+mod exports;
+#[path = "smpboot_rs/ffi.rs"]
+mod ffi;
+#[path = "smpboot_rs/global.rs"]
+mod global;
+// Shared with user crates, which each use part of it.
+#[allow(dead_code)]
+#[path = "smpboot_rs/kthread.rs"]
+mod kthread;
+#[path = "smpboot_rs/seed.rs"]
+mod seed;
+// Shared with user crates, which each use part of it.
+#[allow(dead_code)]
+#[path = "smpboot_rs/sysfs.rs"]
+mod sysfs;
+
+module! {
+    type: SmpbootRs,
+    name: "smpboot_rs",
+    author: "smpboot_rs developers",
+    description: "Per-CPU hotplug threads (smpboot) for Rust and C kernel code",
+    license: "GPL",
+}
+
+/// `/sys/kernel/smpboot_rs/threads`: one line per registration and CPU.
+struct ThreadsFile;
+
+impl sysfs::FileOps for ThreadsFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        exports::core()?
+            .render(&mut sysfs::Text(out))
+            .map_err(|_| ENOMEM)
+    }
+}
+
+struct SmpbootRs {
+    // Dropped in this order: the file, its directory, then the core.
+    _threads: Pin<KBox<sysfs::File<ThreadsFile>>>,
+    _dir: sysfs::Dir,
+    _core: global::Installed<core::Core>,
+}
+
 impl kernel::Module for SmpbootRs {
-    fn init(_m: &'static ThisModule) -> Result<Self> {
-        // SAFETY: test
-        pr_info!("hello {}\n", unsafe { smpboot_rs_helper_cpu() });
-        Ok(SmpbootRs)
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let core = exports::CORE.install(KBox::pin_init(core::Core::new(), GFP_KERNEL)?)?;
+        let dir = sysfs::Dir::new(kernel::c_str!("smpboot_rs"))?;
+        let threads = KBox::pin_init(
+            sysfs::File::new(&dir, kernel::c_str!("threads"), sysfs::MODE_READ, ThreadsFile),
+            GFP_KERNEL,
+        )?;
+        pr_info!("ready: /sys/kernel/smpboot_rs/threads\n");
+        Ok(Self {
+            _threads: threads,
+            _dir: dir,
+            _core: core,
+        })
     }
 }

@@ -1,3 +1,111 @@
-#include <linux/module.h>
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C shim of smpboot_rs.ko: callable versions of the static inlines and
+ * macros that have no Rust binding in 6.12, and the export lines of the
+ * functions defined in Rust. No logic lives here.
+ */
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/smp.h>
-unsigned int smpboot_rs_helper_cpu(void) { return raw_smp_processor_id(); }
+#include "../include/smpboot_rs.h"
+#include "shim.h"
+
+/* smpboot_rs/seed.rs mirrors this layout; both sides check it. */
+static_assert(sizeof(struct smp_hotplug_thread) == 96);
+static_assert(offsetof(struct smp_hotplug_thread, thread_should_run) == 24);
+static_assert(offsetof(struct smp_hotplug_thread, selfparking) == 80);
+static_assert(offsetof(struct smp_hotplug_thread, thread_comm) == 88);
+
+void smpboot_rs_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void smpboot_rs_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+unsigned int smpboot_rs_smp_processor_id(void)
+{
+	return smp_processor_id();
+}
+
+bool smpboot_rs_cpu_online(unsigned int cpu)
+{
+	return cpu_online(cpu);
+}
+
+bool smpboot_rs_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+const struct cpumask *smpboot_rs_cpumask_of(unsigned int cpu)
+{
+	return cpumask_of(cpu);
+}
+
+bool smpboot_rs_task_bound_to(struct task_struct *task, unsigned int cpu)
+{
+	return cpumask_equal(&task->cpus_mask, cpumask_of(cpu));
+}
+
+void smpboot_rs_set_current_interruptible(void)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+}
+
+void smpboot_rs_set_current_running(void)
+{
+	__set_current_state(TASK_RUNNING);
+}
+
+void smpboot_rs_cond_resched(void)
+{
+	cond_resched();
+}
+
+void smpboot_rs_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void smpboot_rs_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+void smpboot_rs_get_task_struct(struct task_struct *task)
+{
+	get_task_struct(task);
+}
+
+void smpboot_rs_put_task_struct(struct task_struct *task)
+{
+	put_task_struct(task);
+}
+
+struct task_struct *smpboot_rs_current(void)
+{
+	return current;
+}
+
+struct task_struct **smpboot_rs_percpu_task_slot(struct task_struct *__percpu *store,
+						 unsigned int cpu)
+{
+	return per_cpu_ptr(store, cpu);
+}
+
+/* Defined in smpboot_rs/exports.rs. */
+EXPORT_SYMBOL_GPL(smpboot_rs_register_percpu_thread);
+EXPORT_SYMBOL_GPL(smpboot_rs_unregister_percpu_thread);
+EXPORT_SYMBOL_GPL(smpboot_rs_thread_schedule);
+EXPORT_SYMBOL_GPL(smpboot_rs_register);
+EXPORT_SYMBOL_GPL(smpboot_rs_unregister);
+EXPORT_SYMBOL_GPL(smpboot_rs_wake);

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CPU ids, CPU state, preemption and migration guards, and the task-state
+//! helpers of a wait loop.
+//!
+//! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
+//! [`include/linux/preempt.h`](srctree/include/linux/preempt.h),
+//! [`include/linux/sched.h`](srctree/include/linux/sched.h)
+
+use crate::ffi;
+use core::marker::PhantomData;
+use kernel::bindings;
+
+/// The number of CPU ids the kernel may use (`nr_cpu_ids`).
+pub(crate) fn nr_cpu_ids() -> u32 {
+    // SAFETY: `nr_cpu_ids` is set once during early boot, before any module
+    // loads, and only read afterwards.
+    unsafe { bindings::nr_cpu_ids }
+}
+
+/// A CPU id below `nr_cpu_ids` of a possible CPU.
+///
+/// # Invariants
+///
+/// `self.0 < nr_cpu_ids()` and the CPU is in `cpu_possible_mask`.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) struct CpuId(u32);
+
+impl CpuId {
+    /// Validates a CPU id given by a user or by the hardware.
+    pub(crate) fn new(cpu: u32) -> Option<Self> {
+        // SAFETY: `cpu_possible()` only tests a bit, and `cpu < nr_cpu_ids`
+        // keeps the test inside the mask.
+        if cpu < nr_cpu_ids() && unsafe { ffi::smpboot_rs_cpu_possible(cpu) } {
+            // INVARIANT: checked just above.
+            Some(Self(cpu))
+        } else {
+            None
+        }
+    }
+
+    /// The id as the kernel's `unsigned int`.
+    pub(crate) fn as_u32(self) -> u32 {
+        self.0
+    }
+
+    /// The id as an index into per-CPU arrays of `nr_cpu_ids()` entries.
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// Whether the CPU is in `cpu_online_mask` (a snapshot unless the caller
+    /// holds the hotplug lock).
+    pub(crate) fn is_online(self) -> bool {
+        // SAFETY: By the type invariant the id is inside the mask.
+        unsafe { ffi::smpboot_rs_cpu_online(self.0) }
+    }
+
+    /// The mask with only this CPU set, as the scheduler's affinity calls take it.
+    pub(crate) fn as_cpumask(self) -> *const bindings::cpumask {
+        // SAFETY: By the type invariant the id is below `nr_cpu_ids`;
+        // `cpumask_of()` returns a pointer into a static table.
+        unsafe { ffi::smpboot_rs_cpumask_of(self.0) }
+    }
+}
+
+impl core::fmt::Display for CpuId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Iterates over the possible CPUs.
+pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
+    (0..nr_cpu_ids()).filter_map(CpuId::new)
+}
+
+/// Preemption disabled for as long as the guard lives.
+///
+/// Neither `Send` nor `Sync`: it belongs to the task and CPU that made it.
+pub(crate) struct PreemptGuard(PhantomData<*mut ()>);
+
+impl PreemptGuard {
+    /// Disables preemption.
+    #[allow(clippy::new_without_default)]
+    pub(crate) fn new() -> Self {
+        // SAFETY: Balanced by `Drop`.
+        unsafe { ffi::smpboot_rs_preempt_disable() };
+        Self(PhantomData)
+    }
+
+    /// The CPU this code runs on; stable while the guard lives.
+    pub(crate) fn cpu(&self) -> CpuId {
+        // SAFETY: Preemption is disabled, as `smp_processor_id()` requires.
+        let cpu = unsafe { ffi::smpboot_rs_smp_processor_id() };
+        // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
+        CpuId(cpu)
+    }
+}
+
+impl Drop for PreemptGuard {
+    fn drop(&mut self) {
+        // SAFETY: Balances the `preempt_disable()` of `new`.
+        unsafe { ffi::smpboot_rs_preempt_enable() };
+    }
+}
+
+/// Migration disabled for as long as the guard lives: the task may sleep
+/// and be preempted, but it stays on its CPU, even while that CPU is dying.
+///
+/// Every guard must be dropped before the CPU dies: the scheduler warns
+/// about a dying CPU with migration-disabled tasks.
+pub(crate) struct MigrationGuard(PhantomData<*mut ()>);
+
+impl MigrationGuard {
+    /// Disables migration of the current task.
+    #[allow(clippy::new_without_default)]
+    pub(crate) fn new() -> Self {
+        // SAFETY: Balanced by `Drop`; the guard is not `Send`, so the same
+        // task enables migration again.
+        unsafe { bindings::migrate_disable() };
+        Self(PhantomData)
+    }
+}
+
+impl Drop for MigrationGuard {
+    fn drop(&mut self) {
+        // SAFETY: Balances the `migrate_disable()` of `new` in the same task.
+        unsafe { bindings::migrate_enable() };
+    }
+}
+
+/// Marks the current task as about to sleep (`TASK_INTERRUPTIBLE`), before
+/// the condition it waits for is checked, so that a wakeup in between is not
+/// lost.
+pub(crate) fn set_current_interruptible() {
+    // SAFETY: Only changes the current task's state.
+    unsafe { ffi::smpboot_rs_set_current_interruptible() };
+}
+
+/// Marks the current task as running again (`__set_current_state(TASK_RUNNING)`).
+pub(crate) fn set_current_running() {
+    // SAFETY: Only changes the current task's state.
+    unsafe { ffi::smpboot_rs_set_current_running() };
+}
+
+/// Gives up the CPU; the task sleeps if its state is not `TASK_RUNNING`.
+pub(crate) fn schedule() {
+    // SAFETY: Called from task context. A caller holding a `PreemptGuard`
+    // would be scheduling while atomic, which the kernel reports.
+    unsafe { bindings::schedule() };
+}
+
+/// A reschedule point (`cond_resched()`).
+pub(crate) fn cond_resched() {
+    // SAFETY: A sleepable context is required; callers are task context.
+    unsafe { ffi::smpboot_rs_cond_resched() };
+}
+
+/// The CPU the current task runs on, for counting calls on the wrong CPU.
+///
+/// A snapshot: callers that need it stable hold a [`PreemptGuard`] or a
+/// [`MigrationGuard`].
+pub(crate) fn current_cpu() -> CpuId {
+    PreemptGuard::new().cpu()
+}
+
+/// Whether the current task's allowed CPUs are exactly `cpu`.
+pub(crate) fn current_bound_to(cpu: CpuId) -> bool {
+    // SAFETY: `current` is valid in task context, and the test reads its mask.
+    unsafe { ffi::smpboot_rs_task_bound_to(ffi::smpboot_rs_current(), cpu.as_u32()) }
+}

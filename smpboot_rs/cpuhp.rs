@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Dynamic CPU hotplug states in their multi-instance form.
+//!
+//! C header: [`include/linux/cpuhotplug.h`](srctree/include/linux/cpuhotplug.h)
+//!
+//! A module gets dynamic states only: 20 in the prepare stage and 40 in the
+//! online stage for the whole kernel. A [`MultiState`] is one of them, shared
+//! by any number of [`Instance`]s, so users scale without using up slots.
+//!
+//! Contexts, from `kernel/cpu.c`:
+//! - [`Stage::Prepare`]: callbacks run on the control CPU and may sleep. A
+//!   failed startup is rolled back. Teardown runs after the CPU is dead and
+//!   must not fail.
+//! - [`Stage::Online`]: callbacks run in the CPU's hotplug thread, on that
+//!   CPU, and may sleep. Startup and teardown may fail and are rolled back.
+//!   Teardown runs after the scheduler has deactivated the CPU.
+//!
+//! Callbacks run with the hotplug lock held for writing: they must not call
+//! `cpus_read_lock()` nor add or remove states or instances.
+
+use crate::cpu::CpuId;
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicI32, Ordering};
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::{c_int, c_uint};
+use kernel::init::PinInit;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::types::Opaque;
+
+/// Where in the hotplug sequence a state sits.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Stage {
+    /// `CPUHP_BP_PREPARE_DYN`: before the CPU runs, on the control CPU.
+    Prepare,
+    /// `CPUHP_AP_ONLINE_DYN`: on the CPU itself, once it runs tasks.
+    Online,
+}
+
+/// The callbacks of the instances of a [`MultiState`].
+pub(crate) trait Callbacks: Send + Sync + 'static {
+    /// Called for `cpu` when it comes up through the state, and for every CPU
+    /// at or past the state when the instance is added.
+    fn startup(&self, cpu: CpuId) -> Result;
+
+    /// Called for `cpu` when it goes down through the state, and when a
+    /// failure rolls a startup back.
+    fn teardown(&self, cpu: CpuId) -> Result;
+}
+
+/// A dynamic multi-instance hotplug state; removed on drop.
+///
+/// # Invariants
+///
+/// `state` was allocated by `__cpuhp_setup_state()` as a multi-instance state
+/// whose callbacks are the trampolines for `T`.
+pub(crate) struct MultiState<T: Callbacks> {
+    state: c_int,
+    _callbacks: PhantomData<fn(&T)>,
+}
+
+impl<T: Callbacks> MultiState<T> {
+    /// Allocates a state of `stage`; `name` shows in
+    /// `/sys/devices/system/cpu/hotplug/states`.
+    pub(crate) fn new(stage: Stage, name: &'static CStr) -> Result<Self> {
+        let first = match stage {
+            Stage::Prepare => bindings::cpuhp_state_CPUHP_BP_PREPARE_DYN,
+            Stage::Online => bindings::cpuhp_state_CPUHP_AP_ONLINE_DYN,
+        };
+        // SAFETY: A multi-instance state stores its callbacks in the
+        // `multi` member of a union and calls them with the instance node,
+        // which is how `cpuhp_setup_state_multi()` casts them too; the
+        // trampolines have that signature. `name` is static. No instance
+        // exists yet, so there is nothing to invoke.
+        let state = unsafe {
+            bindings::__cpuhp_setup_state(
+                first,
+                name.as_char_ptr(),
+                false,
+                Some(core::mem::transmute::<
+                    unsafe extern "C" fn(c_uint, *mut bindings::hlist_node) -> c_int,
+                    unsafe extern "C" fn(c_uint) -> c_int,
+                >(startup_trampoline::<T>)),
+                Some(core::mem::transmute::<
+                    unsafe extern "C" fn(c_uint, *mut bindings::hlist_node) -> c_int,
+                    unsafe extern "C" fn(c_uint) -> c_int,
+                >(teardown_trampoline::<T>)),
+                true,
+            )
+        };
+        to_result(state)?;
+        // INVARIANT: a dynamic setup returns the state number, > 0.
+        Ok(Self {
+            state,
+            _callbacks: PhantomData,
+        })
+    }
+
+    /// The state number, as listed in `/sys/devices/system/cpu/hotplug/states`.
+    pub(crate) fn number(&self) -> i32 {
+        self.state
+    }
+}
+
+impl<T: Callbacks> Drop for MultiState<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `state` is ours. Instances hold a
+        // `&'static` reference to the state, so none is left.
+        unsafe { bindings::__cpuhp_remove_state(self.state, false) };
+    }
+}
+
+/// An instance of a [`MultiState`]: its callbacks run with `target`.
+///
+/// # Invariants
+///
+/// While `added` is non-zero, `node` is linked in the instance list of the
+/// state numbered `added`, whose trampolines are those for `T`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Instance<T: Callbacks> {
+    #[pin]
+    node: Opaque<bindings::hlist_node>,
+    added: AtomicI32,
+    target: T,
+}
+
+// SAFETY: The node is only touched by the kernel under its hotplug state
+// mutex, and `T: Send + Sync`.
+unsafe impl<T: Callbacks> Send for Instance<T> {}
+// SAFETY: As above; `&Instance` reaches `&T` and the atomic `added`.
+unsafe impl<T: Callbacks> Sync for Instance<T> {}
+
+impl<T: Callbacks> Instance<T> {
+    /// An instance, not yet added, whose callbacks run with `target`.
+    pub(crate) fn new(target: T) -> impl PinInit<Self> {
+        pin_init!(Self {
+            node: Opaque::uninit(),
+            added: AtomicI32::new(0),
+            target,
+        })
+    }
+
+    /// The callbacks' target.
+    pub(crate) fn target(&self) -> &T {
+        &self.target
+    }
+
+    /// Adds the instance to `state`, calling [`Callbacks::startup`] for every
+    /// CPU at or past the state, under the hotplug read lock. If one fails,
+    /// the kernel tears down the CPUs done so far, the instance is not added
+    /// and the error is returned. An instance is added to one state only.
+    pub(crate) fn add(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
+        if self
+            .added
+            .compare_exchange(0, state.state, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        // SAFETY: `node` is pinned and stays linked only while `added` says
+        // so; `PinnedDrop` unlinks it before it goes away. `state` lives for
+        // the rest of the module's life.
+        let ret = unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), true) };
+        if ret != 0 {
+            // INVARIANT: the kernel did not link the node.
+            self.added.store(0, Ordering::Release);
+        }
+        to_result(ret)
+    }
+
+    /// Removes the instance from its state without calling
+    /// [`Callbacks::teardown`]; afterwards no callback runs for it.
+    pub(crate) fn remove(self: Pin<&Self>) {
+        let state = self.added.swap(0, Ordering::AcqRel);
+        if state != 0 {
+            // SAFETY: By the type invariant `node` is linked in `state`; the
+            // kernel unlinks it under its state mutex, after which no
+            // callback can reach it.
+            unsafe { bindings::__cpuhp_state_remove_instance(state, self.node.get(), false) };
+        }
+    }
+}
+
+#[pinned_drop]
+impl<T: Callbacks> PinnedDrop for Instance<T> {
+    fn drop(self: Pin<&mut Self>) {
+        self.as_ref().remove();
+    }
+}
+
+/// Finds the instance of a node and its CPU id.
+///
+/// # Safety
+///
+/// `node` is the `node` of an added `Instance<T>`.
+unsafe fn instance<'a, T: Callbacks>(cpu: c_uint, node: *mut bindings::hlist_node) -> Option<(&'a T, CpuId)> {
+    // SAFETY: By the function's requirement, `node` is inside a live
+    // `Instance<T>` (it stays alive while linked); `Opaque` is transparent.
+    let inst = unsafe { &*kernel::container_of!(node.cast::<Opaque<bindings::hlist_node>>(), Instance<T>, node) };
+    Some((&inst.target, CpuId::new(cpu)?))
+}
+
+unsafe extern "C" fn startup_trampoline<T: Callbacks>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+    // SAFETY: The kernel passes the nodes of the state's instances, which
+    // are all `Instance<T>` (type invariant of `MultiState`).
+    match unsafe { instance::<T>(cpu, node) } {
+        Some((target, cpu)) => match target.startup(cpu) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        },
+        None => EINVAL.to_errno(),
+    }
+}
+
+unsafe extern "C" fn teardown_trampoline<T: Callbacks>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+    // SAFETY: As for `startup_trampoline`.
+    match unsafe { instance::<T>(cpu, node) } {
+        Some((target, cpu)) => match target.teardown(cpu) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        },
+        None => EINVAL.to_errno(),
+    }
+}
+
+/// The CPU hotplug lock held for reading: no CPU changes state while it
+/// lives. Never take it in a hotplug callback (the lock is held for writing
+/// there).
+pub(crate) struct CpusReadGuard(PhantomData<*mut ()>);
+
+impl CpusReadGuard {
+    /// Takes `cpus_read_lock()`.
+    #[allow(clippy::new_without_default)]
+    pub(crate) fn new() -> Self {
+        // SAFETY: Balanced by `Drop`; may sleep, as callers can.
+        unsafe { bindings::cpus_read_lock() };
+        Self(PhantomData)
+    }
+}
+
+impl Drop for CpusReadGuard {
+    fn drop(&mut self) {
+        // SAFETY: Balances `new`.
+        unsafe { bindings::cpus_read_unlock() };
+    }
+}

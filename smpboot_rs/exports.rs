@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The functions `smpboot_rs.ko` exports (GPL, by `smpboot_rs/shim.c`): the
+//! C API of `include/smpboot_rs.h` and the ABI of the typed Rust API
+//! (`smpboot_rs/abi.rs`). Each checks its raw arguments and calls the core.
+
+use crate::abi::{RegistrationHandle, ThreadDesc};
+use crate::callbacks::Request;
+use crate::core::{self as smp, Core, Handle};
+use crate::global::Global;
+use crate::seed::{SmpHotplugThread, SEED_OPS};
+use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::prelude::*;
+
+/// The core, installed by module init.
+pub(crate) static CORE: Global<Core> = Global::new();
+
+/// The core, for exported functions and the sysfs file.
+pub(crate) fn core() -> Result<&'static Core> {
+    // SAFETY: Exported functions run while their caller holds a reference on
+    // this module, so the core, dropped at exit, is alive; the sysfs file
+    // that also calls this is removed before the core is dropped.
+    unsafe { CORE.get() }.ok_or(ENODEV)
+}
+
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// See `smpboot_rs_register` in `smpboot_rs/abi.rs`: `desc` describes valid
+/// callbacks and context, `out` is valid for a write.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smpboot_rs_register(desc: *const ThreadDesc, out: *mut *mut RegistrationHandle) -> c_int {
+    errno((|| {
+        if out.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: By the function's requirement.
+        let req = unsafe { Request::from_desc(desc) }?;
+        // SAFETY: `from_desc` checked `desc` is non-null and valid.
+        let ctx = unsafe { (*desc).ctx };
+        let handle = core()?.register(req, ctx)?;
+        // SAFETY: By the function's requirement `out` is valid for a write.
+        unsafe { *out = handle.cast_mut().cast() };
+        Ok(())
+    })())
+}
+
+/// # Safety
+///
+/// `reg` came from `smpboot_rs_register` (unknown values are ignored).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smpboot_rs_unregister(reg: *mut RegistrationHandle) {
+    if let Ok(core) = core() {
+        core.unregister(reg.cast_const().cast());
+    }
+}
+
+/// # Safety
+///
+/// `reg` is a live registration from `smpboot_rs_register`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smpboot_rs_wake(reg: *const RegistrationHandle, cpu: c_uint) -> c_int {
+    if reg.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: By the function's requirement the handle is live; no lock is
+    // taken, so this works in hard IRQ context.
+    let handle = unsafe { &*reg.cast::<Handle>() };
+    errno(handle.wake(cpu))
+}
+
+/// See `include/smpboot_rs.h`.
+#[no_mangle]
+pub(crate) extern "C" fn smpboot_rs_thread_schedule() -> c_int {
+    match smp::thread_schedule() {
+        Ok(stop) => c_int::from(stop),
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// `ht` is a valid descriptor that stays valid until it is unregistered.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smpboot_rs_register_percpu_thread(ht: *mut SmpHotplugThread) -> c_int {
+    if ht.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: By the function's requirement.
+    let (comm, selfparking, complete) = unsafe {
+        (
+            (*ht).thread_comm,
+            (*ht).selfparking,
+            (*ht).thread_should_run.is_some() && (*ht).thread_fn.is_some(),
+        )
+    };
+    if !complete {
+        return EINVAL.to_errno();
+    }
+    let desc = ThreadDesc {
+        ops: &SEED_OPS,
+        ctx: ht.cast(),
+        thread_comm: comm,
+        selfparking,
+    };
+    let mut out = core::ptr::null_mut();
+    // SAFETY: `SEED_OPS` takes a live descriptor as context, which `ht` is
+    // until unregistration (the function's requirement); `out` is local.
+    unsafe { smpboot_rs_register(&desc, &mut out) }
+}
+
+/// # Safety
+///
+/// `ht` was registered by `smpboot_rs_register_percpu_thread` (unknown
+/// descriptors are ignored).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smpboot_rs_unregister_percpu_thread(ht: *mut SmpHotplugThread) {
+    if let Ok(core) = core() {
+        if let Some(handle) = core.find_ctx(ht.cast::<c_void>()) {
+            core.unregister(handle);
+        }
+    }
+}

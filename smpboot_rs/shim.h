@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Prototypes of smpboot_rs/shim.c (declared in Rust in smpboot_rs/ffi.rs)
+ * and of the Rust-defined ABI for Rust users (smpboot_rs/abi.rs).
+ */
+#ifndef _SMPBOOT_RS_SHIM_H
+#define _SMPBOOT_RS_SHIM_H
+
+#include <linux/types.h>
+
+struct cpumask;
+struct task_struct;
+
+void smpboot_rs_preempt_disable(void);
+void smpboot_rs_preempt_enable(void);
+unsigned int smpboot_rs_smp_processor_id(void);
+bool smpboot_rs_cpu_online(unsigned int cpu);
+bool smpboot_rs_cpu_possible(unsigned int cpu);
+const struct cpumask *smpboot_rs_cpumask_of(unsigned int cpu);
+bool smpboot_rs_task_bound_to(struct task_struct *task, unsigned int cpu);
+void smpboot_rs_set_current_interruptible(void);
+void smpboot_rs_set_current_running(void);
+void smpboot_rs_cond_resched(void);
+void smpboot_rs_rcu_read_lock(void);
+void smpboot_rs_rcu_read_unlock(void);
+void smpboot_rs_get_task_struct(struct task_struct *task);
+void smpboot_rs_put_task_struct(struct task_struct *task);
+struct task_struct *smpboot_rs_current(void);
+struct task_struct **smpboot_rs_percpu_task_slot(struct task_struct *__percpu *store,
+						 unsigned int cpu);
+
+/* The ABI of the typed Rust API; see smpboot_rs/abi.rs. */
+struct smpboot_rs_thread_desc;
+struct smpboot_rs_registration;
+int smpboot_rs_register(const struct smpboot_rs_thread_desc *desc,
+			struct smpboot_rs_registration **out);
+void smpboot_rs_unregister(struct smpboot_rs_registration *reg);
+int smpboot_rs_wake(const struct smpboot_rs_registration *reg, unsigned int cpu);
+
+#endif /* _SMPBOOT_RS_SHIM_H */
