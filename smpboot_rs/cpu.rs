@@ -7,7 +7,7 @@
 //! [`include/linux/preempt.h`](srctree/include/linux/preempt.h),
 //! [`include/linux/sched.h`](srctree/include/linux/sched.h)
 
-use crate::ffi;
+use super::ffi;
 use core::marker::PhantomData;
 use kernel::bindings;
 
@@ -163,6 +163,12 @@ pub(crate) fn cond_resched() {
 /// [`MigrationGuard`].
 pub(crate) fn current_cpu() -> CpuId {
     PreemptGuard::new().cpu()
+}
+
+/// Whether the current context may be preempted (`preemptible()`).
+pub(crate) fn preemptible() -> bool {
+    // SAFETY: Reads the current preempt count and IRQ state.
+    unsafe { ffi::smpboot_rs_preemptible() }
 }
 
 /// Whether the current task's allowed CPUs are exactly `cpu`.

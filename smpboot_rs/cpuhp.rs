@@ -19,7 +19,7 @@
 //! Callbacks run with the hotplug lock held for writing: they must not call
 //! `cpus_read_lock()` nor add or remove states or instances.
 
-use crate::cpu::CpuId;
+use super::cpu::CpuId;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;

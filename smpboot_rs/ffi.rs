@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Declarations of the C shim (`smpboot_rs/shim.c`).
+//! Declarations of the C shim (`smpboot_rs/shim.c`), exported by
+//! `smpboot_rs.ko` so that user crates that compile the wrapper modules can
+//! call them too.
 //!
 //! Each function is a callable copy of a static inline or macro that has no
 //! binding in 6.12; see the C definitions for their contracts.
@@ -17,6 +19,7 @@ extern "C" {
     pub(crate) fn smpboot_rs_preempt_enable();
     pub(crate) fn smpboot_rs_smp_processor_id() -> c_uint;
     pub(crate) fn smpboot_rs_cpu_online(cpu: c_uint) -> bool;
+    pub(crate) fn smpboot_rs_preemptible() -> bool;
     pub(crate) fn smpboot_rs_cpu_possible(cpu: c_uint) -> bool;
     pub(crate) fn smpboot_rs_cpumask_of(cpu: c_uint) -> *const bindings::cpumask;
     pub(crate) fn smpboot_rs_task_bound_to(task: *mut bindings::task_struct, cpu: c_uint) -> bool;

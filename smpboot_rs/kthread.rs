@@ -11,8 +11,8 @@
 //! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
 //! [`Thread::bind`].
 
-use crate::cpu::CpuId;
-use crate::ffi;
+use super::cpu::CpuId;
+use super::ffi;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;

@@ -41,6 +41,11 @@ bool smpboot_rs_cpu_online(unsigned int cpu)
 	return cpu_online(cpu);
 }
 
+bool smpboot_rs_preemptible(void)
+{
+	return preemptible();
+}
+
 bool smpboot_rs_cpu_possible(unsigned int cpu)
 {
 	return cpu_possible(cpu);
@@ -101,6 +106,28 @@ struct task_struct **smpboot_rs_percpu_task_slot(struct task_struct *__percpu *s
 {
 	return per_cpu_ptr(store, cpu);
 }
+
+/*
+ * The helpers are exported too: Rust user modules compile the same wrapper
+ * modules (smpboot_rs/cpu.rs ...) and call them through smpboot_rs.ko.
+ */
+EXPORT_SYMBOL_GPL(smpboot_rs_preempt_disable);
+EXPORT_SYMBOL_GPL(smpboot_rs_preempt_enable);
+EXPORT_SYMBOL_GPL(smpboot_rs_smp_processor_id);
+EXPORT_SYMBOL_GPL(smpboot_rs_cpu_online);
+EXPORT_SYMBOL_GPL(smpboot_rs_preemptible);
+EXPORT_SYMBOL_GPL(smpboot_rs_cpu_possible);
+EXPORT_SYMBOL_GPL(smpboot_rs_cpumask_of);
+EXPORT_SYMBOL_GPL(smpboot_rs_task_bound_to);
+EXPORT_SYMBOL_GPL(smpboot_rs_set_current_interruptible);
+EXPORT_SYMBOL_GPL(smpboot_rs_set_current_running);
+EXPORT_SYMBOL_GPL(smpboot_rs_cond_resched);
+EXPORT_SYMBOL_GPL(smpboot_rs_rcu_read_lock);
+EXPORT_SYMBOL_GPL(smpboot_rs_rcu_read_unlock);
+EXPORT_SYMBOL_GPL(smpboot_rs_get_task_struct);
+EXPORT_SYMBOL_GPL(smpboot_rs_put_task_struct);
+EXPORT_SYMBOL_GPL(smpboot_rs_current);
+EXPORT_SYMBOL_GPL(smpboot_rs_percpu_task_slot);
 
 /* Defined in smpboot_rs/exports.rs. */
 EXPORT_SYMBOL_GPL(smpboot_rs_register_percpu_thread);

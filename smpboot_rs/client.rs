@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The typed Rust API of smpboot_rs, for Rust modules that own per-CPU
+//! threads.
+//!
+//! Out-of-tree crates cannot depend on each other, so a user module compiles
+//! this file into itself and calls `smpboot_rs.ko` through the functions it
+//! exports (`smpboot_rs/abi.rs`); `smpboot_rs.ko` must be loaded first, and
+//! cannot be unloaded while a user is.
+//!
+//! ```ignore
+//! #[path = "../smpboot_rs/client.rs"]
+//! mod smpboot_rs;
+//! use smpboot_rs::{cpu::CpuId, PerCpuThread, Registration};
+//!
+//! struct Hello;
+//!
+//! impl PerCpuThread for Hello {
+//!     type State = u64; // runs so far, owned by each CPU's thread
+//!     const NAME: &'static CStr = c_str!("hello/%u");
+//!
+//!     fn create(&self, _cpu: CpuId) -> Result<u64> {
+//!         Ok(0)
+//!     }
+//!     fn should_run(&self, _cpu: CpuId, _runs: &mut u64) -> bool {
+//!         false // woken by Registration::wake
+//!     }
+//!     fn run(&self, cpu: CpuId, runs: &mut u64) {
+//!         *runs += 1;
+//!         pr_info!("cpu {cpu}: run {runs}\n");
+//!     }
+//! }
+//!
+//! let threads = Registration::new(Hello)?; // a thread on every online CPU
+//! threads.wake(cpu)?;                        // from any context
+//! drop(threads);                             // stops them all
+//! ```
+
+#[path = "abi.rs"]
+mod abi;
+#[allow(dead_code)]
+#[path = "cpu.rs"]
+pub(crate) mod cpu;
+#[allow(dead_code)]
+#[path = "ffi.rs"]
+mod ffi;
+
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use cpu::CpuId;
+use kernel::error::to_result;
+use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+/// The behaviour of a registration's threads, with the semantics of
+/// `struct smp_hotplug_thread`. Every method but `create` runs in the thread
+/// of `cpu`, on `cpu` (but `cleanup` of an offline CPU), one at a time, and
+/// gets that thread's own state.
+pub(crate) trait PerCpuThread: Send + Sync + Sized + 'static {
+    /// The state each CPU's thread owns.
+    type State: Send;
+
+    /// The threads' name: exactly one `%u` (the CPU), no other `%`.
+    const NAME: &'static CStr;
+
+    /// Makes the state of `cpu`'s thread when the thread is created (once
+    /// per CPU, outside the thread). An error fails the registration, or
+    /// the CPU's bringup.
+    fn create(&self, cpu: CpuId) -> Result<Self::State>;
+
+    /// Whether there is work; called with preemption disabled.
+    fn should_run(&self, cpu: CpuId, state: &mut Self::State) -> bool;
+
+    /// Does the work; called when `should_run` was true.
+    fn run(&self, cpu: CpuId, state: &mut Self::State);
+
+    /// Called before the first `run`.
+    fn setup(&self, _cpu: CpuId, _state: &mut Self::State) {}
+
+    /// Called when the thread stops, if `setup` ran; `online` tells whether
+    /// `cpu` is online (if not, this runs on another CPU).
+    fn cleanup(&self, _cpu: CpuId, _state: &mut Self::State, _online: bool) {}
+
+    /// Called before the thread parks, its CPU going offline.
+    fn park(&self, _cpu: CpuId, _state: &mut Self::State) {}
+
+    /// Called after the thread is unparked, its CPU back online.
+    fn unpark(&self, _cpu: CpuId, _state: &mut Self::State) {}
+}
+
+/// A CPU's state, handed to one callback at a time.
+struct StateCell<S>(UnsafeCell<Option<S>>);
+
+// SAFETY: smpboot_rs.ko calls the callbacks of one CPU one at a time
+// (`create` before the thread starts, the others in the thread), so each
+// cell is used by one task at a time; `S: Send` lets it move between them.
+unsafe impl<S: Send> Sync for StateCell<S> {}
+
+/// What the callbacks' context points to.
+struct Shared<T: PerCpuThread> {
+    thread: T,
+    states: KVec<StateCell<T::State>>,
+}
+
+impl<T: PerCpuThread> Shared<T> {
+    const OPS: abi::ThreadOps = abi::ThreadOps {
+        thread_should_run: Self::should_run,
+        thread_fn: Self::run,
+        create: Some(Self::create),
+        setup: Some(Self::setup),
+        cleanup: Some(Self::cleanup),
+        park: Some(Self::park),
+        unpark: Some(Self::unpark),
+        store: None,
+    };
+
+    /// Calls `f` with the thread and the state of `cpu`.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` is the `Shared<T>` of a live registration and the caller is one
+    /// of its callbacks for `cpu`, which smpboot_rs.ko serialises.
+    unsafe fn with<R>(
+        ctx: *mut c_void,
+        cpu: c_uint,
+        f: impl FnOnce(&T, CpuId, &mut Option<T::State>) -> R,
+    ) -> Option<R> {
+        // SAFETY: By the function's requirement `ctx` is a live `Shared<T>`.
+        let shared = unsafe { &*ctx.cast::<Self>() };
+        let cpu = CpuId::new(cpu)?;
+        let cell = shared.states.get(cpu.index())?;
+        // SAFETY: Callbacks for `cpu` do not overlap (requirement), so this
+        // is the only reference to the cell's contents.
+        Some(f(&shared.thread, cpu, unsafe { &mut *cell.0.get() }))
+    }
+
+    unsafe extern "C" fn create(ctx: *mut c_void, cpu: c_uint) -> c_int {
+        // SAFETY: smpboot_rs.ko passes our context and serialises callbacks.
+        let made: Option<Result> = unsafe {
+            Self::with(ctx, cpu, |t, cpu, slot| {
+                *slot = Some(t.create(cpu)?);
+                Ok(())
+            })
+        };
+        match made {
+            Some(Ok(())) => 0,
+            Some(Err(e)) => e.to_errno(),
+            None => EINVAL.to_errno(),
+        }
+    }
+
+    unsafe extern "C" fn should_run(ctx: *mut c_void, cpu: c_uint) -> bool {
+        // SAFETY: As for `create`.
+        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().is_some_and(|s| t.should_run(cpu, s))) }
+            .unwrap_or(false)
+    }
+
+    unsafe extern "C" fn run(ctx: *mut c_void, cpu: c_uint) {
+        // SAFETY: As for `create`.
+        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.run(cpu, s))) };
+    }
+
+    unsafe extern "C" fn setup(ctx: *mut c_void, cpu: c_uint) {
+        // SAFETY: As for `create`.
+        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.setup(cpu, s))) };
+    }
+
+    unsafe extern "C" fn cleanup(ctx: *mut c_void, cpu: c_uint, online: bool) {
+        // SAFETY: As for `create`.
+        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.cleanup(cpu, s, online))) };
+    }
+
+    unsafe extern "C" fn park(ctx: *mut c_void, cpu: c_uint) {
+        // SAFETY: As for `create`.
+        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.park(cpu, s))) };
+    }
+
+    unsafe extern "C" fn unpark(ctx: *mut c_void, cpu: c_uint) {
+        // SAFETY: As for `create`.
+        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.unpark(cpu, s))) };
+    }
+}
+
+/// Per-CPU threads running `T`; unregistered (every thread stopped, every
+/// callback returned) on drop.
+///
+/// # Invariants
+///
+/// `handle` is the live registration of smpboot_rs.ko whose context is
+/// `shared`, made with `Shared::<T>::OPS`.
+pub(crate) struct Registration<T: PerCpuThread> {
+    handle: NonNull<abi::RegistrationHandle>,
+    shared: KBox<Shared<T>>,
+}
+
+// SAFETY: The handle may be used from any task; `T: Send + Sync`.
+unsafe impl<T: PerCpuThread> Send for Registration<T> {}
+// SAFETY: `&Registration` only wakes threads and reaches `&T`.
+unsafe impl<T: PerCpuThread> Sync for Registration<T> {}
+
+impl<T: PerCpuThread> Registration<T> {
+    /// Registers `thread`: creates and starts a thread on every online CPU
+    /// (and on each CPU that comes online later).
+    pub(crate) fn new(thread: T) -> Result<Self> {
+        let nr = cpu::nr_cpu_ids() as usize;
+        let mut states = KVec::with_capacity(nr, GFP_KERNEL)?;
+        for _ in 0..nr {
+            states.push(StateCell(UnsafeCell::new(None)), GFP_KERNEL)?;
+        }
+        let shared = KBox::new(Shared { thread, states }, GFP_KERNEL)?;
+        let desc = abi::ThreadDesc {
+            ops: &Shared::<T>::OPS,
+            ctx: (&*shared as *const Shared<T>).cast_mut().cast(),
+            thread_comm: T::NAME.as_char_ptr(),
+            selfparking: false,
+        };
+        let mut handle = core::ptr::null_mut();
+        // SAFETY: `OPS` takes a `Shared<T>` as context, which `shared` is and
+        // stays (boxed, dropped only after unregistration); the name is
+        // static; `handle` is valid for a write.
+        to_result(unsafe { abi::smpboot_rs_register(&desc, &mut handle) })?;
+        // INVARIANT: registered with `shared` as context.
+        Ok(Self {
+            handle: NonNull::new(handle).ok_or(EINVAL)?,
+            shared,
+        })
+    }
+
+    /// The threads' behaviour.
+    pub(crate) fn thread(&self) -> &T {
+        &self.shared.thread
+    }
+
+    /// Wakes `cpu`'s thread so that it checks `should_run`; callable from
+    /// any context, hard IRQ included. `ENOENT` if that CPU's thread has not
+    /// started (its CPU never came online).
+    pub(crate) fn wake(&self, cpu: CpuId) -> Result {
+        // SAFETY: The handle is live (type invariant).
+        to_result(unsafe { abi::smpboot_rs_wake(self.handle.as_ptr(), cpu.as_u32()) })
+    }
+}
+
+impl<T: PerCpuThread> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: The handle is live (type invariant) and not used again.
+        // This returns once no callback runs, before `shared` is dropped.
+        unsafe { abi::smpboot_rs_unregister(self.handle.as_ptr()) };
+    }
+}
+
+/// A preemption point for a long [`PerCpuThread::run`] (see
+/// `smpboot_rs_thread_schedule()`): true when `run` should return so that
+/// the thread can park or stop. `EINVAL` outside a smpboot_rs thread.
+pub(crate) fn thread_schedule() -> Result<bool> {
+    // SAFETY: Callable from any task.
+    let ret = unsafe { abi::smpboot_rs_thread_schedule() };
+    to_result(ret.min(0))?;
+    Ok(ret > 0)
+}

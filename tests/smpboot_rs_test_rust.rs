@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A Rust user of smpboot_rs's typed API, for the selftests.
+//!
+//! Registers per-CPU threads `sbtr/%u` whose callbacks check that they run on
+//! their CPU, with their own CPU's state, in the order C smpboot guarantees.
+//! Files in `/sys/kernel/smpboot_rs_test_rust/`:
+//! - `kick` (write N): queue N items on every online CPU, wake the threads;
+//! - `extra` (write N): hold N more registrations (`sbtx/%u`), 0 drops them;
+//! - `fail_create_at` (write K): register `sbtf/%u` whose `create` fails on
+//!   its K-th call; the result shows in `stats`;
+//! - `stats` (read): `key=value` counters.
+
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::{new_mutex, Arc, Mutex};
+
+// The typed API; a user needs only part of it.
+#[allow(dead_code)]
+#[path = "../smpboot_rs/client.rs"]
+mod smpboot_rs;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/sysfs.rs"]
+mod sysfs;
+
+use smpboot_rs::cpu::{self, CpuId};
+use smpboot_rs::{PerCpuThread, Registration};
+
+module! {
+    type: TestModule,
+    name: "smpboot_rs_test_rust",
+    author: "smpboot_rs developers",
+    description: "smpboot_rs selftest: a Rust user of the typed API",
+    license: "GPL",
+}
+
+#[derive(Default)]
+struct Counters {
+    queued: AtomicU64,
+    handled: AtomicU64,
+    wrong_cpu: AtomicU64,
+    bad_preempt: AtomicU64,
+    state_errors: AtomicU64,
+    creates: AtomicU64,
+    setups: AtomicU64,
+    cleanups: AtomicU64,
+    parks: AtomicU64,
+    unparks: AtomicU64,
+    wake_errors: AtomicU64,
+    fail_result: AtomicI64,
+    fail_creates: AtomicU64,
+    fail_setups: AtomicU64,
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What each CPU's thread owns; the callbacks check they get their own.
+struct CpuState {
+    cpu: CpuId,
+    active: bool,
+    set_up: bool,
+}
+
+/// The main registration's behaviour.
+struct TestThread {
+    counters: Arc<Counters>,
+    pending: KVec<AtomicU64>,
+}
+
+impl TestThread {
+    fn check(&self, cpu: CpuId, state: &CpuState) {
+        if cpu::current_cpu() != cpu {
+            bump(&self.counters.wrong_cpu);
+        }
+        if state.cpu != cpu {
+            bump(&self.counters.state_errors);
+        }
+    }
+
+    fn pending(&self, cpu: CpuId) -> Option<&AtomicU64> {
+        self.pending.get(cpu.index())
+    }
+}
+
+impl PerCpuThread for TestThread {
+    type State = CpuState;
+    const NAME: &'static CStr = kernel::c_str!("sbtr/%u");
+
+    fn create(&self, cpu: CpuId) -> Result<CpuState> {
+        bump(&self.counters.creates);
+        Ok(CpuState {
+            cpu,
+            active: false,
+            set_up: false,
+        })
+    }
+
+    fn should_run(&self, cpu: CpuId, state: &mut CpuState) -> bool {
+        if cpu::preemptible() {
+            bump(&self.counters.bad_preempt);
+        }
+        self.check(cpu, state);
+        self.pending(cpu).is_some_and(|p| p.load(Ordering::Relaxed) > 0)
+    }
+
+    fn run(&self, cpu: CpuId, state: &mut CpuState) {
+        self.check(cpu, state);
+        if !state.active {
+            bump(&self.counters.state_errors);
+        }
+        if let Some(p) = self.pending(cpu) {
+            p.fetch_sub(1, Ordering::Relaxed);
+            bump(&self.counters.handled);
+        }
+    }
+
+    fn setup(&self, cpu: CpuId, state: &mut CpuState) {
+        self.check(cpu, state);
+        if state.set_up {
+            bump(&self.counters.state_errors);
+        }
+        state.set_up = true;
+        state.active = true;
+        bump(&self.counters.setups);
+    }
+
+    fn cleanup(&self, cpu: CpuId, state: &mut CpuState, online: bool) {
+        if online {
+            self.check(cpu, state);
+        }
+        if !state.set_up || online != cpu.is_online() {
+            bump(&self.counters.state_errors);
+        }
+        bump(&self.counters.cleanups);
+    }
+
+    fn park(&self, cpu: CpuId, state: &mut CpuState) {
+        self.check(cpu, state);
+        if !state.active {
+            bump(&self.counters.state_errors);
+        }
+        state.active = false;
+        bump(&self.counters.parks);
+    }
+
+    fn unpark(&self, cpu: CpuId, state: &mut CpuState) {
+        self.check(cpu, state);
+        if state.active {
+            bump(&self.counters.state_errors);
+        }
+        state.active = true;
+        bump(&self.counters.unparks);
+    }
+}
+
+/// The extra registrations: idle threads.
+struct ExtraThread;
+
+impl PerCpuThread for ExtraThread {
+    type State = ();
+    const NAME: &'static CStr = kernel::c_str!("sbtx/%u");
+
+    fn create(&self, _cpu: CpuId) -> Result {
+        Ok(())
+    }
+
+    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+        false
+    }
+
+    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+}
+
+/// A registration whose `create` fails on its `fail_at`-th call.
+struct FailingThread {
+    counters: Arc<Counters>,
+    fail_at: u64,
+}
+
+impl PerCpuThread for FailingThread {
+    type State = ();
+    const NAME: &'static CStr = kernel::c_str!("sbtf/%u");
+
+    fn create(&self, _cpu: CpuId) -> Result {
+        let calls = self.counters.fail_creates.fetch_add(1, Ordering::Relaxed) + 1;
+        if calls == self.fail_at {
+            Err(ENOMEM)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+        false
+    }
+
+    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+
+    fn setup(&self, _cpu: CpuId, _state: &mut ()) {
+        bump(&self.counters.fail_setups);
+    }
+}
+
+#[pin_data]
+struct Control {
+    main: Registration<TestThread>,
+    #[pin]
+    extras: Mutex<KVec<Registration<ExtraThread>>>,
+}
+
+fn parse_u64(input: &[u8]) -> Result<u64> {
+    let text = sysfs::input_text(input).ok_or(EINVAL)?;
+    text.parse::<u64>().map_err(|_| EINVAL)
+}
+
+struct KickFile(Arc<Control>);
+
+impl sysfs::FileOps for KickFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let n = parse_u64(input)?;
+        let thread = self.0.main.thread();
+        for cpu in cpu::possible_cpus().filter(|c| c.is_online()) {
+            if let Some(p) = thread.pending(cpu) {
+                p.fetch_add(n, Ordering::Relaxed);
+                thread.counters.queued.fetch_add(n, Ordering::Relaxed);
+            }
+            if self.0.main.wake(cpu).is_err() {
+                bump(&thread.counters.wake_errors);
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ExtraFile(Arc<Control>);
+
+impl sysfs::FileOps for ExtraFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        let n = self.0.extras.lock().len();
+        use core::fmt::Write;
+        writeln!(sysfs::Text(out), "{n}").map_err(|_| ENOMEM)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let n = usize::try_from(parse_u64(input)?).map_err(|_| ERANGE)?;
+        if n > 64 {
+            return Err(ERANGE);
+        }
+        let mut extras = self.0.extras.lock();
+        // Unregister all, then register n: the list never shrinks in place.
+        *extras = KVec::new();
+        let mut fresh = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            fresh.push(Registration::new(ExtraThread)?, GFP_KERNEL)?;
+        }
+        *extras = fresh;
+        Ok(())
+    }
+}
+
+struct FailFile(Arc<Counters>);
+
+impl sysfs::FileOps for FailFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let fail_at = parse_u64(input)?;
+        self.0.fail_creates.store(0, Ordering::Relaxed);
+        self.0.fail_setups.store(0, Ordering::Relaxed);
+        let result = Registration::new(FailingThread {
+            counters: self.0.clone(),
+            fail_at,
+        });
+        let errno = match result {
+            Ok(reg) => {
+                drop(reg);
+                0
+            }
+            Err(e) => e.to_errno(),
+        };
+        self.0.fail_result.store(errno.into(), Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+struct StatsFile(Arc<Counters>);
+
+impl sysfs::FileOps for StatsFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        use core::fmt::Write;
+        let c = &self.0;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        writeln!(
+            sysfs::Text(out),
+            "queued={} handled={} wrong_cpu={} bad_preempt={} state_errors={} creates={} setups={} \
+             cleanups={} parks={} unparks={} wake_errors={} fail_result={} fail_creates={} fail_setups={}",
+            get(&c.queued),
+            get(&c.handled),
+            get(&c.wrong_cpu),
+            get(&c.bad_preempt),
+            get(&c.state_errors),
+            get(&c.creates),
+            get(&c.setups),
+            get(&c.cleanups),
+            get(&c.parks),
+            get(&c.unparks),
+            get(&c.wake_errors),
+            c.fail_result.load(Ordering::Relaxed),
+            get(&c.fail_creates),
+            get(&c.fail_setups),
+        )
+        .map_err(|_| ENOMEM)
+    }
+}
+
+struct TestModule {
+    // Files go first, then the directory, then the registrations.
+    _kick: Pin<KBox<sysfs::File<KickFile>>>,
+    _extra: Pin<KBox<sysfs::File<ExtraFile>>>,
+    _fail: Pin<KBox<sysfs::File<FailFile>>>,
+    _stats: Pin<KBox<sysfs::File<StatsFile>>>,
+    _dir: sysfs::Dir,
+    _control: Arc<Control>,
+}
+
+impl kernel::Module for TestModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let counters = Arc::new(Counters::default(), GFP_KERNEL)?;
+        let nr = cpu::nr_cpu_ids() as usize;
+        let mut pending = KVec::with_capacity(nr, GFP_KERNEL)?;
+        for _ in 0..nr {
+            pending.push(AtomicU64::new(0), GFP_KERNEL)?;
+        }
+        let main = Registration::new(TestThread {
+            counters: counters.clone(),
+            pending,
+        })?;
+        let control = Arc::pin_init(
+            pin_init!(Control {
+                main,
+                extras <- new_mutex!(KVec::new(), "smpboot_rs_test_rust::extras"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let dir = sysfs::Dir::new(kernel::c_str!("smpboot_rs_test_rust"))?;
+        Ok(Self {
+            _kick: KBox::pin_init(
+                sysfs::File::new(&dir, kernel::c_str!("kick"), sysfs::MODE_WRITE, KickFile(control.clone())),
+                GFP_KERNEL,
+            )?,
+            _extra: KBox::pin_init(
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("extra"),
+                    sysfs::MODE_READ_WRITE,
+                    ExtraFile(control.clone()),
+                ),
+                GFP_KERNEL,
+            )?,
+            _fail: KBox::pin_init(
+                sysfs::File::new(&dir, kernel::c_str!("fail_create_at"), sysfs::MODE_WRITE, FailFile(counters.clone())),
+                GFP_KERNEL,
+            )?,
+            _stats: KBox::pin_init(
+                sysfs::File::new(&dir, kernel::c_str!("stats"), sysfs::MODE_READ, StatsFile(counters)),
+                GFP_KERNEL,
+            )?,
+            _dir: dir,
+            _control: control,
+        })
+    }
+}
