@@ -8,8 +8,8 @@
  *   kick (write N): queue N work items on every online CPU of every
  *        registration and wake the threads through ht->store;
  *   handled, queued, wrong_cpu, bad_preempt, schedule_stops (read);
- *   long_work (load time): each work item runs until
- *        smpboot_rs_thread_schedule() says to return, or for 10 s;
+ *   long_work_ms (load time): each work item runs this long, calling
+ *        smpboot_rs_thread_schedule() and returning early when it says so;
  *   selfparking (load time): register selfparking threads, which this
  *        module unparks on the online CPUs and parks again before unload.
  */
@@ -32,15 +32,19 @@
 static unsigned int nr_regs = 1;
 module_param(nr_regs, uint, 0444);
 MODULE_PARM_DESC(nr_regs, "registrations to make (1..64)");
-static bool long_work;
-module_param(long_work, bool, 0444);
+static unsigned int long_work_ms;
+module_param(long_work_ms, uint, 0444);
+MODULE_PARM_DESC(long_work_ms, "each work item runs this long, calling smpboot_rs_thread_schedule()");
+static int schedule_outside;
+module_param(schedule_outside, int, 0444);
+MODULE_PARM_DESC(schedule_outside, "smpboot_rs_thread_schedule() called from insmod (expect -EINVAL)");
 static bool selfparking;
 module_param(selfparking, bool, 0444);
 static char *comm;
 module_param(comm, charp, 0444);
 MODULE_PARM_DESC(comm, "thread name format of registration 0 (default sbtc0/%u)");
 
-static atomic_long_t handled, queued, wrong_cpu, bad_preempt, schedule_stops;
+static atomic_long_t handled, queued, wrong_cpu, bad_preempt, schedule_stops, creates;
 
 struct test_reg {
 	struct smp_hotplug_thread ht;
@@ -82,12 +86,12 @@ static int test_should_run(unsigned int cpu)
 static void test_thread_fn(unsigned int cpu)
 {
 	struct test_reg *r = reg_of_current(cpu);
-	unsigned long end = jiffies + 10 * HZ;
+	unsigned long end = jiffies + msecs_to_jiffies(long_work_ms);
 
 	check_cpu(cpu);
 	if (!r)
 		return;
-	if (long_work) {
+	if (long_work_ms) {
 		while (time_before(jiffies, end)) {
 			if (smpboot_rs_thread_schedule() == 1) {
 				atomic_long_inc(&schedule_stops);
@@ -98,6 +102,11 @@ static void test_thread_fn(unsigned int cpu)
 	}
 	atomic_dec(per_cpu_ptr(r->pending, cpu));
 	atomic_long_inc(&handled);
+}
+
+static void test_create(unsigned int cpu)
+{
+	atomic_long_inc(&creates);
 }
 
 static void test_setup(unsigned int cpu)
@@ -159,6 +168,7 @@ COUNTER_PARAM(queued);
 COUNTER_PARAM(wrong_cpu);
 COUNTER_PARAM(bad_preempt);
 COUNTER_PARAM(schedule_stops);
+COUNTER_PARAM(creates);
 
 static void free_reg(struct test_reg *r)
 {
@@ -205,6 +215,7 @@ static int __init test_init(void)
 
 	if (!nr_regs || nr_regs > MAX_REGS)
 		return -EINVAL;
+	schedule_outside = smpboot_rs_thread_schedule();
 	regs = kcalloc(nr_regs, sizeof(*regs), GFP_KERNEL);
 	if (!regs)
 		return -ENOMEM;
@@ -223,6 +234,7 @@ static int __init test_init(void)
 			.store = r->store,
 			.thread_should_run = test_should_run,
 			.thread_fn = test_thread_fn,
+			.create = test_create,
 			.setup = test_setup,
 			.cleanup = test_cleanup,
 			.park = test_park,
@@ -253,6 +265,9 @@ fail:
 static void __exit test_exit(void)
 {
 	unregister_all();
+	pr_info("exit: queued=%ld handled=%ld wrong_cpu=%ld bad_preempt=%ld\n",
+		atomic_long_read(&queued), atomic_long_read(&handled),
+		atomic_long_read(&wrong_cpu), atomic_long_read(&bad_preempt));
 	kfree(regs);
 }
 

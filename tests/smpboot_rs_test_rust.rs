@@ -294,13 +294,12 @@ impl sysfs::FileOps for FailFile {
 
 struct StatsFile(Arc<Counters>);
 
-impl sysfs::FileOps for StatsFile {
-    fn show(&self, out: &mut KVec<u8>) -> Result {
-        use core::fmt::Write;
-        let c = &self.0;
+impl Counters {
+    fn render(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+        let c = self;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         writeln!(
-            sysfs::Text(out),
+            out,
             "queued={} handled={} wrong_cpu={} bad_preempt={} state_errors={} creates={} setups={} \
              cleanups={} parks={} unparks={} wake_errors={} fail_result={} fail_creates={} fail_setups={}",
             get(&c.queued),
@@ -318,11 +317,21 @@ impl sysfs::FileOps for StatsFile {
             get(&c.fail_creates),
             get(&c.fail_setups),
         )
-        .map_err(|_| ENOMEM)
+    }
+}
+
+impl sysfs::FileOps for StatsFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        self.0.render(&mut sysfs::Text(out)).map_err(|_| ENOMEM)
     }
 }
 
 struct TestModule {
+    parts: Option<Parts>,
+    counters: Arc<Counters>,
+}
+
+struct Parts {
     // Files go first, then the directory, then the registrations.
     _kick: Pin<KBox<sysfs::File<KickFile>>>,
     _extra: Pin<KBox<sysfs::File<ExtraFile>>>,
@@ -352,7 +361,7 @@ impl kernel::Module for TestModule {
             GFP_KERNEL,
         )?;
         let dir = sysfs::Dir::new(kernel::c_str!("smpboot_rs_test_rust"))?;
-        Ok(Self {
+        let parts = Parts {
             _kick: KBox::pin_init(
                 sysfs::File::new(&dir, kernel::c_str!("kick"), sysfs::MODE_WRITE, KickFile(control.clone())),
                 GFP_KERNEL,
@@ -371,11 +380,25 @@ impl kernel::Module for TestModule {
                 GFP_KERNEL,
             )?,
             _stats: KBox::pin_init(
-                sysfs::File::new(&dir, kernel::c_str!("stats"), sysfs::MODE_READ, StatsFile(counters)),
+                sysfs::File::new(&dir, kernel::c_str!("stats"), sysfs::MODE_READ, StatsFile(counters.clone())),
                 GFP_KERNEL,
             )?,
             _dir: dir,
             _control: control,
+        };
+        Ok(Self {
+            parts: Some(parts),
+            counters,
         })
+    }
+}
+
+impl Drop for TestModule {
+    fn drop(&mut self) {
+        // Unregister first, so that the report includes cleanup.
+        drop(self.parts.take());
+        let mut text = KVec::new();
+        let _ = self.counters.render(&mut sysfs::Text(&mut text));
+        pr_info!("exit: {}", core::str::from_utf8(&text).unwrap_or("?\n"));
     }
 }

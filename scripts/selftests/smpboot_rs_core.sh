@@ -1,0 +1,270 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# smpboot_rs core selftest (runs in the guest, KTAP output): one case per
+# rule of C smpboot semantics (issue rules 2a-2j), the affinity counters
+# after hotplug stress, and the C and Rust user APIs.
+#
+# vm-run-args: --cpus 4
+. /smpboot_rs/scripts/ktap.sh
+
+TOP=/smpboot_rs
+THREADS=/sys/kernel/smpboot_rs/threads
+CPARAM=/sys/module/smpboot_rs_test_c/parameters
+RDIR=/sys/kernel/smpboot_rs_test_rust
+SYSCPU=/sys/devices/system/cpu
+
+# Lines of the threads file for a name prefix ("sbtc0/").
+lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
+# The value of key $2 in the line $1.
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# One key of a registration's CPU: get NAMEPREFIX CPU KEY.
+get() { field "$(lines_of "$1$2 ")" "$3"; }
+stat_of() { field "$(cat $RDIR/stats)" "$1"; }
+cpu_online() { echo "$2" > $SYSCPU/cpu$1/online; }
+online_cpus() { for c in $SYSCPU/cpu[0-9]*; do [ "$(cat $c/online 2>/dev/null || echo 1)" = 1 ] && echo "${c##*cpu}"; done; }
+nr_online() { online_cpus | wc -l; }
+# Waits up to $1 s for the command to succeed.
+wait_for() {
+	t=$(( $1 * 10 )); shift
+	while [ $t -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done
+	"$@"
+}
+allowed_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
+# Every started thread of a prefix: active on an online CPU and allowed
+# there only, parked on an offline one; prints offending lines.
+check_threads() {
+	bad=0
+	# cpu pid state online wrong_cpu, one line per thread: one awk, not a
+	# fork per field (forks are slow under TCG).
+	awk -v p=" name=$1" 'index($0, p) {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		print v["cpu"], v["pid"], v["state"], v["online"], v["wrong_cpu"]
+	}' "$THREADS" > /tmp/lines
+	while read -r cpu pid st on wrong; do
+		if [ "$on" = 1 ]; then
+			allowed=$(allowed_of "$pid")
+			if [ "$st" != active ] || [ "$allowed" != "$cpu" ]; then
+				echo "$1$cpu: online, state=$st, allowed CPUs $allowed"; bad=1
+			fi
+		elif [ "$pid" != 0 ] && [ "$st" = active ]; then
+			echo "$1$cpu: active on an offline CPU"; bad=1
+		fi
+		[ "$wrong" = 0 ] || { echo "$1$cpu: wrong_cpu=$wrong"; bad=1; }
+	done < /tmp/lines
+	return $bad
+}
+case_result() {
+	desc=$1; shift
+	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
+}
+hotpluggable() { for c in $SYSCPU/cpu[0-9]*; do [ -f $c/online ] && echo "${c##*cpu}"; done; }
+
+ktap_header
+ktap_plan 16
+
+[ "$(nr_online)" -ge 4 ] || ktap_bail "needs 4 online CPUs, have $(nr_online)"
+
+t_load() {
+	insmod $TOP/smpboot_rs.ko || return 1
+	[ -r $THREADS ] || { echo "no $THREADS"; return 1; }
+	n=$(grep -c 'smpboot_rs:' $SYSCPU/hotplug/states)
+	[ "$n" = 2 ] || { echo "$n smpboot_rs hotplug states"; grep smpboot $SYSCPU/hotplug/states; return 1; }
+}
+case_result "smpboot_rs.ko loads with two shared hotplug states" t_load
+
+t_2a() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
+	n=$(lines_of sbtc0/ | grep -c 'state=active setup=1')
+	[ "$n" = "$(nr_online)" ] || { echo "$n active threads for $(nr_online) CPUs"; cat $THREADS; return 1; }
+	for cpu in $(online_cpus); do
+		pid=$(get sbtc0/ "$cpu" pid)
+		grep -q "^Name:[[:space:]]*sbtc0/$cpu\$" /proc/$pid/status || { echo "pid $pid is not sbtc0/$cpu"; return 1; }
+	done
+	check_threads sbtc0/
+}
+case_result "2a: registration creates and starts a thread per online CPU, bound to it" t_2a
+
+t_2e() {
+	echo 5 > $CPARAM/kick
+	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
+	[ "$(cat $CPARAM/queued)" = $((5 * $(nr_online))) ] || { echo "queued $(cat $CPARAM/queued)"; return 1; }
+	[ "$(cat $CPARAM/bad_preempt)" = 0 ] || { echo "thread_should_run preemptible $(cat $CPARAM/bad_preempt) times"; return 1; }
+	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] || { echo "wrong_cpu $(cat $CPARAM/wrong_cpu)"; return 1; }
+	runs=$(get sbtc0/ 1 runs)
+	sleep 1
+	[ "$(get sbtc0/ 1 runs)" = "$runs" ] || { echo "idle thread kept running"; return 1; }
+	[ "$(grep '^State:' /proc/$(get sbtc0/ 1 pid)/status | cut -f2 | cut -c1)" = S ] || { echo "idle thread not sleeping"; return 1; }
+}
+case_result "2e: should_run with preemption off on its CPU; thread_fn on its CPU; idle threads sleep and wake on request" t_2e
+
+t_2c() {
+	pid=$(get sbtc0/ 3 pid)
+	cpu_online 3 0 || return 1
+	[ "$(get sbtc0/ 3 state)" = parked ] || { echo "cpu3 offline: $(lines_of sbtc0/3)"; return 1; }
+	[ "$(get sbtc0/ 3 park)" = 1 ] || { echo "park callback count $(get sbtc0/ 3 park)"; return 1; }
+	[ -d /proc/$pid ] || { echo "thread gone while parked"; return 1; }
+	cpu_online 3 1 || return 1
+	wait_for 5 sh -c "[ \"\$(grep ' name=sbtc0/3 ' $THREADS | grep -o 'state=[a-z]*')\" = state=active ]" || true
+	[ "$(get sbtc0/ 3 pid)" = "$pid" ] || { echo "not the same thread: $pid -> $(get sbtc0/ 3 pid)"; return 1; }
+	[ "$(get sbtc0/ 3 unpark)" = 1 ] || { echo "unpark count: $(lines_of sbtc0/3)"; return 1; }
+	check_threads sbtc0/
+}
+case_result "2c: offline parks the thread (park callback on its CPU), online unparks the same thread" t_2c
+
+t_2b() {
+	cpu_online 2 0 || return 1
+	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	[ "$(get sbtr/ 2 pid)" = 0 ] || { echo "offline CPU got a thread: $(lines_of sbtr/2)"; return 1; }
+	[ "$(stat_of creates)" = 3 ] || { echo "creates=$(stat_of creates) with 3 CPUs online"; return 1; }
+	cpu_online 2 1 || return 1
+	wait_for 5 sh -c "grep -q ' name=sbtr/2 .*state=active' $THREADS" || { echo "cpu2: $(lines_of sbtr/2)"; return 1; }
+	[ "$(stat_of creates)" = 4 ] || { echo "creates=$(stat_of creates) after online"; return 1; }
+	check_threads sbtr/
+}
+case_result "2b/2h: a CPU that comes online later gets its thread then (create called for it)" t_2b
+
+t_2d() {
+	echo 3 > $RDIR/kick
+	wait_for 10 sh -c "[ \$(sed 's/.*handled=\([0-9]*\).*/\1/' $RDIR/stats) = \$(sed 's/^queued=\([0-9]*\).*/\1/' $RDIR/stats) ]" ||
+		{ cat $RDIR/stats; return 1; }
+	[ "$(stat_of setups)" = 4 ] && [ "$(stat_of state_errors)" = 0 ] && [ "$(stat_of wake_errors)" = 0 ] &&
+		[ "$(stat_of wrong_cpu)" = 0 ] && [ "$(stat_of bad_preempt)" = 0 ] || { cat $RDIR/stats; return 1; }
+	# cleanup mirrors setup: park cpu3, unload, count cleanups (one offline).
+	cpu_online 3 0 || return 1
+	rmmod smpboot_rs_test_rust || return 1
+	exitline=$(dmesg | grep 'smpboot_rs_test_rust: exit:' | tail -n 1)
+	[ "$(field "$exitline" cleanups)" = 4 ] && [ "$(field "$exitline" state_errors)" = 0 ] ||
+		{ echo "$exitline"; return 1; }
+	cpu_online 3 1
+}
+case_result "2d: setup before the first thread_fn; cleanup(cpu, online) at unregistration for every set-up thread" t_2d
+
+t_2f() {
+	cpu_online 1 0 || return 1
+	pids=$(lines_of sbtc0/ | sed 's/.* pid=\([0-9]*\) .*/\1/')
+	rmmod smpboot_rs_test_c || return 1
+	for p in $pids; do [ ! -d /proc/$p ] || { echo "thread $p still alive"; return 1; }; done
+	[ -z "$(lines_of sbtc0/)" ] || { echo "registration still listed"; return 1; }
+	exitline=$(dmesg | grep 'smpboot_rs_test_c: exit:' | tail -n 1)
+	[ "$(field "$exitline" wrong_cpu)" = 0 ] && [ "$(field "$exitline" bad_preempt)" = 0 ] || { echo "$exitline"; return 1; }
+	cpu_online 1 1
+}
+case_result "2f: unregistration stops every thread, parked ones of offline CPUs included" t_2f
+
+t_2g() {
+	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	before=$(grep -c . $THREADS)
+	for k in 3 1; do
+		echo $k > $RDIR/fail_create_at || return 1
+		[ "$(stat_of fail_result)" = -12 ] || { echo "fail at $k: $(cat $RDIR/stats)"; return 1; }
+		[ "$(stat_of fail_setups)" = 0 ] || { echo "setup ran: $(cat $RDIR/stats)"; return 1; }
+		[ "$(grep -c . $THREADS)" = "$before" ] || { echo "registration left listed"; return 1; }
+		! grep -q '^Name:[[:space:]]*sbtf/' /proc/[0-9]*/status 2>/dev/null || { echo "threads left"; return 1; }
+	done
+	echo 99 > $RDIR/fail_create_at
+	[ "$(stat_of fail_result)" = 0 ] && [ "$(stat_of fail_setups)" = "$(nr_online)" ] || { cat $RDIR/stats; return 1; }
+}
+case_result "2g: a failure part way through registration undoes everything and returns the error" t_2g
+
+t_2h_comm() {
+	for comm in 'bad%d' 'two%u%u' 'none' 'pct%u%%' 'eq=/%u'; do
+		if insmod $TOP/tests/smpboot_rs_test_c.ko "comm=$comm" 2>/dev/null; then
+			rmmod smpboot_rs_test_c; echo "comm '$comm' accepted"; return 1
+		fi
+	done
+	insmod $TOP/tests/smpboot_rs_test_c.ko 'comm=ok/%u' || return 1
+	rmmod smpboot_rs_test_c
+}
+case_result "2h: thread_comm must hold exactly one %u (otherwise -EINVAL)" t_2h_comm
+
+t_2h_selfpark() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko selfparking=1 || return 1
+	n=$(lines_of sbtc0/ | grep -c 'state=active setup=1 park=0')
+	[ "$n" = "$(nr_online)" ] || { lines_of sbtc0/; return 1; }
+	[ "$(cat $CPARAM/creates)" = "$(nr_online)" ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
+	echo 2 > $CPARAM/kick
+	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" || { echo "not handled"; return 1; }
+	check_threads sbtc0/ || return 1
+	rmmod smpboot_rs_test_c
+}
+case_result "2h: create and selfparking (the owner unparks and parks its threads)" t_2h_selfpark
+
+t_2i() {
+	[ "$(cat /sys/module/smpboot_rs_test_c/parameters/schedule_outside 2>/dev/null)" = "" ] || true
+	insmod $TOP/tests/smpboot_rs_test_c.ko long_work_ms=4000 || return 1
+	[ "$(cat $CPARAM/schedule_outside)" = -22 ] || { echo "outside a thread: $(cat $CPARAM/schedule_outside)"; return 1; }
+	echo 1 > $CPARAM/kick
+	sleep 0.5
+	start=$(cut -d. -f1 /proc/uptime)
+	cpu_online 3 0 || return 1
+	took=$(( $(cut -d. -f1 /proc/uptime) - start ))
+	[ "$took" -le 2 ] || { echo "offline took ${took}s with a long thread_fn"; return 1; }
+	[ "$(cat $CPARAM/schedule_stops)" -ge 1 ] || { echo "schedule_stops=$(cat $CPARAM/schedule_stops)"; return 1; }
+	cpu_online 3 1 || return 1
+	wait_for 15 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
+	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] || return 1
+	rmmod smpboot_rs_test_c
+}
+case_result "2i: smpboot_rs_thread_schedule() yields and says when a long thread_fn must return for park" t_2i
+
+t_2j() {
+	echo 32 > $RDIR/extra || return 1
+	n=$(lines_of sbtx/ | grep -c 'state=active')
+	[ "$n" = $((32 * $(nr_online))) ] || { echo "$n active extra threads"; return 1; }
+	[ "$(grep -c 'smpboot_rs:' $SYSCPU/hotplug/states)" = 2 ] || { echo "states grew"; return 1; }
+	cpu_online 2 0 && cpu_online 2 1 || return 1
+	wait_for 5 sh -c "[ \$(grep ' name=sbtx/' $THREADS | grep -c state=active) = $((32 * $(nr_online))) ]" ||
+		{ echo "after offline/online: $(lines_of sbtx/ | grep -vc state=active) not active"; return 1; }
+	check_threads sbtx/ || return 1
+	echo 0 > $RDIR/extra
+	[ -z "$(lines_of sbtx/)" ] || { echo "extras left"; return 1; }
+}
+case_result "2j: 32 registrations at once share the two hotplug states" t_2j
+
+t_stress() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 || return 1
+	seed=1
+	ops=0
+	for i in $(seq 1 40); do
+		seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
+		cpu=$(( 1 + seed % 3 ))
+		state=$(cat $SYSCPU/cpu$cpu/online)
+		cpu_online $cpu $((1 - state)) && ops=$((ops + 1))
+		echo 1 > $CPARAM/kick
+		echo 1 > $RDIR/kick
+	done
+	for cpu in 1 2 3; do cpu_online $cpu 1; done
+	echo "$ops" > /tmp/stress_ops
+	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) -ge \$(cat $CPARAM/queued) ]" || true
+	for p in sbtc0/ sbtc1/ sbtc2/ sbtc3/ sbtr/; do check_threads $p || return 1; done
+	bad=$(grep -v ' wrong_cpu=0$' $THREADS)
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] && [ "$(stat_of wrong_cpu)" = 0 ] && [ "$(stat_of state_errors)" = 0 ] ||
+		{ echo "c wrong_cpu=$(cat $CPARAM/wrong_cpu)"; cat $RDIR/stats; return 1; }
+}
+case_result "affinity: 40 random offline/online operations, every call on its CPU, threads bound (wrong_cpu 0)" t_stress
+ktap_diag "stress: $(cat /tmp/stress_ops 2>/dev/null) hotplug operations, $(cat $CPARAM/queued 2>/dev/null) C items, $(stat_of queued) Rust items"
+
+t_pinned() {
+	if rmmod smpboot_rs 2>/dev/null; then echo "rmmod smpboot_rs succeeded while users are loaded"; return 1; fi
+	[ -r $THREADS ] || return 1
+}
+case_result "smpboot_rs cannot be unloaded while a user is loaded" t_pinned
+
+t_unload() {
+	rmmod smpboot_rs_test_c && rmmod smpboot_rs_test_rust && rmmod smpboot_rs || return 1
+	[ ! -e /sys/kernel/smpboot_rs ] || { echo "sysfs left"; return 1; }
+	! grep -q smpboot_rs: $SYSCPU/hotplug/states || { echo "hotplug states left"; return 1; }
+}
+case_result "unload removes threads, sysfs and hotplug states" t_unload
+
+t_reload() {
+	insmod $TOP/smpboot_rs.ko && insmod $TOP/tests/smpboot_rs_test_c.ko && check_threads sbtc0/ &&
+		rmmod smpboot_rs_test_c && rmmod smpboot_rs
+}
+case_result "reload after unload works" t_reload
+
+ktap_finish
