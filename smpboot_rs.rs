@@ -78,7 +78,12 @@ impl kernel::Module for SmpbootRs {
         let core = exports::CORE.install(KBox::pin_init(core::Core::new(), GFP_KERNEL)?)?;
         let dir = sysfs::Dir::new(kernel::c_str!("smpboot_rs"))?;
         let threads = KBox::pin_init(
-            sysfs::File::new(&dir, kernel::c_str!("threads"), sysfs::MODE_READ, ThreadsFile),
+            sysfs::File::new(
+                &dir,
+                kernel::c_str!("threads"),
+                sysfs::MODE_READ,
+                ThreadsFile,
+            ),
             GFP_KERNEL,
         )?;
         pr_info!("ready: /sys/kernel/smpboot_rs/threads\n");

@@ -30,7 +30,9 @@ pub(crate) struct ThreadOps {
     pub unpark: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint)>,
     /// Told the task of a CPU's thread when it starts, and null when it is
     /// stopped (`ht->store` of the C API).
-    pub store: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint, task: *mut bindings::task_struct)>,
+    pub store: Option<
+        unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint, task: *mut bindings::task_struct),
+    >,
 }
 
 /// What `smpboot_rs_register` takes.
@@ -57,7 +59,10 @@ pub(crate) struct RegistrationHandle {
 #[allow(improper_ctypes)]
 extern "C" {
     /// Registers per-CPU threads; on success `*out` is the registration.
-    pub(crate) fn smpboot_rs_register(desc: *const ThreadDesc, out: *mut *mut RegistrationHandle) -> c_int;
+    pub(crate) fn smpboot_rs_register(
+        desc: *const ThreadDesc,
+        out: *mut *mut RegistrationHandle,
+    ) -> c_int;
     /// Stops every thread of `reg` and frees it.
     pub(crate) fn smpboot_rs_unregister(reg: *mut RegistrationHandle);
     /// Wakes the thread of `cpu`, from any context: 0, or -EINVAL for a

@@ -135,6 +135,10 @@ impl<T: PerCpuThread> Shared<T> {
         Some(f(&shared.thread, cpu, unsafe { &mut *cell.0.get() }))
     }
 
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko with this registration's context, one
+    /// callback of a CPU at a time.
     unsafe extern "C" fn create(ctx: *mut c_void, cpu: c_uint) -> c_int {
         // SAFETY: smpboot_rs.ko passes our context and serialises callbacks.
         let made: Option<Result> = unsafe {
@@ -150,32 +154,64 @@ impl<T: PerCpuThread> Shared<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko with this registration's context, one
+    /// callback of a CPU at a time.
     unsafe extern "C" fn should_run(ctx: *mut c_void, cpu: c_uint) -> bool {
         // SAFETY: As for `create`.
-        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().is_some_and(|s| t.should_run(cpu, s))) }
-            .unwrap_or(false)
+        unsafe {
+            Self::with(ctx, cpu, |t, cpu, s| {
+                s.as_mut().is_some_and(|s| t.should_run(cpu, s))
+            })
+        }
+        .unwrap_or(false)
     }
 
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko with this registration's context, one
+    /// callback of a CPU at a time.
     unsafe extern "C" fn run(ctx: *mut c_void, cpu: c_uint) {
         // SAFETY: As for `create`.
         unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.run(cpu, s))) };
     }
 
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko with this registration's context, one
+    /// callback of a CPU at a time.
     unsafe extern "C" fn setup(ctx: *mut c_void, cpu: c_uint) {
         // SAFETY: As for `create`.
         unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.setup(cpu, s))) };
     }
 
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko with this registration's context, one
+    /// callback of a CPU at a time.
     unsafe extern "C" fn cleanup(ctx: *mut c_void, cpu: c_uint, online: bool) {
         // SAFETY: As for `create`.
-        unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.cleanup(cpu, s, online))) };
+        unsafe {
+            Self::with(ctx, cpu, |t, cpu, s| {
+                s.as_mut().map(|s| t.cleanup(cpu, s, online))
+            })
+        };
     }
 
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko with this registration's context, one
+    /// callback of a CPU at a time.
     unsafe extern "C" fn park(ctx: *mut c_void, cpu: c_uint) {
         // SAFETY: As for `create`.
         unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.park(cpu, s))) };
     }
 
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko with this registration's context, one
+    /// callback of a CPU at a time.
     unsafe extern "C" fn unpark(ctx: *mut c_void, cpu: c_uint) {
         // SAFETY: As for `create`.
         unsafe { Self::with(ctx, cpu, |t, cpu, s| s.as_mut().map(|s| t.unpark(cpu, s))) };

@@ -484,7 +484,11 @@ impl Core {
         // context out until this one is listed. Lock order: registry, then
         // the hotplug lock (taken by `add`), then a registration's slots.
         let mut registry = self.registry.lock();
-        if registry.iter().flatten().any(|h| h.reg.callbacks.has_ctx(ctx)) {
+        if registry
+            .iter()
+            .flatten()
+            .any(|h| h.reg.callbacks.has_ctx(ctx))
+        {
             return Err(EBUSY);
         }
         let added = handle
@@ -498,7 +502,11 @@ impl Core {
             drop(handle);
             return Err(e);
         }
-        pr_info!("registered {} (reg={})\n", handle.reg.comm.to_str().unwrap_or("?"), handle.reg.id);
+        pr_info!(
+            "registered {} (reg={})\n",
+            handle.reg.comm.to_str().unwrap_or("?"),
+            handle.reg.id
+        );
         match registry.iter_mut().find(|e| e.is_none()) {
             Some(free) => *free = Some(handle),
             None => {
@@ -536,7 +544,10 @@ impl Core {
     /// The registration made with `ctx`, if any.
     pub(crate) fn find_ctx(&self, ctx: *mut c_void) -> Option<*const Handle> {
         let registry = self.registry.lock();
-        let handle = registry.iter().flatten().find(|h| h.reg.callbacks.has_ctx(ctx))?;
+        let handle = registry
+            .iter()
+            .flatten()
+            .find(|h| h.reg.callbacks.has_ctx(ctx))?;
         Some(&**handle as *const Handle)
     }
 

@@ -162,7 +162,8 @@ impl<T: Callbacks> Instance<T> {
         // SAFETY: `node` is pinned and stays linked only while `added` says
         // so; `PinnedDrop` unlinks it before it goes away. `state` lives for
         // the rest of the module's life.
-        let ret = unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), true) };
+        let ret =
+            unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), true) };
         if ret != 0 {
             // INVARIANT: the kernel did not link the node.
             self.added.store(0, Ordering::Release);
@@ -195,14 +196,29 @@ impl<T: Callbacks> PinnedDrop for Instance<T> {
 /// # Safety
 ///
 /// `node` is the `node` of an added `Instance<T>`.
-unsafe fn instance<'a, T: Callbacks>(cpu: c_uint, node: *mut bindings::hlist_node) -> Option<(&'a T, CpuId)> {
+unsafe fn instance<'a, T: Callbacks>(
+    cpu: c_uint,
+    node: *mut bindings::hlist_node,
+) -> Option<(&'a T, CpuId)> {
     // SAFETY: By the function's requirement, `node` is inside a live
     // `Instance<T>` (it stays alive while linked); `Opaque` is transparent.
-    let inst = unsafe { &*kernel::container_of!(node.cast::<Opaque<bindings::hlist_node>>(), Instance<T>, node) };
+    let inst = unsafe {
+        &*kernel::container_of!(
+            node.cast::<Opaque<bindings::hlist_node>>(),
+            Instance<T>,
+            node
+        )
+    };
     Some((&inst.target, CpuId::new(cpu)?))
 }
 
-unsafe extern "C" fn startup_trampoline<T: Callbacks>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+/// # Safety
+///
+/// `node` is the node of an added `Instance<T>`.
+unsafe extern "C" fn startup_trampoline<T: Callbacks>(
+    cpu: c_uint,
+    node: *mut bindings::hlist_node,
+) -> c_int {
     // SAFETY: The kernel passes the nodes of the state's instances, which
     // are all `Instance<T>` (type invariant of `MultiState`).
     match unsafe { instance::<T>(cpu, node) } {
@@ -214,7 +230,13 @@ unsafe extern "C" fn startup_trampoline<T: Callbacks>(cpu: c_uint, node: *mut bi
     }
 }
 
-unsafe extern "C" fn teardown_trampoline<T: Callbacks>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+/// # Safety
+///
+/// `node` is the node of an added `Instance<T>`.
+unsafe extern "C" fn teardown_trampoline<T: Callbacks>(
+    cpu: c_uint,
+    node: *mut bindings::hlist_node,
+) -> c_int {
     // SAFETY: As for `startup_trampoline`.
     match unsafe { instance::<T>(cpu, node) } {
         Some((target, cpu)) => match target.teardown(cpu) {

@@ -35,7 +35,10 @@ fn errno(r: Result) -> c_int {
 /// See `smpboot_rs_register` in `smpboot_rs/abi.rs`: `desc` describes valid
 /// callbacks and context, `out` is valid for a write.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn smpboot_rs_register(desc: *const ThreadDesc, out: *mut *mut RegistrationHandle) -> c_int {
+pub(crate) unsafe extern "C" fn smpboot_rs_register(
+    desc: *const ThreadDesc,
+    out: *mut *mut RegistrationHandle,
+) -> c_int {
     errno((|| {
         if out.is_null() {
             return Err(EINVAL);
@@ -65,7 +68,10 @@ pub(crate) unsafe extern "C" fn smpboot_rs_unregister(reg: *mut RegistrationHand
 ///
 /// `reg` is a live registration from `smpboot_rs_register`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn smpboot_rs_wake(reg: *const RegistrationHandle, cpu: c_uint) -> c_int {
+pub(crate) unsafe extern "C" fn smpboot_rs_wake(
+    reg: *const RegistrationHandle,
+    cpu: c_uint,
+) -> c_int {
     if reg.is_null() {
         return EINVAL.to_errno();
     }
@@ -88,7 +94,9 @@ pub(crate) extern "C" fn smpboot_rs_thread_schedule() -> c_int {
 ///
 /// `ht` is a valid descriptor that stays valid until it is unregistered.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn smpboot_rs_register_percpu_thread(ht: *mut SmpHotplugThread) -> c_int {
+pub(crate) unsafe extern "C" fn smpboot_rs_register_percpu_thread(
+    ht: *mut SmpHotplugThread,
+) -> c_int {
     if ht.is_null() {
         return EINVAL.to_errno();
     }

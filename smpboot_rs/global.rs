@@ -21,7 +21,12 @@ impl<T: Sync + 'static> Global<T> {
         let ptr = KBox::into_raw(unsafe { Pin::into_inner_unchecked(value) });
         if self
             .0
-            .compare_exchange(core::ptr::null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                core::ptr::null_mut(),
+                ptr,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_err()
         {
             // SAFETY: `ptr` came from `KBox::into_raw` just above.

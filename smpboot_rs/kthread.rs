@@ -75,6 +75,10 @@ impl<T: ThreadFn> Drop for Raw<T> {
     }
 }
 
+/// # Safety
+///
+/// `data` is the body passed by `Unstarted::new`, not used by its owner
+/// while the thread runs.
 unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
     // SAFETY: `data` is the `KBox<T>` pointer passed by `Unstarted::new`; the
     // handle does not touch it until `kthread_stop()` has seen us return.
@@ -235,7 +239,12 @@ impl WakeSlot {
         unsafe { ffi::smpboot_rs_get_task_struct(task) };
         if self
             .live
-            .compare_exchange(core::ptr::null_mut(), task, Ordering::Release, Ordering::Relaxed)
+            .compare_exchange(
+                core::ptr::null_mut(),
+                task,
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
             .is_ok()
         {
             return true;

@@ -58,6 +58,9 @@ unsafe fn ht<'a>(ctx: *mut c_void) -> &'a SmpHotplugThread {
 // (registration checked that `thread_should_run` and `thread_fn` are set),
 // and the C callbacks are called in the contexts `linux/smpboot.h` documents.
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_should_run(ctx: *mut c_void, cpu: c_uint) -> bool {
     // SAFETY: See above.
     let ht = unsafe { ht(ctx) };
@@ -65,6 +68,9 @@ unsafe extern "C" fn seed_should_run(ctx: *mut c_void, cpu: c_uint) -> bool {
     ht.thread_should_run.is_some_and(|f| unsafe { f(cpu) } != 0)
 }
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_thread_fn(ctx: *mut c_void, cpu: c_uint) {
     // SAFETY: See above.
     if let Some(f) = unsafe { ht(ctx) }.thread_fn {
@@ -73,6 +79,9 @@ unsafe extern "C" fn seed_thread_fn(ctx: *mut c_void, cpu: c_uint) {
     }
 }
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_create(ctx: *mut c_void, cpu: c_uint) -> c_int {
     // SAFETY: See above.
     if let Some(f) = unsafe { ht(ctx) }.create {
@@ -82,6 +91,9 @@ unsafe extern "C" fn seed_create(ctx: *mut c_void, cpu: c_uint) -> c_int {
     0
 }
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_setup(ctx: *mut c_void, cpu: c_uint) {
     // SAFETY: See above.
     if let Some(f) = unsafe { ht(ctx) }.setup {
@@ -90,6 +102,9 @@ unsafe extern "C" fn seed_setup(ctx: *mut c_void, cpu: c_uint) {
     }
 }
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_cleanup(ctx: *mut c_void, cpu: c_uint, online: bool) {
     // SAFETY: See above.
     if let Some(f) = unsafe { ht(ctx) }.cleanup {
@@ -98,6 +113,9 @@ unsafe extern "C" fn seed_cleanup(ctx: *mut c_void, cpu: c_uint, online: bool) {
     }
 }
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_park(ctx: *mut c_void, cpu: c_uint) {
     // SAFETY: See above.
     if let Some(f) = unsafe { ht(ctx) }.park {
@@ -106,6 +124,9 @@ unsafe extern "C" fn seed_park(ctx: *mut c_void, cpu: c_uint) {
     }
 }
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_unpark(ctx: *mut c_void, cpu: c_uint) {
     // SAFETY: See above.
     if let Some(f) = unsafe { ht(ctx) }.unpark {
@@ -114,6 +135,9 @@ unsafe extern "C" fn seed_unpark(ctx: *mut c_void, cpu: c_uint) {
     }
 }
 
+/// # Safety
+///
+/// `ctx` is a registered `struct smp_hotplug_thread` (see above).
 unsafe extern "C" fn seed_store(ctx: *mut c_void, cpu: c_uint, task: *mut bindings::task_struct) {
     // SAFETY: See above.
     let store = unsafe { ht(ctx) }.store;

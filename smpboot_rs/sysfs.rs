@@ -49,7 +49,8 @@ impl Dir {
     pub(crate) fn new(name: &'static CStr) -> Result<Self> {
         // SAFETY: `kernel_kobj` is set up at boot; `name` is NUL-terminated
         // and copied by the kernel.
-        let kobj = unsafe { bindings::kobject_create_and_add(name.as_char_ptr(), bindings::kernel_kobj) };
+        let kobj =
+            unsafe { bindings::kobject_create_and_add(name.as_char_ptr(), bindings::kernel_kobj) };
         // INVARIANT: a non-null result carries one reference for us.
         Ok(Self {
             kobj: NonNull::new(kobj).ok_or(ENOMEM)?,
@@ -82,8 +83,10 @@ pub(crate) trait FileOps: Send + Sync + 'static {
 struct StaticKey(Opaque<bindings::lock_class_key>);
 // SAFETY: The key is only handed to lockdep, which does its own locking.
 unsafe impl Sync for StaticKey {}
-// SAFETY: An all-zero `lock_class_key` is its unregistered static state.
-static FILE_KEY: StaticKey = StaticKey(Opaque::new(unsafe { core::mem::zeroed() }));
+static FILE_KEY: StaticKey = StaticKey(Opaque::new(
+    // SAFETY: An all-zero `lock_class_key` is its unregistered static state.
+    unsafe { core::mem::zeroed() },
+));
 
 /// A file in a [`Dir`]; removed on drop, after which no callback runs.
 ///
@@ -107,7 +110,12 @@ unsafe impl<T: FileOps> Sync for File<T> {}
 
 impl<T: FileOps> File<T> {
     /// Creates the file `name` with `mode` in `dir`.
-    pub(crate) fn new<'a>(dir: &'a Dir, name: &'static CStr, mode: u16, ops: T) -> impl PinInit<Self, Error> + 'a {
+    pub(crate) fn new<'a>(
+        dir: &'a Dir,
+        name: &'static CStr,
+        mode: u16,
+        ops: T,
+    ) -> impl PinInit<Self, Error> + 'a {
         let init = move |slot: *mut Self| {
             // SAFETY: `slot` is valid for writes and pinned (the contract of
             // `pin_init_from_closure`).
@@ -158,9 +166,18 @@ impl<T: FileOps> PinnedDrop for File<T> {
 unsafe fn file<'a, T: FileOps>(attr: *mut bindings::bin_attribute) -> &'a File<T> {
     // SAFETY: By the requirement `attr` is inside a `File<T>`, which is not
     // dropped while a callback runs (removal waits for them).
-    unsafe { &*kernel::container_of!(attr.cast::<Opaque<bindings::bin_attribute>>(), File<T>, attr) }
+    unsafe {
+        &*kernel::container_of!(
+            attr.cast::<Opaque<bindings::bin_attribute>>(),
+            File<T>,
+            attr
+        )
+    }
 }
 
+/// # Safety
+///
+/// `attr` is the attribute of a live `File<T>`; `buf` holds `count` bytes.
 unsafe extern "C" fn read_trampoline<T: FileOps>(
     _file: *mut bindings::file,
     _kobj: *mut bindings::kobject,
@@ -187,6 +204,9 @@ unsafe extern "C" fn read_trampoline<T: FileOps>(
     n as isize
 }
 
+/// # Safety
+///
+/// `attr` is the attribute of a live `File<T>`; `buf` holds `count` bytes.
 unsafe extern "C" fn write_trampoline<T: FileOps>(
     _file: *mut bindings::file,
     _kobj: *mut bindings::kobject,
@@ -201,7 +221,12 @@ unsafe extern "C" fn write_trampoline<T: FileOps>(
     }
     // SAFETY: The kernel calls this with the attribute of a created `File<T>`
     // and a buffer of `count` bytes.
-    let (file, input) = unsafe { (file::<T>(attr), core::slice::from_raw_parts(buf.cast::<u8>(), count)) };
+    let (file, input) = unsafe {
+        (
+            file::<T>(attr),
+            core::slice::from_raw_parts(buf.cast::<u8>(), count),
+        )
+    };
     match file.ops.store(input) {
         Ok(()) => count as isize,
         Err(e) => e.to_errno() as isize,
@@ -214,7 +239,6 @@ pub(crate) fn input_text(input: &[u8]) -> Option<&str> {
     let text = core::str::from_utf8(input).ok()?.trim();
     (!text.is_empty()).then_some(text)
 }
-
 
 /// A `core::fmt::Write` sink that appends to a file's rendering.
 pub(crate) struct Text<'a>(pub &'a mut KVec<u8>);

@@ -103,7 +103,8 @@ impl PerCpuThread for TestThread {
             bump(&self.counters.bad_preempt);
         }
         self.check(cpu, state);
-        self.pending(cpu).is_some_and(|p| p.load(Ordering::Relaxed) > 0)
+        self.pending(cpu)
+            .is_some_and(|p| p.load(Ordering::Relaxed) > 0)
     }
 
     fn run(&self, cpu: CpuId, state: &mut CpuState) {
@@ -363,7 +364,12 @@ impl kernel::Module for TestModule {
         let dir = sysfs::Dir::new(kernel::c_str!("smpboot_rs_test_rust"))?;
         let parts = Parts {
             _kick: KBox::pin_init(
-                sysfs::File::new(&dir, kernel::c_str!("kick"), sysfs::MODE_WRITE, KickFile(control.clone())),
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("kick"),
+                    sysfs::MODE_WRITE,
+                    KickFile(control.clone()),
+                ),
                 GFP_KERNEL,
             )?,
             _extra: KBox::pin_init(
@@ -376,11 +382,21 @@ impl kernel::Module for TestModule {
                 GFP_KERNEL,
             )?,
             _fail: KBox::pin_init(
-                sysfs::File::new(&dir, kernel::c_str!("fail_create_at"), sysfs::MODE_WRITE, FailFile(counters.clone())),
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("fail_create_at"),
+                    sysfs::MODE_WRITE,
+                    FailFile(counters.clone()),
+                ),
                 GFP_KERNEL,
             )?,
             _stats: KBox::pin_init(
-                sysfs::File::new(&dir, kernel::c_str!("stats"), sysfs::MODE_READ, StatsFile(counters.clone())),
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("stats"),
+                    sysfs::MODE_READ,
+                    StatsFile(counters.clone()),
+                ),
                 GFP_KERNEL,
             )?,
             _dir: dir,
