@@ -30,11 +30,13 @@ unsafe impl Sync for UserCallbacks {}
 /// A registration request, read from its C description.
 pub(crate) struct Request {
     /// The callbacks.
-    pub callbacks: UserCallbacks,
+    pub(crate) callbacks: UserCallbacks,
     /// The threads' name format, checked by [`Request::from_desc`].
-    pub comm: CString,
+    pub(crate) comm: CString,
+    /// The name format before and after its `%u`, for display.
+    pub(crate) comm_parts: (KVec<u8>, KVec<u8>),
     /// The core neither parks nor unparks the threads.
-    pub selfparking: bool,
+    pub(crate) selfparking: bool,
 }
 
 impl Request {
@@ -57,7 +59,15 @@ impl Request {
         // SAFETY: By the function's requirement, a non-null name is a valid
         // NUL-terminated string.
         let comm = unsafe { CStr::from_char_ptr(desc.thread_comm) };
-        check_comm(comm)?;
+        let at = cpu_conversion(comm).ok_or(EINVAL)?;
+        let bytes = comm.as_bytes();
+        let mut before = KVec::new();
+        let mut after = KVec::new();
+        before.extend_from_slice(bytes.get(..at).unwrap_or_default(), GFP_KERNEL)?;
+        after.extend_from_slice(
+            bytes.get(at.saturating_add(2)..).unwrap_or_default(),
+            GFP_KERNEL,
+        )?;
         Ok(Self {
             // INVARIANT: by the function's requirement.
             callbacks: UserCallbacks {
@@ -65,23 +75,20 @@ impl Request {
                 ctx: desc.ctx,
             },
             comm: comm.to_cstring()?,
+            comm_parts: (before, after),
             selfparking: desc.selfparking,
         })
     }
 }
 
-/// A name format holds exactly one `%u` (the CPU) and no other `%`, and no
-/// blank or `=` (names show in `key=value` lines).
-fn check_comm(comm: &CStr) -> Result {
+/// Where the one `%u` (the CPU) of a name format is. A format holds no
+/// other `%`, and no blank or `=` (names show in `key=value` lines).
+fn cpu_conversion(comm: &CStr) -> Option<usize> {
     let bytes = comm.as_bytes();
     let percents = bytes.iter().filter(|&&b| b == b'%').count();
-    let has_cpu = bytes.windows(2).any(|w| w == b"%u");
     let bad_char = bytes.iter().any(|&b| b.is_ascii_whitespace() || b == b'=');
-    if percents == 1 && has_cpu && !bad_char {
-        Ok(())
-    } else {
-        Err(EINVAL)
-    }
+    let at = bytes.windows(2).position(|w| w == b"%u")?;
+    (percents == 1 && !bad_char).then_some(at)
 }
 
 impl UserCallbacks {

@@ -86,6 +86,7 @@ enum Slot {
 pub(crate) struct Registration {
     id: u64,
     comm: CString,
+    comm_parts: (KVec<u8>, KVec<u8>),
     selfparking: bool,
     callbacks: UserCallbacks,
     #[pin]
@@ -216,8 +217,8 @@ impl Registration {
             let Some(s) = self.cpu_stats(cpu) else {
                 continue;
             };
-            let name = self.comm.to_str().unwrap_or("?");
-            let (before, after) = name.split_once("%u").unwrap_or((name, ""));
+            let before = core::str::from_utf8(&self.comm_parts.0).unwrap_or("?");
+            let after = core::str::from_utf8(&self.comm_parts.1).unwrap_or("?");
             writeln!(
                 out,
                 "reg={} name={}{}{} cpu={} online={} pid={} state={} setup={} park={} unpark={} \
@@ -462,6 +463,7 @@ impl Core {
             pin_init!(Registration {
                 id: self.next_id.fetch_add(1, Ordering::Relaxed),
                 comm: req.comm,
+                comm_parts: req.comm_parts,
                 selfparking: req.selfparking,
                 callbacks: req.callbacks,
                 slots <- new_mutex!(slots, "smpboot_rs::slots"),
