@@ -15,6 +15,7 @@
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
+HOSTCC ?= gcc
 
 ifeq ($(origin KDIR),undefined)
 KDIR := $(shell $(TOP)/scripts/kernel-build debug --print-kdir)
@@ -23,9 +24,15 @@ DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check kernel setup FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check kernel setup tools FORCE
 
-all: modules
+all: modules tools
+
+# Guest-side test tools: static, so that they run in the busybox initramfs.
+tools: tests/tools/fail_nth
+
+tests/tools/fail_nth: tests/tools/fail_nth.c
+	$(HOSTCC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 kernel:
 ifdef DEFAULT_KDIR
@@ -43,7 +50,7 @@ rust-analyzer: kernel
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
-	@rm -f rust-project.json
+	@rm -f rust-project.json tests/tools/fail_nth
 
 lint: kernel
 	@$(TOP)/scripts/lint $(KDIR) $(KMAKE_ARGS)

@@ -1,0 +1,222 @@
+#!/bin/sh
+# vm-run-args: --cpus 4
+# SPDX-License-Identifier: GPL-2.0
+#
+# The ksoftirqd sample selftest (runs in the guest, KTAP output), for each of
+# ksoftirqd_rs.ko (Rust, smpboot_rs typed API), ksoftirqd_c.ko (C, kernel
+# smpboot) and ksoftirqd_c_rs.ko (the same C, smpboot_rs C API): raised work
+# is handled on its CPU; bad writes are rejected and change nothing; with the
+# hrtimer and IPI producers on, random CPU offline/online (60 s for the Rust
+# module, 20 s for each C one) and the kernel's cpu-on-off-test.sh -a; then
+# every item raised is handled (takeover included), never on a wrong CPU, and
+# the threads are bound and active. vm-run fails the run on any kernel splat.
+. /smpboot_rs/scripts/ktap.sh
+
+TOP=/smpboot_rs
+SYSCPU=/sys/devices/system/cpu
+THREADS=/sys/kernel/smpboot_rs/threads
+STRESS_RS=${STRESS_RS:-60}
+STRESS_C=${STRESS_C:-20}
+TIMER_US=1000
+
+now() { cut -d. -f1 /proc/uptime; }
+cpu_online() { echo "$2" > $SYSCPU/cpu$1/online; }
+online_cpus() { for c in $SYSCPU/cpu[0-9]*; do [ "$(cat $c/online 2>/dev/null || echo 1)" = 1 ] && echo "${c##*cpu}"; done; }
+all_online() { for c in 1 2 3; do cpu_online $c 1 2>/dev/null; done; }
+wait_for() {
+	t=$(( $1 * 10 )); shift
+	while [ $t -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done
+	"$@"
+}
+case_result() {
+	desc=$1; shift
+	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
+}
+
+# Sums of the stats keys over all CPUs, as "key=value" words.
+totals() {
+	awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] != "cpu" && kv[1] != "online") s[kv[1]] += kv[2] } }
+	END { for (k in s) printf "%s=%s ", k, s[k]; print "" }' "$D/stats"
+}
+tot() { totals | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# One key of one CPU's line.
+cpustat() { sed -n "s/^cpu=$1 .* $2=\([0-9]*\).*/\1/p" "$D/stats"; }
+drained() { [ "$(tot pending)" = 0 ] && [ "$(tot processed)" = "$(tot raised)" ]; }
+
+# Threads named $COMM<cpu>: one per online CPU, active, allowed on it only;
+# for smpboot_rs users also the core's view (wrong_cpu=0).
+check_threads() {
+	bad=0
+	for cpu in $(online_cpus); do
+		pid=
+		for p in /proc/[0-9]*; do
+			[ "$(cat $p/comm 2>/dev/null)" = "$COMM$cpu" ] && { pid=${p#/proc/}; break; }
+		done
+		[ -n "$pid" ] || { echo "no thread $COMM$cpu"; bad=1; continue; }
+		allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$pid/status)
+		st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' /proc/$pid/status)
+		[ "$allowed" = "$cpu" ] || { echo "$COMM$cpu allowed on $allowed"; bad=1; }
+		[ "$st" != P ] || { echo "$COMM$cpu parked on an online CPU"; bad=1; }
+	done
+	if [ "$RS" = 1 ]; then
+		lines=$(grep " name=$COMM" $THREADS)
+		[ -n "$lines" ] || { echo "not in $THREADS"; bad=1; }
+		echo "$lines" | grep -v ' wrong_cpu=0$' && bad=1
+		for cpu in $(online_cpus); do
+			echo "$lines" | grep -q " name=$COMM$cpu .*state=active" || { echo "smpboot_rs: $COMM$cpu not active"; bad=1; }
+		done
+	fi
+	return $bad
+}
+
+t_load() {
+	[ "$RS" = 0 ] || [ -d /sys/kernel/smpboot_rs ] || insmod $TOP/smpboot_rs.ko || return 1
+	insmod $TOP/samples/$MOD.ko || return 1
+	for f in raise ipi timer reset stats; do [ -e $D/$f ] || { echo "no $D/$f"; return 1; }; done
+	[ "$(grep -c "^cpu=" $D/stats)" = "$(ls -d $SYSCPU/cpu[0-9]* | wc -l)" ] || { cat $D/stats; return 1; }
+	wait_for 5 check_threads
+}
+
+t_local() {
+	echo 0 > $D/reset || return 1
+	for cpu in $(online_cpus); do echo "$cpu 1000" > $D/raise || return 1; done
+	echo "all 10" > $D/raise || return 1
+	wait_for 20 drained || { cat $D/stats; return 1; }
+	for cpu in $(online_cpus); do
+		[ "$(cpustat $cpu raised)" = 1010 ] && [ "$(cpustat $cpu processed)" = 1010 ] &&
+			[ "$(cpustat $cpu wrong_cpu)" = 0 ] && [ "$(cpustat $cpu migrated_in)" = 0 ] ||
+			{ echo "cpu $cpu:"; cat $D/stats; return 1; }
+	done
+	echo 40 > $D/ipi || return 1
+	wait_for 20 sh -c "[ \$(awk '{for(i=1;i<=NF;i++){split(\$i,kv,\"=\"); if(kv[1]==\"ipis\") s+=kv[2]}} END{print s}' $D/stats) = 40 ]" ||
+		{ echo "ipis:"; cat $D/stats; return 1; }
+	wait_for 20 drained || { cat $D/stats; return 1; }
+	[ "$(tot ipi_wrong_cpu)" = 0 ] && [ "$(tot wrong_cpu)" = 0 ] || { cat $D/stats; return 1; }
+	echo "local: $(tot processed) items raised on 4 CPUs and by 40 IPIs, all handled on their CPU" > /tmp/diag_local
+}
+
+# expect_reject FILE INPUT: the write fails.
+expect_reject() {
+	if sh -c "echo '$2' > $D/$1" 2>/dev/null; then echo "$1: '$2' accepted"; return 1; fi
+	return 0
+}
+
+t_bad() {
+	cpu_online 3 0 || return 1
+	before=$(cat $D/stats; cat $D/timer)
+	bad=0
+	for in in garbage '' '1 5 junk' '0 -1' '-1 5' '0 99999999999999999999' '99999999999999999999 1' \
+		'3 5' '64 1' '4096 1' '0 0' 'all' 'all x' '0 5x' '0 1000001' '1 2 3' '0x1 1' '+ 1'; do
+		expect_reject raise "$in" || bad=1
+	done
+	for in in garbage '' '5 junk' '-1' '99999999999999999999' '0' '1000001' '1.5'; do
+		expect_reject ipi "$in" || bad=1
+	done
+	for in in garbage '' '5000 junk' '-1' '99999999999999999999' '50' '1000001' '1e3'; do
+		expect_reject timer "$in" || bad=1
+	done
+	for in in garbage '' '1' '0 junk' '-1' '99999999999999999999' '00x'; do
+		expect_reject reset "$in" || bad=1
+	done
+	for f in raise ipi timer reset; do
+		if su nobody -s /bin/sh -c "echo 0 > $D/$f" 2>/dev/null; then echo "$f: non-root write accepted"; bad=1; fi
+	done
+	if su nobody -s /bin/sh -c "echo '0 1' > $D/raise" 2>/dev/null; then echo "raise: non-root write accepted"; bad=1; fi
+	after=$(cat $D/stats; cat $D/timer)
+	[ "$before" = "$after" ] || { echo "state changed:"; echo "$before"; echo "$after"; bad=1; }
+	cpu_online 3 1 || bad=1
+	return $bad
+}
+
+# Producers in the background while CPUs go on and off.
+producers_start() {
+	echo $TIMER_US > $D/timer || return 1
+	( while [ ! -e /tmp/stop_producers ]; do
+		echo 20 > $D/ipi 2>/dev/null
+		echo "all 50" > $D/raise 2>/dev/null
+		sleep 0.2
+	done ) &
+	PRODUCER=$!
+}
+producers_stop() {
+	touch /tmp/stop_producers
+	wait $PRODUCER 2>/dev/null
+	rm -f /tmp/stop_producers
+	echo 0 > $D/timer
+}
+
+t_stress() {
+	echo 0 > $D/reset || return 1
+	producers_start || return 1
+	seed=$$
+	ops=0
+	fails=0
+	start=$(now)
+	while [ $(( $(now) - start )) -lt "$DUR" ]; do
+		seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
+		cpu=$(( 1 + seed % 3 ))
+		state=$(cat $SYSCPU/cpu$cpu/online)
+		if cpu_online $cpu $((1 - state)) 2>/dev/null; then ops=$((ops + 1)); else fails=$((fails + 1)); fi
+	done
+	all_online
+	t0=$(now)
+	UID=0 sh /include/cpu-on-off-test.sh -a > /tmp/onoff.log 2>&1
+	rc=$?
+	took=$(( $(now) - t0 ))
+	all_online
+	producers_stop
+	echo "$ops random hotplug operations in $DUR s ($fails refused), cpu-on-off-test.sh -a exit $rc in ${took}s" > /tmp/diag_stress
+	[ "$rc" = 0 ] || { cat /tmp/onoff.log; return 1; }
+	[ "$fails" = 0 ] || { echo "$fails hotplug operations failed"; return 1; }
+}
+
+t_balance() {
+	wait_for 30 drained || { echo "not drained:"; cat $D/stats; return 1; }
+	t=$(totals)
+	echo "items: $t" > /tmp/diag_balance
+	for k in wrong_cpu tick_wrong_cpu ipi_wrong_cpu; do
+		[ "$(tot $k)" = 0 ] || { echo "$k=$(tot $k)"; cat $D/stats; return 1; }
+	done
+	[ "$(tot ticks)" -gt 0 ] && [ "$(tot ipis)" -gt 0 ] && [ "$(tot migrated_in)" -gt 0 ] ||
+		{ echo "a producer or the takeover did not run:"; cat $D/stats; return 1; }
+}
+
+t_unload() {
+	rmmod $MOD || return 1
+	[ ! -e $D ] || { echo "$D left"; return 1; }
+	! grep -q "$MOD:" $SYSCPU/hotplug/states || { echo "hotplug states left"; return 1; }
+	for p in /proc/[0-9]*; do
+		case "$(cat $p/comm 2>/dev/null)" in "$COMM"*) echo "thread $(cat $p/comm) left"; return 1 ;; esac
+	done
+	exitline=$(dmesg | grep "$MOD: exit:" | tail -n 1)
+	r=$(echo "$exitline" | sed -n 's/.*raised=\([0-9]*\).*/\1/p')
+	p=$(echo "$exitline" | sed -n 's/.*processed=\([0-9]*\).*/\1/p')
+	[ -n "$r" ] && [ "$r" = "$p" ] || { echo "$exitline"; return 1; }
+}
+
+run_module() {
+	MOD=$1; COMM=$2; RS=$3; DUR=$4
+	D=/sys/kernel/$MOD
+	rm -f /tmp/diag_*
+	case_result "$MOD: loads, one bound active thread ${COMM}N per online CPU" t_load
+	case_result "$MOD: raised work is handled on the CPU it was raised on (raise, ipi)" t_local
+	case_result "$MOD: bad writes (garbage, empty, junk, negative, overflow, offline or absent CPU, non-root) rejected, state unchanged" t_bad
+	case_result "$MOD: timer and IPI producers on during ${DUR}s of random offline/online and cpu-on-off-test.sh -a" t_stress
+	case_result "$MOD: afterwards processed == raised (takeover included), wrong_cpu 0" t_balance
+	case_result "$MOD: threads bound to their CPU and active after hotplug" check_threads
+	case_result "$MOD: unload removes sysfs, hotplug states and threads; exit totals balance" t_unload
+	for f in /tmp/diag_local /tmp/diag_stress /tmp/diag_balance; do
+		[ -r $f ] && ktap_diag "$MOD: $(cat $f)"
+	done
+}
+
+ktap_header
+ktap_plan 22
+[ "$(online_cpus | wc -l)" -ge 4 ] || ktap_bail "needs 4 online CPUs"
+
+run_module ksoftirqd_rs ksoftirqd_rs/ 1 "$STRESS_RS"
+run_module ksoftirqd_c ksoftirqd_c/ 0 "$STRESS_C"
+run_module ksoftirqd_c_rs ksoftirqd_crs/ 1 "$STRESS_C"
+case_result "smpboot_rs unloads after its users" rmmod smpboot_rs
+
+ktap_finish
