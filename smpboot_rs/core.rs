@@ -81,6 +81,14 @@ enum Slot {
     },
 }
 
+/// A registration's threads, as the hotplug callbacks see them.
+struct Threads {
+    slots: KVec<Slot>,
+    /// Set when unregistration stops the threads, before the hotplug
+    /// instances are removed: callbacks that still run leave the slots alone.
+    stopped: bool,
+}
+
 /// One registration, shared by its threads and its hotplug instances.
 #[pin_data]
 pub(crate) struct Registration {
@@ -90,7 +98,7 @@ pub(crate) struct Registration {
     selfparking: bool,
     callbacks: UserCallbacks,
     #[pin]
-    slots: Mutex<KVec<Slot>>,
+    threads: Mutex<Threads>,
     stats: KVec<CpuStats>,
     wakers: KVec<WakeSlot>,
 }
@@ -101,7 +109,11 @@ impl Registration {
     }
 
     /// Creates `cpu`'s thread unless it exists: prepare-stage startup.
-    fn create_thread(this: &Arc<Self>, slot: &mut Slot, cpu: CpuId) -> Result {
+    fn create_thread(this: &Arc<Self>, threads: &mut Threads, cpu: CpuId) -> Result {
+        if threads.stopped {
+            return Ok(());
+        }
+        let slot = threads.slots.get_mut(cpu.index()).ok_or(EINVAL)?;
         if !matches!(slot, Slot::Empty) {
             return Ok(());
         }
@@ -122,11 +134,14 @@ impl Registration {
     /// Starts, or binds and unparks, `cpu`'s thread: online-stage startup,
     /// on `cpu`.
     fn start_thread(this: &Arc<Self>, cpu: CpuId) -> Result {
-        let mut slots = this.slots.lock();
-        let slot = slots.get_mut(cpu.index()).ok_or(EINVAL)?;
+        let mut threads = this.threads.lock();
         // A CPU always passes the create state first; this only covers a
         // registration that raced with the CPU between its two states.
-        Self::create_thread(this, slot, cpu)?;
+        Self::create_thread(this, &mut threads, cpu)?;
+        if threads.stopped {
+            return Ok(());
+        }
+        let slot = threads.slots.get_mut(cpu.index()).ok_or(EINVAL)?;
         match core::mem::replace(slot, Slot::Empty) {
             Slot::Empty => Err(EINVAL),
             Slot::Created(thread) => {
@@ -160,8 +175,8 @@ impl Registration {
 
     /// Parks `cpu`'s thread: online-stage teardown, on `cpu`.
     fn park_thread(&self, cpu: CpuId) -> Result {
-        let mut slots = self.slots.lock();
-        if let Some(Slot::Started { thread, parked }) = slots.get_mut(cpu.index()) {
+        let mut threads = self.threads.lock();
+        if let Some(Slot::Started { thread, parked }) = threads.slots.get_mut(cpu.index()) {
             if !*parked && !self.selfparking {
                 thread.park();
                 *parked = true;
@@ -189,14 +204,22 @@ impl Registration {
         }
     }
 
-    /// Stops every thread, parked and never started ones included, once the
-    /// hotplug instances are gone. Returns when all callbacks are done.
-    fn destroy_threads(&self) {
+    /// Stops every thread, parked and never started ones included, and
+    /// keeps the hotplug callbacks from making new ones. Returns when all
+    /// callbacks are done.
+    ///
+    /// This runs before the hotplug instances are removed: an active thread
+    /// keeps migration disabled, so a CPU that went down after the online
+    /// instance was gone, with its thread not parked, could never finish
+    /// going down (the scheduler waits for its pinned tasks).
+    fn stop_threads(&self) {
         WakeSlot::clear_all(self.wakers.iter());
-        // As in C: `cleanup`'s `online` argument is stable while stopping.
+        // No CPU changes state while the threads stop, so `cleanup`'s
+        // `online` argument is stable, as in C.
         let _cpus = CpusReadGuard::new();
-        let mut slots = self.slots.lock();
-        for (cpu, slot) in cpu::possible_cpus().zip(slots.iter_mut()) {
+        let mut threads = self.threads.lock();
+        threads.stopped = true;
+        for (cpu, slot) in cpu::possible_cpus().zip(threads.slots.iter_mut()) {
             match core::mem::replace(slot, Slot::Empty) {
                 Slot::Empty => continue,
                 Slot::Created(thread) => drop(thread.stop()),
@@ -373,9 +396,8 @@ pub(crate) struct CreateHook(Arc<Registration>);
 
 impl cpuhp::Callbacks for CreateHook {
     fn startup(&self, cpu: CpuId) -> Result {
-        let mut slots = self.0.slots.lock();
-        let slot = slots.get_mut(cpu.index()).ok_or(EINVAL)?;
-        Registration::create_thread(&self.0, slot, cpu)
+        let mut threads = self.0.threads.lock();
+        Registration::create_thread(&self.0, &mut threads, cpu)
     }
 
     fn teardown(&self, _cpu: CpuId) -> Result {
@@ -416,11 +438,12 @@ impl Handle {
         self.reg.wake(CpuId::new(cpu).ok_or(EINVAL)?)
     }
 
-    /// Takes the instances out of the hotplug states, then stops the threads.
+    /// Stops the threads, then takes the instances out of the hotplug
+    /// states (see [`Registration::stop_threads`] for the order).
     fn shut_down(&self) {
+        self.reg.stop_threads();
         self.online.as_ref().remove();
         self.create.as_ref().remove();
-        self.reg.destroy_threads();
     }
 }
 
@@ -466,7 +489,7 @@ impl Core {
                 comm_parts: req.comm_parts,
                 selfparking: req.selfparking,
                 callbacks: req.callbacks,
-                slots <- new_mutex!(slots, "smpboot_rs::slots"),
+                threads <- new_mutex!(Threads { slots, stopped: false }, "smpboot_rs::threads"),
                 stats,
                 wakers,
             }),
@@ -484,7 +507,7 @@ impl Core {
 
         // The registry lock keeps a second registration with the same
         // context out until this one is listed. Lock order: registry, then
-        // the hotplug lock (taken by `add`), then a registration's slots.
+        // the hotplug lock (taken by `add`), then a registration's threads.
         let mut registry = self.registry.lock();
         if registry
             .iter()
