@@ -6,8 +6,10 @@
  * Makes the N-th fault-injectable allocation of this task fail
  * (/proc/self/task/TID/fail-nth, Documentation/fault-injection) while it loads
  * a module or writes a file (e.g. a CPU's "online"), then prints
- * "result=R injected=y|n": R is 0 or -errno, and injected tells whether the
- * N-th allocation was reached. Runs in the selftest guest, built static.
+ * "result=R injected=y|n allocs=A": R is 0 or -errno, injected tells whether
+ * the N-th allocation was reached, and A is how many fault-injectable
+ * allocations the operation made when it was not (else 0). Runs in the
+ * selftest guest, built static.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +23,7 @@
 int main(int argc, char **argv)
 {
 	char path[64], buf[32];
-	int ctl, fd, res, err;
+	int ctl, fd, res, err, left;
 
 	if (argc < 4 || (strcmp(argv[2], "insmod") && strcmp(argv[2], "write")) ||
 	    (!strcmp(argv[2], "write") && argc != 5)) {
@@ -53,8 +55,10 @@ int main(int argc, char **argv)
 	if (pread(ctl, buf, sizeof(buf) - 1, 0) < 0)
 		return 2;
 	/* A value left in fail-nth means the fault was not reached; disarm it. */
-	if (atoi(buf) && write(ctl, "0", 1) < 0)
+	left = atoi(buf);
+	if (left && write(ctl, "0", 1) < 0)
 		return 2;
-	printf("result=%d injected=%c\n", res ? -err : 0, atoi(buf) ? 'n' : 'y');
+	printf("result=%d injected=%c allocs=%ld\n", res ? -err : 0, left ? 'n' : 'y',
+	       left ? atol(argv[1]) - left : 0L);
 	return 0;
 }

@@ -1,0 +1,269 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# smpboot_rs reliability selftest (guest, KTAP): cpuhp fail injection at and
+# around smpboot_rs's hotplug states, allocation failures (failslab +
+# fail-nth) during insmod and CPU online, unload races with CPU hotplug, and
+# bad input to every sysfs file of the core and the test modules. kmemleak is
+# scanned by vm-run at the end.
+#
+# vm-run-args: --cpus 4 --include tests/tools/fail_nth
+. /smpboot_rs/scripts/ktap.sh
+
+TOP=/smpboot_rs
+THREADS=/sys/kernel/smpboot_rs/threads
+SYSCPU=/sys/devices/system/cpu
+RDIR=/sys/kernel/smpboot_rs_test_rust
+CPARAM=/sys/module/smpboot_rs_test_c/parameters
+FAIL_NTH=/include/fail_nth
+
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+allowed_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
+online_of() { cat $SYSCPU/cpu$1/online; }
+case_result() {
+	desc=$1; shift
+	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
+}
+# Every listed thread is consistent with its CPU: active and bound there on
+# an online CPU; parked or never started on an offline one; no wrong_cpu.
+consistent() {
+	bad=0
+	awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		print v["name"], v["cpu"], v["pid"], v["state"], v["online"], v["wrong_cpu"] }' \
+		"$THREADS" > /tmp/lines
+	while read -r name cpu pid st on wrong; do
+		if [ "$on" = 1 ]; then
+			[ "$st" = active ] && [ "$(allowed_of "$pid")" = "$cpu" ] ||
+				{ echo "$name: online, state=$st, allowed $(allowed_of "$pid")"; bad=1; }
+		else
+			[ "$st" != active ] || { echo "$name: active on an offline CPU"; bad=1; }
+		fi
+		[ "$wrong" = 0 ] || { echo "$name: wrong_cpu=$wrong"; bad=1; }
+	done < /tmp/lines
+	return $bad
+}
+threads_named() { grep -l "^Name:[[:space:]]*$1" /proc/[0-9]*/status 2>/dev/null | wc -l; }
+
+ktap_header
+
+insmod $TOP/smpboot_rs.ko && insmod $TOP/tests/smpboot_rs_test_c.ko && insmod $TOP/tests/smpboot_rs_test_rust.ko ||
+	ktap_bail "cannot load the modules"
+
+# 1. cpuhp fail injection at smpboot_rs's states and their neighbours.
+grep -n '' $SYSCPU/hotplug/states > /tmp/states
+targets=""
+for name in smpboot_rs:create smpboot_rs:online; do
+	line=$(grep ": *[0-9]*: $name\$" /tmp/states | cut -d: -f1)
+	for l in $((line - 1)) $line $((line + 1)); do
+		targets="$targets $(sed -n "${l}p" /tmp/states | cut -d: -f2 | tr -d ' ')"
+	done
+done
+
+t_fail_up() {
+	st=$1
+	echo 0 > $SYSCPU/cpu3/online || return 1
+	echo "$st" > $SYSCPU/cpu3/hotplug/fail || { echo "cannot arm $st"; return 1; }
+	if echo 1 > $SYSCPU/cpu3/online 2>/dev/null; then echo "online succeeded despite the injected failure"; return 1; fi
+	[ "$(online_of 3)" = 0 ] || { echo "cpu3 online after a failed bringup"; return 1; }
+	consistent || return 1
+	echo 1 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
+	consistent
+}
+t_fail_down() {
+	st=$1
+	if ! echo "$st" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null; then
+		echo "SKIP"; return 0
+	fi
+	if echo 0 > $SYSCPU/cpu3/online 2>/dev/null; then echo "offline succeeded despite the injected failure"; return 1; fi
+	[ "$(online_of 3)" = 1 ] || { echo "cpu3 offline after a failed teardown"; return 1; }
+	consistent || return 1
+	echo 0 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
+	consistent || return 1
+	echo 1 > $SYSCPU/cpu3/online && consistent
+}
+for st in $targets; do
+	sname=$(sed -n "s/^[0-9]*: *$st: //p" /tmp/states)
+	case_result "cpuhp: failure at $st ($sname) on the way up rolls back, retry works, threads consistent" t_fail_up "$st"
+	out=$(t_fail_down "$st" 2>&1) && rc=0 || rc=$?
+	if [ "$out" = SKIP ]; then
+		ktap_skip "cpuhp: failure at $st ($sname) on the way down" "the kernel fails prepare states only on the way up"
+	elif [ "$rc" = 0 ]; then
+		ktap_ok "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads consistent"
+	else
+		ktap_fail "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads consistent" "$out"
+	fi
+done
+echo 1 > $CPARAM/kick && echo 1 > $RDIR/kick
+sleep 1
+case_result "cpuhp: work still handled after the injected failures" sh -c \
+	"[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ] || { cat $CPARAM/handled $CPARAM/queued; exit 1; }"
+
+# 2. Allocation failures with failslab and fail-nth.
+FS=/sys/kernel/debug/failslab
+echo N > $FS/ignore-gfp-wait
+echo 0 > $FS/verbose
+# probability stays 0: only the fail-nth countdown of one task fails.
+rmmod smpboot_rs_test_c smpboot_rs_test_rust
+
+# With fail-nth, the N-th fault-injectable allocation of a task fails. Every
+# N over the last TAIL allocations (the module's own init comes last) and
+# every STRIDE-th N before them (the module loader's) is tried; the run ends
+# with a load that does not reach the fault. FAILNTH_STRIDE=1 tries every N.
+STRIDE=${FAILNTH_STRIDE:-8}
+TAIL=${FAILNTH_TAIL:-96}
+
+# fail_nth N OP ARGS...: sets $rc (0 or -errno) and $hit (y/n), and $left
+# (the countdown left when the fault was not reached).
+fail_nth() {
+	res=$($FAIL_NTH "$@") || { echo "fail_nth: $res"; return 1; }
+	rc=${res#result=}
+	rc=${rc%% *}
+	hit=${res##*injected=}
+	hit=${hit%% *}
+}
+
+# insmod_until_clean MODULE.ko CHECK_GONE [PARAMS]: insmod with allocation N
+# failing until insmod succeeds without reaching the fault.
+insmod_until_clean() {
+	ko=$1 gone=$2 params=${3:-} modname=$(basename "$1" .ko)
+	# How many allocations a load makes: arm far away, read what is left.
+	allocs=$($FAIL_NTH 1000000 insmod "$ko" $params | sed -n 's/.*allocs=\([0-9]*\).*/\1/p')
+	rmmod "$modname" || return 1
+	[ -n "$allocs" ] && [ "$allocs" -gt 0 ] || { echo "cannot count allocations"; return 1; }
+	n=1 faults=0 tried=0
+	# The count varies a little between loads (RCU, lockdep, kmemleak).
+	while [ $n -le $((allocs * 2 + 64)) ]; do
+		fail_nth $n insmod "$ko" $params || return 1
+		tried=$((tried + 1))
+		if [ "$rc" != 0 ]; then
+			faults=$((faults + 1))
+			[ "$hit" = y ] || { echo "n=$n: insmod failed ($rc) with no fault injected"; return 1; }
+			! grep -q "^$modname " /proc/modules || { echo "n=$n: failed insmod left the module"; return 1; }
+			$gone || { echo "n=$n: failed insmod ($rc) left state behind"; return 1; }
+		else
+			rmmod "$modname" || { echo "n=$n: rmmod failed"; return 1; }
+			$gone || { echo "n=$n: rmmod left state behind"; return 1; }
+			[ "$hit" = y ] || break
+		fi
+		if [ $n -lt $((allocs - TAIL)) ]; then n=$((n + STRIDE)); else n=$((n + 1)); fi
+	done
+	[ "$hit" = n ] || { echo "still reaching the fault at n=$n of $allocs"; return 1; }
+	echo "$modname: $allocs allocations, $tried loads with a fault armed, $faults failed cleanly, clean load at n=$n" > /tmp/fail_report
+	insmod "$ko" $params || { echo "a later insmod failed"; return 1; }
+}
+# Registrations are listed until their threads are stopped, so the threads
+# file shows leftovers; /proc is scanned once at the end of the sweep.
+rust_gone() { [ ! -e $RDIR ] && ! grep -q ' name=sbtr/' $THREADS; }
+c_gone() { ! grep -q ' name=sbtc' $THREADS; }
+core_gone() { [ ! -e /sys/kernel/smpboot_rs ] && ! grep -q 'smpboot_rs:' $SYSCPU/hotplug/states; }
+
+# Deliberate allocation failures print allocation-failure reports.
+fault_injection_on
+case_result "failslab: every failing insmod of smpboot_rs_test_rust.ko cleans up; a later one works" \
+	insmod_until_clean $TOP/tests/smpboot_rs_test_rust.ko rust_gone
+ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+case_result "failslab: every failing insmod of smpboot_rs_test_c.ko (4 registrations) cleans up" \
+	insmod_until_clean "$TOP/tests/smpboot_rs_test_c.ko" c_gone nr_regs=4
+ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+t_no_leftover() {
+	have=$(grep -l '^Name:[[:space:]]*sbt' /proc/[0-9]*/status 2>/dev/null | wc -l)
+	want=$(grep -c ' name=sbt.* pid=[1-9]' $THREADS)
+	[ "$have" = "$want" ] || { echo "$have sbt* threads, $want registered"; return 1; }
+}
+case_result "failslab: no thread of a failed load is left" t_no_leftover
+rmmod smpboot_rs_test_c smpboot_rs_test_rust
+rmmod smpboot_rs
+case_result "failslab: every failing insmod of smpboot_rs.ko cleans up" \
+	insmod_until_clean $TOP/smpboot_rs.ko core_gone
+ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+
+t_online_nth() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 && insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	echo 0 > $SYSCPU/cpu3/online || return 1
+	allocs=$($FAIL_NTH 1000000 write $SYSCPU/cpu3/online 1 | sed -n 's/.*allocs=\([0-9]*\).*/\1/p')
+	n=1 faults=0 tried=0
+	while [ $n -le $((allocs * 2 + 64)) ]; do
+		echo 0 > $SYSCPU/cpu3/online || { echo "offline failed"; return 1; }
+		fail_nth $n write $SYSCPU/cpu3/online 1 || return 1
+		tried=$((tried + 1))
+		if [ "$rc" != 0 ]; then
+			faults=$((faults + 1))
+			[ "$(online_of 3)" = 0 ] || { echo "n=$n: failed online left cpu3 online"; return 1; }
+		fi
+		consistent || { echo "n=$n ($res)"; return 1; }
+		[ "$(online_of 3)" = 1 ] || echo 1 > $SYSCPU/cpu3/online || { echo "n=$n: retry failed"; return 1; }
+		[ "$hit" = y ] || break
+		n=$((n + 1))
+	done
+	consistent || return 1
+	echo "cpu online: $allocs allocations, $tried onlines with a fault armed, $faults refused cleanly, clean at n=$n" > /tmp/fail_report
+	[ "$hit" = n ]
+}
+case_result "failslab: a CPU online whose allocations fail is refused cleanly; the retry works" t_online_nth
+ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+fault_injection_off
+echo Y > $FS/ignore-gfp-wait
+
+# 3. Unload races with CPU hotplug and pending work.
+hotplug_loop() {
+	i=0
+	while [ ! -e /tmp/stop_hotplug ]; do
+		cpu=$(( 1 + i % 3 ))
+		echo 0 > $SYSCPU/cpu$cpu/online 2>/dev/null
+		echo 1 > $SYSCPU/cpu$cpu/online 2>/dev/null
+		i=$((i + 1))
+	done
+	echo $i > /tmp/hotplug_ops
+}
+t_unload_race() {
+	rmmod smpboot_rs_test_c || return 1
+	rm -f /tmp/stop_hotplug
+	hotplug_loop &
+	for i in 1 2 3 4 5 6 7 8; do
+		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 || { touch /tmp/stop_hotplug; wait; return 1; }
+		echo 200 > $CPARAM/kick
+		rmmod smpboot_rs_test_c || { touch /tmp/stop_hotplug; wait; return 1; }
+		rmmod smpboot_rs_test_rust
+		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 100 > $RDIR/kick && echo 4 > $RDIR/extra
+	done
+	touch /tmp/stop_hotplug
+	wait
+	for c in 1 2 3; do echo 1 > $SYSCPU/cpu$c/online 2>/dev/null; done
+	[ "$(threads_named sbtc)" = 0 ] || { echo "C test threads left"; return 1; }
+	consistent
+}
+case_result "unload races: insmod/rmmod with pending work while CPUs go offline and online" t_unload_race
+ktap_diag "hotplug operations during the unload races: $(( $(cat /tmp/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
+
+# 4. Bad input: every sysfs file is refused cleanly and nothing changes.
+expect_refused() {
+	file=$1; shift
+	for v in "$@"; do
+		if echo "$v" > "$file" 2>/dev/null; then echo "$file accepted '$v'"; return 1; fi
+	done
+}
+t_bad_input() {
+	before=$(cat $RDIR/stats)
+	ext=$(cat $RDIR/extra)
+	long=$(printf '%0200d' 1)
+	for f in $RDIR/kick $RDIR/extra $RDIR/fail_create_at; do
+		expect_refused $f "" "abc" "-1" "1x" "1 2" "99999999999999999999" "$long" "0x10" || return 1
+	done
+	expect_refused $RDIR/extra 65 || return 1
+	expect_refused $THREADS "1" || return 1
+	expect_refused $RDIR/stats "1" || return 1
+	for f in $RDIR/kick $RDIR/extra $RDIR/fail_create_at; do
+		if su nobody -s /bin/sh -c "echo 1 > $f" 2>/dev/null; then echo "non-root wrote $f"; return 1; fi
+	done
+	[ "$(cat $RDIR/stats)" = "$before" ] || { echo "stats changed: $before -> $(cat $RDIR/stats)"; return 1; }
+	[ "$(cat $RDIR/extra)" = "$ext" ] || { echo "extra changed"; return 1; }
+	cat $THREADS > /dev/null && su nobody -s /bin/sh -c "cat $THREADS > /dev/null" || { echo "threads not readable"; return 1; }
+}
+case_result "bad input: garbage, overlong, negative, huge and non-root writes refused, state unchanged" t_bad_input
+
+t_unload() {
+	rmmod smpboot_rs_test_rust && rmmod smpboot_rs && core_gone
+}
+case_result "everything unloads cleanly afterwards" t_unload
+
+ktap_finish
