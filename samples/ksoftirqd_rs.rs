@@ -1,0 +1,772 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A ksoftirqd look-alike on smpboot_rs, in safe Rust.
+//!
+//! Per-CPU threads `ksoftirqd_rs/%u` handle per-CPU pending work in four
+//! "vectors", after `kernel/softirq.c`: work is raised from any context
+//! (hard IRQ included) on a CPU's queue, which wakes that CPU's thread only
+//! if the CPU had nothing pending (`wakeup_softirqd()`); the thread handles
+//! it in batches bounded by 2 ms and 10 restarts (`__do_softirq()`'s
+//! `MAX_SOFTIRQ_TIME` and `MAX_SOFTIRQ_RESTART`). Producers: a pinned
+//! hard-IRQ hrtimer on every online CPU and IPIs to other CPUs. When a CPU
+//! dies, its pending work moves to a live CPU (`takeover_tasklets()`).
+//! Files in `/sys/kernel/ksoftirqd_rs/`: `raise`, `ipi`, `timer`, `reset`
+//! (root only) and `stats`. See `Documentation/ksoftirqd_rs.rst`.
+
+use core::fmt::Write;
+use core::num::IntErrorKind;
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::{new_mutex, Arc, Mutex};
+
+// The typed smpboot_rs API and the wrappers; the sample uses part of them.
+#[allow(dead_code)]
+#[path = "../smpboot_rs/cpuhp.rs"]
+mod cpuhp;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/hrtimer.rs"]
+mod hrtimer;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/ipi.rs"]
+mod ipi;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/ownstate.rs"]
+mod ownstate;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/client.rs"]
+mod smpboot_rs;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/sysfs.rs"]
+mod sysfs;
+
+// The wrapper modules name `super::cpu`.
+use smpboot_rs::cpu::{self, CpuId, PreemptGuard};
+use smpboot_rs::{PerCpuThread, Registration};
+
+module! {
+    type: KsoftirqdRs,
+    name: "ksoftirqd_rs",
+    author: "smpboot_rs developers",
+    description: "smpboot_rs sample: a ksoftirqd look-alike in safe Rust",
+    license: "GPL",
+}
+
+/// Vectors of work, like the softirq numbers.
+const NR_VECS: usize = 4;
+/// Longest batch before the thread yields (`MAX_SOFTIRQ_TIME`, 2 ms).
+const MAX_BATCH_NS: i64 = 2_000_000;
+/// Passes over the vectors in one batch (`MAX_SOFTIRQ_RESTART`).
+const MAX_RESTART: u32 = 10;
+/// Items of one vector handled per pass.
+const CHUNK: u64 = 256;
+/// Largest count of one `raise` or `ipi` write.
+const MAX_COUNT: u64 = 1_000_000;
+/// Timer period bounds, in microseconds (0 is off).
+const MIN_PERIOD_US: u64 = 100;
+const MAX_PERIOD_US: u64 = 1_000_000;
+
+/// One CPU's queue and counters; every field is an atomic, so raising works
+/// in any context (no lock is IRQ-safe in 6.12's Rust).
+#[derive(Default)]
+struct CpuWork {
+    /// Items queued per vector.
+    queued: [AtomicU64; NR_VECS],
+    /// Items raised and not yet handled: the wake gate (may dip below zero
+    /// while a raise is half done, see `Softirqd::raise`).
+    pending: AtomicI64,
+    raised: AtomicU64,
+    processed: AtomicU64,
+    migrated_in: AtomicU64,
+    batches: AtomicU64,
+    wrong_cpu: AtomicU64,
+    max_batch_ns: AtomicU64,
+    /// Items handled per vector.
+    per_vec: [AtomicU64; NR_VECS],
+    /// A mix of what the handlers saw, so that they do something.
+    checksum: AtomicU64,
+    ticks: AtomicU64,
+    tick_wrong_cpu: AtomicU64,
+    ipis: AtomicU64,
+    ipi_wrong_cpu: AtomicU64,
+    /// Rotates the vector of timer and IPI raises.
+    next_vec: AtomicU64,
+}
+
+fn add(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
+fn get(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}
+
+/// Takes up to `max` items from a queue.
+fn take(queued: &AtomicU64, max: u64) -> u64 {
+    match queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
+        (q > 0).then(|| q - q.min(max))
+    }) {
+        Ok(old) => old.min(max),
+        Err(_) => 0,
+    }
+}
+
+/// The handlers of the vectors: each gets the number of its items and
+/// returns a value mixed into the CPU's checksum.
+fn handle_vec(vec: usize, n: u64, cpu: CpuId) -> u64 {
+    match vec {
+        0 => n,
+        1 => n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        2 => (0..n.min(64)).fold(u64::from(cpu.as_u32()), |a, i| a.rotate_left(5) ^ i),
+        _ => n << 1,
+    }
+}
+
+/// The threads' behaviour and the per-CPU queues.
+struct Softirqd {
+    cpus: KVec<CpuWork>,
+}
+
+impl Softirqd {
+    fn work(&self, cpu: CpuId) -> Option<&CpuWork> {
+        self.cpus.get(cpu.index())
+    }
+
+    /// Queues `n` items of `vec` on `cpu`; true if the CPU had nothing
+    /// pending, so its thread must be woken (`wakeup_softirqd()`).
+    ///
+    /// The item goes into the queue before `pending` counts it, so
+    /// `pending` never exceeds what is queued; the thread may take an item
+    /// before it is counted (then `pending` dips below zero), and the wake
+    /// is due when `pending` goes from zero or less to more than zero.
+    fn raise(&self, cpu: CpuId, vec: usize, n: u64) -> bool {
+        let (Some(w), Some(q)) = (
+            self.work(cpu),
+            self.work(cpu).and_then(|w| w.queued.get(vec)),
+        ) else {
+            return false;
+        };
+        if n == 0 {
+            return false;
+        }
+        q.fetch_add(n, Ordering::Relaxed);
+        add(&w.raised, n);
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let before = w.pending.fetch_add(n, Ordering::AcqRel);
+        before <= 0 && before.saturating_add(n) > 0
+    }
+
+    /// Moves everything queued on the dead `from` to `to`
+    /// (`takeover_tasklets()`); true if `to` must be woken.
+    fn take_over(&self, from: CpuId, to: CpuId) -> bool {
+        let (Some(src), Some(dst)) = (self.work(from), self.work(to)) else {
+            return false;
+        };
+        let mut moved = 0u64;
+        for (s, d) in src.queued.iter().zip(dst.queued.iter()) {
+            let n = s.swap(0, Ordering::Relaxed);
+            d.fetch_add(n, Ordering::Relaxed);
+            moved += n;
+        }
+        if moved == 0 {
+            return false;
+        }
+        let n = i64::try_from(moved).unwrap_or(i64::MAX);
+        src.pending.fetch_sub(n, Ordering::AcqRel);
+        add(&dst.migrated_in, moved);
+        let before = dst.pending.fetch_add(n, Ordering::AcqRel);
+        before <= 0 && before.saturating_add(n) > 0
+    }
+}
+
+impl PerCpuThread for Softirqd {
+    type State = ();
+    const NAME: &'static CStr = kernel::c_str!("ksoftirqd_rs/%u");
+
+    fn create(&self, _cpu: CpuId) -> Result {
+        Ok(())
+    }
+
+    /// `ksoftirqd_should_run()`: this CPU has pending work.
+    fn should_run(&self, cpu: CpuId, _state: &mut ()) -> bool {
+        self.work(cpu)
+            .is_some_and(|w| w.pending.load(Ordering::Acquire) > 0)
+    }
+
+    /// `run_ksoftirqd()` + `__do_softirq()`: one bounded batch.
+    fn run(&self, cpu: CpuId, _state: &mut ()) {
+        let Some(w) = self.work(cpu) else {
+            return;
+        };
+        let on = cpu::current_cpu();
+        let start = hrtimer::now_ns();
+        let mut handled = 0u64;
+        let mut restart = MAX_RESTART;
+        loop {
+            let mut pass = 0u64;
+            for (vec, (q, done)) in w.queued.iter().zip(w.per_vec.iter()).enumerate() {
+                let n = take(q, CHUNK);
+                if n == 0 {
+                    continue;
+                }
+                let mix = handle_vec(vec, n, cpu);
+                add(done, n);
+                w.checksum.fetch_xor(mix, Ordering::Relaxed);
+                pass += n;
+            }
+            w.pending
+                .fetch_sub(i64::try_from(pass).unwrap_or(i64::MAX), Ordering::AcqRel);
+            handled += pass;
+            restart -= 1;
+            if w.pending.load(Ordering::Acquire) <= 0
+                || restart == 0
+                || hrtimer::now_ns() - start >= MAX_BATCH_NS
+            {
+                break;
+            }
+        }
+        let took = u64::try_from(hrtimer::now_ns() - start).unwrap_or(0);
+        add(&w.processed, handled);
+        if on != cpu {
+            add(&w.wrong_cpu, handled);
+        }
+        add(&w.batches, 1);
+        w.max_batch_ns.fetch_max(took, Ordering::Relaxed);
+        // Work left: yield now if a reschedule is due. There is no need to
+        // wake ourselves as run_ksoftirqd() does: the smpboot_rs loop calls
+        // should_run again before it sleeps, and it is still true.
+        if w.pending.load(Ordering::Acquire) > 0 {
+            let _ = smpboot_rs::thread_schedule();
+        }
+    }
+}
+
+/// The registration and the timer period: what every producer reaches.
+struct Sample {
+    reg: Registration<Softirqd>,
+    /// The timer period in nanoseconds; 0 is off.
+    period_ns: AtomicU64,
+}
+
+impl Sample {
+    fn work(&self, cpu: CpuId) -> Option<&CpuWork> {
+        self.reg.thread().work(cpu)
+    }
+
+    /// `raise_softirq()`: queues `n` items of `vec` on `cpu` and wakes its
+    /// thread if the CPU had nothing pending. Any context.
+    fn raise(&self, cpu: CpuId, vec: usize, n: u64) {
+        if self.reg.thread().raise(cpu, vec, n) {
+            // ENOENT: the thread has not started yet; it checks should_run
+            // when it does.
+            let _ = self.reg.wake(cpu);
+        }
+    }
+
+    /// Raises one item on the current CPU, on the next vector; for
+    /// interrupt handlers that expect to run on `expected`.
+    fn raise_here(&self, expected: CpuId, ticks: impl Fn(&CpuWork) -> (&AtomicU64, &AtomicU64)) {
+        let here = PreemptGuard::new().cpu();
+        let Some(w) = self.work(here) else {
+            return;
+        };
+        let (count, wrong) = ticks(w);
+        add(count, 1);
+        if here != expected {
+            add(wrong, 1);
+        }
+        let vec = (w.next_vec.fetch_add(1, Ordering::Relaxed) % NR_VECS as u64) as usize;
+        self.raise(here, vec, 1);
+    }
+}
+
+/// A CPU's periodic producer (hard-IRQ hrtimer callback).
+struct Tick {
+    cpu: CpuId,
+    sample: Arc<Sample>,
+}
+
+impl hrtimer::TimerHandler for Tick {
+    fn expired(&self) -> Option<u64> {
+        self.sample
+            .raise_here(self.cpu, |w| (&w.ticks, &w.tick_wrong_cpu));
+        let period = self.sample.period_ns.load(Ordering::Relaxed);
+        (period > 0).then_some(period)
+    }
+}
+
+/// A cross-CPU producer: the IPI handler raises one item on its CPU.
+struct Kick {
+    cpu: CpuId,
+    sample: Arc<Sample>,
+}
+
+impl ipi::IpiHandler for Kick {
+    fn handle(&self) {
+        self.sample
+            .raise_here(self.cpu, |w| (&w.ipis, &w.ipi_wrong_cpu));
+    }
+}
+
+type Timer = Pin<KBox<hrtimer::PinnedTimer<Tick>>>;
+type KickTarget = Pin<KBox<ipi::IpiTarget<Kick>>>;
+
+/// Per-CPU producers, found by CPU.
+struct Producers {
+    timers: KVec<Timer>,
+    kicks: KVec<KickTarget>,
+}
+
+impl Producers {
+    fn timer(&self, cpu: CpuId) -> Option<&Timer> {
+        self.timers.iter().find(|t| t.handler().cpu == cpu)
+    }
+
+    fn kick(&self, cpu: CpuId) -> Option<&KickTarget> {
+        self.kicks.iter().find(|k| k.handler().cpu == cpu)
+    }
+
+    /// Starts `cpu`'s timer if the period is set; runs on `cpu`.
+    fn start_timer_here(&self, cpu: CpuId, period: u64) {
+        if let Some(t) = self.timer(cpu) {
+            t.allow();
+            if period > 0 {
+                t.as_ref().start_here(period);
+            }
+        }
+    }
+}
+
+/// Online-stage hotplug callbacks: a CPU's timer runs only while it is up.
+struct TimerHotplug {
+    sample: Arc<Sample>,
+    producers: Arc<Producers>,
+}
+
+impl cpuhp::Callbacks for TimerHotplug {
+    fn startup(&self, cpu: CpuId) -> Result {
+        // Runs on `cpu` (its hotplug thread), where a pinned timer must start.
+        let period = self.sample.period_ns.load(Ordering::Relaxed);
+        self.producers.start_timer_here(cpu, period);
+        Ok(())
+    }
+
+    fn teardown(&self, cpu: CpuId) -> Result {
+        // Cancelled before the CPU dies, so the kernel never migrates it.
+        if let Some(t) = self.producers.timer(cpu) {
+            t.cancel();
+        }
+        Ok(())
+    }
+}
+
+/// Prepare-stage hotplug callbacks: the takeover of a dead CPU's work.
+struct Takeover {
+    sample: Arc<Sample>,
+}
+
+impl cpuhp::Callbacks for Takeover {
+    fn startup(&self, _cpu: CpuId) -> Result {
+        Ok(())
+    }
+
+    fn teardown(&self, cpu: CpuId) -> Result {
+        // After `cpu` is dead, on the control CPU: move its work here.
+        let here = PreemptGuard::new().cpu();
+        if here != cpu && self.sample.reg.thread().take_over(cpu, here) {
+            let _ = self.sample.reg.wake(here);
+        }
+        Ok(())
+    }
+}
+
+/// What the files share.
+#[pin_data]
+struct Control {
+    sample: Arc<Sample>,
+    producers: Arc<Producers>,
+    /// Serialises `timer` writes.
+    #[pin]
+    timer_lock: Mutex<()>,
+}
+
+/// A whole write split in blank-separated words.
+fn words(input: &[u8]) -> Result<impl Iterator<Item = &str>> {
+    Ok(sysfs::input_text(input)
+        .ok_or(EINVAL)?
+        .split_ascii_whitespace())
+}
+
+/// A decimal number; `ERANGE` if it overflows, `EINVAL` if it is not one.
+fn number(word: Option<&str>) -> Result<u64> {
+    word.ok_or(EINVAL)?
+        .parse::<u64>()
+        .map_err(|e| match e.kind() {
+            IntErrorKind::PosOverflow => ERANGE,
+            _ => EINVAL,
+        })
+}
+
+fn in_range(n: u64, lo: u64, hi: u64) -> Result<u64> {
+    if (lo..=hi).contains(&n) {
+        Ok(n)
+    } else {
+        Err(ERANGE)
+    }
+}
+
+/// `raise`: `<cpu> <count>` or `all <count>`, queued from here on the
+/// CPU's queue (vectors in turn).
+struct RaiseFile(Arc<Control>);
+
+impl sysfs::FileOps for RaiseFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let mut w = words(input)?;
+        let target = w.next().ok_or(EINVAL)?;
+        let count = in_range(number(w.next())?, 1, MAX_COUNT)?;
+        if w.next().is_some() {
+            return Err(EINVAL);
+        }
+        // No CPU comes or goes while we queue.
+        let _hotplug = cpuhp::CpusReadGuard::new();
+        let cpus: KVec<CpuId> = if target == "all" {
+            let mut all = KVec::new();
+            for c in cpu::possible_cpus().filter(|c| c.is_online()) {
+                all.push(c, GFP_KERNEL)?;
+            }
+            all
+        } else {
+            let id = u32::try_from(number(Some(target))?).map_err(|_| EINVAL)?;
+            let c = CpuId::new(id).ok_or(EINVAL)?;
+            if !c.is_online() {
+                return Err(EINVAL);
+            }
+            let mut one = KVec::new();
+            one.push(c, GFP_KERNEL)?;
+            one
+        };
+        let sample = &self.0.sample;
+        for c in cpus.iter() {
+            for vec in 0..NR_VECS {
+                let share =
+                    count / NR_VECS as u64 + u64::from((vec as u64) < count % NR_VECS as u64);
+                sample.raise(*c, vec, share);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `ipi`: `<count>` IPIs round-robin to the other online CPUs (to this one
+/// if it is alone), each raising one item on the CPU it runs on.
+struct IpiFile(Arc<Control>);
+
+impl sysfs::FileOps for IpiFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let mut w = words(input)?;
+        let count = in_range(number(w.next())?, 1, MAX_COUNT)?;
+        if w.next().is_some() {
+            return Err(EINVAL);
+        }
+        let _hotplug = cpuhp::CpusReadGuard::new();
+        let me = cpu::current_cpu();
+        let mut targets = KVec::new();
+        for c in cpu::possible_cpus().filter(|c| c.is_online() && *c != me) {
+            targets.push(c, GFP_KERNEL)?;
+        }
+        if targets.is_empty() {
+            targets.push(me, GFP_KERNEL)?;
+        }
+        for (i, c) in (0..count).zip(targets.iter().cycle()) {
+            if let Some(k) = self.0.producers.kick(*c) {
+                k.as_ref().send(*c, false)?;
+            }
+            if i % 64 == 63 {
+                cpu::cond_resched();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `timer`: the period in microseconds of every online CPU's timer; 0 off.
+struct TimerFile(Arc<Control>);
+
+impl sysfs::FileOps for TimerFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        let us = self.0.sample.period_ns.load(Ordering::Relaxed) / 1000;
+        writeln!(sysfs::Text(out), "{us}").map_err(|_| ENOMEM)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let mut w = words(input)?;
+        let us = number(w.next())?;
+        if w.next().is_some() {
+            return Err(EINVAL);
+        }
+        if us != 0 {
+            in_range(us, MIN_PERIOD_US, MAX_PERIOD_US)?;
+        }
+        let ns = us * 1000;
+        let _serial = self.0.timer_lock.lock();
+        let _hotplug = cpuhp::CpusReadGuard::new();
+        self.0.sample.period_ns.store(ns, Ordering::Relaxed);
+        let producers = &self.0.producers;
+        for t in producers.timers.iter() {
+            if ns == 0 {
+                t.cancel();
+            } else if t.handler().cpu.is_online() {
+                // A pinned timer starts on the CPU that arms it.
+                let cpu = t.handler().cpu;
+                ipi::call_on(cpu, &|| producers.start_timer_here(cpu, ns))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `reset` (write 0): zeroes the counters; what is still pending stays
+/// counted as raised, so that processed + pending == raised holds.
+struct ResetFile(Arc<Control>);
+
+impl sysfs::FileOps for ResetFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let mut w = words(input)?;
+        if number(w.next())? != 0 || w.next().is_some() {
+            return Err(EINVAL);
+        }
+        for c in cpu::possible_cpus() {
+            if let Some(w) = self.0.sample.work(c) {
+                let pending = w.pending.load(Ordering::Acquire).max(0);
+                w.raised.store(pending as u64, Ordering::Relaxed);
+                for counter in [
+                    &w.processed,
+                    &w.migrated_in,
+                    &w.batches,
+                    &w.wrong_cpu,
+                    &w.max_batch_ns,
+                    &w.ticks,
+                    &w.tick_wrong_cpu,
+                    &w.ipis,
+                    &w.ipi_wrong_cpu,
+                ] {
+                    counter.store(0, Ordering::Relaxed);
+                }
+                for counter in w.per_vec.iter() {
+                    counter.store(0, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `stats`: one line per possible CPU.
+struct StatsFile(Arc<Control>);
+
+impl StatsFile {
+    fn render(&self, out: &mut impl Write) -> core::fmt::Result {
+        for c in cpu::possible_cpus() {
+            let Some(w) = self.0.sample.work(c) else {
+                continue;
+            };
+            write!(
+                out,
+                "cpu={} online={} raised={} processed={} migrated_in={} pending={} batches={} \
+                 wrong_cpu={} max_batch_ns={} ticks={} tick_wrong_cpu={} ipis={} ipi_wrong_cpu={}",
+                c,
+                u8::from(c.is_online()),
+                get(&w.raised),
+                get(&w.processed),
+                get(&w.migrated_in),
+                w.pending.load(Ordering::Relaxed).max(0),
+                get(&w.batches),
+                get(&w.wrong_cpu),
+                get(&w.max_batch_ns),
+                get(&w.ticks),
+                get(&w.tick_wrong_cpu),
+                get(&w.ipis),
+                get(&w.ipi_wrong_cpu),
+            )?;
+            for (i, v) in w.per_vec.iter().enumerate() {
+                write!(out, " vec{}={}", i, get(v))?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}
+
+impl sysfs::FileOps for StatsFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        self.render(&mut sysfs::Text(out)).map_err(|_| ENOMEM)
+    }
+}
+
+type FileBox<T> = Pin<KBox<sysfs::File<T>>>;
+
+struct Parts {
+    // Dropped in this order: files (no more writes), the directory, the
+    // hotplug states (no more callbacks), then the producers and the
+    // registration when their last reference goes.
+    _raise: FileBox<RaiseFile>,
+    _ipi: FileBox<IpiFile>,
+    _timer: FileBox<TimerFile>,
+    _reset: FileBox<ResetFile>,
+    _stats: FileBox<StatsFile>,
+    _dir: sysfs::Dir,
+    _timer_state: ownstate::OwnState<TimerHotplug>,
+    _takeover_state: ownstate::OwnState<Takeover>,
+    control: Arc<Control>,
+}
+
+struct KsoftirqdRs {
+    parts: Option<Parts>,
+}
+
+fn file<'a, T: sysfs::FileOps>(
+    dir: &'a sysfs::Dir,
+    name: &'static CStr,
+    mode: u16,
+    ops: T,
+) -> Result<FileBox<T>> {
+    KBox::pin_init(sysfs::File::new(dir, name, mode, ops), GFP_KERNEL)
+}
+
+impl kernel::Module for KsoftirqdRs {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let nr = cpu::nr_cpu_ids() as usize;
+        let mut cpus = KVec::with_capacity(nr, GFP_KERNEL)?;
+        for _ in 0..nr {
+            cpus.push(CpuWork::default(), GFP_KERNEL)?;
+        }
+        let sample = Arc::new(
+            Sample {
+                reg: Registration::new(Softirqd { cpus })?,
+                period_ns: AtomicU64::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let mut timers = KVec::new();
+        let mut kicks = KVec::new();
+        for cpu in cpu::possible_cpus() {
+            let tick = Tick {
+                cpu,
+                sample: sample.clone(),
+            };
+            timers.push(
+                KBox::pin_init(hrtimer::PinnedTimer::new(tick), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
+            let kick = Kick {
+                cpu,
+                sample: sample.clone(),
+            };
+            kicks.push(
+                KBox::pin_init(ipi::IpiTarget::new(kick), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
+        }
+        let producers = Arc::new(Producers { timers, kicks }, GFP_KERNEL)?;
+        let takeover_state = ownstate::OwnState::new(
+            cpuhp::Stage::Prepare,
+            kernel::c_str!("ksoftirqd_rs:dead"),
+            Takeover {
+                sample: sample.clone(),
+            },
+        )?;
+        let timer_state = ownstate::OwnState::new(
+            cpuhp::Stage::Online,
+            kernel::c_str!("ksoftirqd_rs:online"),
+            TimerHotplug {
+                sample: sample.clone(),
+                producers: producers.clone(),
+            },
+        )?;
+        let control = Arc::pin_init(
+            pin_init!(Control {
+                sample,
+                producers,
+                timer_lock <- new_mutex!((), "ksoftirqd_rs::timer"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let dir = sysfs::Dir::new(kernel::c_str!("ksoftirqd_rs"))?;
+        let c = &control;
+        let parts = Parts {
+            _raise: file(
+                &dir,
+                kernel::c_str!("raise"),
+                sysfs::MODE_WRITE,
+                RaiseFile(c.clone()),
+            )?,
+            _ipi: file(
+                &dir,
+                kernel::c_str!("ipi"),
+                sysfs::MODE_WRITE,
+                IpiFile(c.clone()),
+            )?,
+            _timer: file(
+                &dir,
+                kernel::c_str!("timer"),
+                sysfs::MODE_READ_WRITE,
+                TimerFile(c.clone()),
+            )?,
+            _reset: file(
+                &dir,
+                kernel::c_str!("reset"),
+                sysfs::MODE_WRITE,
+                ResetFile(c.clone()),
+            )?,
+            _stats: file(
+                &dir,
+                kernel::c_str!("stats"),
+                sysfs::MODE_READ,
+                StatsFile(c.clone()),
+            )?,
+            _dir: dir,
+            _timer_state: timer_state,
+            _takeover_state: takeover_state,
+            control,
+        };
+        pr_info!("ready: /sys/kernel/ksoftirqd_rs/\n");
+        Ok(Self { parts: Some(parts) })
+    }
+}
+
+impl Drop for KsoftirqdRs {
+    fn drop(&mut self) {
+        let Some(parts) = self.parts.take() else {
+            return;
+        };
+        // Stop the timers before anything goes; each is cancelled again
+        // when freed.
+        let control = parts.control.clone();
+        control.sample.period_ns.store(0, Ordering::Relaxed);
+        for t in control.producers.timers.iter() {
+            t.cancel();
+        }
+        drop(parts);
+        let (mut raised, mut processed, mut pending) = (0u64, 0u64, 0i64);
+        for c in cpu::possible_cpus() {
+            if let Some(w) = control.sample.work(c) {
+                raised += get(&w.raised);
+                processed += get(&w.processed);
+                pending += w.pending.load(Ordering::Relaxed);
+            }
+        }
+        pr_info!("exit: raised={raised} processed={processed} pending={pending}\n");
+    }
+}
