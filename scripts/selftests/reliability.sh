@@ -7,6 +7,10 @@
 # bad input to every sysfs file of the core and the test modules. kmemleak is
 # scanned by vm-run at the end.
 #
+# The torture case runs TORTURE_SECONDS (default 120); for a longer one:
+#   scripts/vm-run --include tests/tools/fail_nth -- \
+#     env TORTURE_SECONDS=1800 sh /smpboot_rs/scripts/selftests/reliability.sh
+#
 # vm-run-args: --cpus 4 --include tests/tools/fail_nth
 . /smpboot_rs/scripts/ktap.sh
 
@@ -109,8 +113,8 @@ rmmod smpboot_rs_test_c smpboot_rs_test_rust
 # N over the last TAIL allocations (the module's own init comes last) and
 # every STRIDE-th N before them (the module loader's) is tried; the run ends
 # with a load that does not reach the fault. FAILNTH_STRIDE=1 tries every N.
-STRIDE=${FAILNTH_STRIDE:-8}
-TAIL=${FAILNTH_TAIL:-96}
+STRIDE=${FAILNTH_STRIDE:-16}
+TAIL=${FAILNTH_TAIL:-64}
 
 # fail_nth N OP ARGS...: sets $rc (0 or -errno) and $hit (y/n), and $left
 # (the countdown left when the fault was not reached).
@@ -235,7 +239,63 @@ t_unload_race() {
 case_result "unload races: insmod/rmmod with pending work while CPUs go offline and online" t_unload_race
 ktap_diag "hotplug operations during the unload races: $(( $(cat /tmp/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
 
-# 4. Bad input: every sysfs file is refused cleanly and nothing changes.
+# 4. Torture: random hotplug, the sample's hrtimer and IPI producers, and
+# insmod/rmmod cycles of a second sample and a test registration, at once.
+KS=/sys/kernel/ksoftirqd_rs
+TORTURE_SECONDS=${TORTURE_SECONDS:-120}
+ks_total() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }' $KS/stats; }
+loop_until_stop() {
+	n=0
+	while [ ! -e /tmp/stop_torture ]; do "$@" && n=$((n + 1)); done
+	echo $n
+}
+random_hotplug() {
+	seed=$(( $(cut -d' ' -f1 /proc/loadavg | tr -d .) + $$ ))
+	n=0
+	while [ ! -e /tmp/stop_torture ]; do
+		seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
+		cpu=$(( 1 + seed % 3 ))
+		echo $(( 1 - $(online_of $cpu) )) > $SYSCPU/cpu$cpu/online && n=$((n + 1))
+	done
+	echo $n
+}
+ipi_once() { echo 20 > $KS/ipi 2>/dev/null; echo "all 10" > $KS/raise 2>/dev/null; sleep 0.1; }
+module_cycle() {
+	insmod $TOP/samples/ksoftirqd_c_rs.ko && echo "all 100" > /sys/kernel/ksoftirqd_c_rs/raise &&
+		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 && echo 50 > $CPARAM/kick &&
+		sleep 0.5 && rmmod smpboot_rs_test_c && rmmod ksoftirqd_c_rs
+}
+t_torture() {
+	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
+	insmod $TOP/samples/ksoftirqd_rs.ko && echo 300 > $KS/timer || return 1
+	rm -f /tmp/stop_torture
+	random_hotplug > /tmp/t_hotplug &
+	loop_until_stop ipi_once > /tmp/t_ipi &
+	loop_until_stop module_cycle > /tmp/t_cycles &
+	sleep "$TORTURE_SECONDS"
+	touch /tmp/stop_torture
+	wait
+	echo 0 > $KS/timer
+	for c in 1 2 3; do echo 1 > $SYSCPU/cpu$c/online 2>/dev/null; done
+	t=0
+	while [ $t -lt 300 ] && { [ "$(ks_total pending)" != 0 ] || [ "$(ks_total processed)" != "$(ks_total raised)" ]; }; do
+		sleep 0.1; t=$((t + 1))
+	done
+	echo "$TORTURE_SECONDS s: $(cat /tmp/t_hotplug) hotplug operations, $(cat /tmp/t_cycles) insmod/rmmod cycles," \
+		"$(cat /tmp/t_ipi) IPI bursts; ksoftirqd_rs raised $(ks_total raised), processed $(ks_total processed)," \
+		"migrated_in $(ks_total migrated_in), wrong_cpu $(ks_total wrong_cpu)" > /tmp/torture_report
+	[ "$(ks_total processed)" = "$(ks_total raised)" ] || { echo "processed != raised"; cat $KS/stats; return 1; }
+	[ "$(ks_total wrong_cpu)" = 0 ] || { cat $KS/stats; return 1; }
+	[ "$(cat /tmp/t_cycles)" -gt 0 ] && [ "$(cat /tmp/t_hotplug)" -gt 0 ] || { echo "a torture loop made no progress"; return 1; }
+	lsmod | grep -q '^ksoftirqd_c_rs ' && rmmod ksoftirqd_c_rs
+	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
+	consistent || return 1
+	rmmod ksoftirqd_rs
+}
+case_result "torture: hotplug, hrtimer and IPI producers, insmod/rmmod cycles at once; processed == raised, wrong_cpu 0, threads bound" t_torture
+ktap_diag "$(cat /tmp/torture_report 2>/dev/null)"
+
+# 5. Bad input: every sysfs file is refused cleanly and nothing changes.
 expect_refused() {
 	file=$1; shift
 	for v in "$@"; do
