@@ -46,7 +46,7 @@ modules_install: kernel
 	+$(KMAKE) modules_install
 
 rust-analyzer: kernel
-	+$(KMAKE) rust-analyzer
+	@$(TOP)/scripts/rust-analyzer $(KDIR)
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
