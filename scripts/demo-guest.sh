@@ -126,7 +126,9 @@ fi
 if [ -r "$stats_file" ]; then
 	echo "  $stats_file:"
 	sed 's/^/    /' "$stats_file"
-	note "stats: $(tr '\n' ' ' <"$stats_file")"
+	note "stats: $(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "=");
+		if (kv[1] == "raised" || kv[1] == "processed" || kv[1] == "wrong_cpu") s[kv[1]] += kv[2] } }
+		END { printf "raised %d, processed %d, wrong_cpu %d over all CPUs", s["raised"], s["processed"], s["wrong_cpu"] }' "$stats_file")"
 fi
 
 step "unloading"
