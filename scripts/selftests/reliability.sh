@@ -12,40 +12,14 @@
 #     env TORTURE_SECONDS=1800 sh /smpboot_rs/scripts/selftests/reliability.sh
 #
 # vm-run-args: --cpus 4 --include tests/tools/fail_nth
-. /smpboot_rs/scripts/ktap.sh
+. /smpboot_rs/scripts/selftest-lib.sh
 
 TOP=/smpboot_rs
-THREADS=/sys/kernel/smpboot_rs/threads
-SYSCPU=/sys/devices/system/cpu
 RDIR=/sys/kernel/smpboot_rs_test_rust
 CPARAM=/sys/module/smpboot_rs_test_c/parameters
 FAIL_NTH=/include/fail_nth
 
-field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-allowed_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
 online_of() { cat $SYSCPU/cpu$1/online; }
-case_result() {
-	desc=$1; shift
-	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
-}
-# Every listed thread is consistent with its CPU: active and bound there on
-# an online CPU; parked or never started on an offline one; no wrong_cpu.
-consistent() {
-	bad=0
-	awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		print v["name"], v["cpu"], v["pid"], v["state"], v["online"], v["wrong_cpu"] }' \
-		"$THREADS" > /tmp/lines
-	while read -r name cpu pid st on wrong; do
-		if [ "$on" = 1 ]; then
-			[ "$st" = active ] && [ "$(allowed_of "$pid")" = "$cpu" ] ||
-				{ echo "$name: online, state=$st, allowed $(allowed_of "$pid")"; bad=1; }
-		else
-			[ "$st" != active ] || { echo "$name: active on an offline CPU"; bad=1; }
-		fi
-		[ "$wrong" = 0 ] || { echo "$name: wrong_cpu=$wrong"; bad=1; }
-	done < /tmp/lines
-	return $bad
-}
 threads_named() { grep -l "^Name:[[:space:]]*$1" /proc/[0-9]*/status 2>/dev/null | wc -l; }
 
 ktap_header
@@ -69,9 +43,9 @@ t_fail_up() {
 	echo "$st" > $SYSCPU/cpu3/hotplug/fail || { echo "cannot arm $st"; return 1; }
 	if echo 1 > $SYSCPU/cpu3/online 2>/dev/null; then echo "online succeeded despite the injected failure"; return 1; fi
 	[ "$(online_of 3)" = 0 ] || { echo "cpu3 online after a failed bringup"; return 1; }
-	consistent || return 1
+	threads_consistent || return 1
 	echo 1 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
-	consistent
+	threads_consistent
 }
 t_fail_down() {
 	st=$1
@@ -80,21 +54,21 @@ t_fail_down() {
 	fi
 	if echo 0 > $SYSCPU/cpu3/online 2>/dev/null; then echo "offline succeeded despite the injected failure"; return 1; fi
 	[ "$(online_of 3)" = 1 ] || { echo "cpu3 offline after a failed teardown"; return 1; }
-	consistent || return 1
+	threads_consistent || return 1
 	echo 0 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
-	consistent || return 1
-	echo 1 > $SYSCPU/cpu3/online && consistent
+	threads_consistent || return 1
+	echo 1 > $SYSCPU/cpu3/online && threads_consistent
 }
 for st in $targets; do
 	sname=$(sed -n "s/^[0-9]*: *$st: //p" /tmp/states)
-	case_result "cpuhp: failure at $st ($sname) on the way up rolls back, retry works, threads consistent" t_fail_up "$st"
+	case_result "cpuhp: failure at $st ($sname) on the way up rolls back, retry works, threads threads_consistent" t_fail_up "$st"
 	out=$(t_fail_down "$st" 2>&1) && rc=0 || rc=$?
 	if [ "$out" = SKIP ]; then
 		ktap_skip "cpuhp: failure at $st ($sname) on the way down" "the kernel fails prepare states only on the way up"
 	elif [ "$rc" = 0 ]; then
-		ktap_ok "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads consistent"
+		ktap_ok "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads threads_consistent"
 	else
-		ktap_fail "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads consistent" "$out"
+		ktap_fail "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads threads_consistent" "$out"
 	fi
 done
 echo 1 > $CPARAM/kick && echo 1 > $RDIR/kick
@@ -194,12 +168,12 @@ t_online_nth() {
 			faults=$((faults + 1))
 			[ "$(online_of 3)" = 0 ] || { echo "n=$n: failed online left cpu3 online"; return 1; }
 		fi
-		consistent || { echo "n=$n ($res)"; return 1; }
+		threads_consistent || { echo "n=$n ($res)"; return 1; }
 		[ "$(online_of 3)" = 1 ] || echo 1 > $SYSCPU/cpu3/online || { echo "n=$n: retry failed"; return 1; }
 		[ "$hit" = y ] || break
 		n=$((n + 1))
 	done
-	consistent || return 1
+	threads_consistent || return 1
 	echo "cpu online: $allocs allocations, $tried onlines with a fault armed, $faults refused cleanly, clean at n=$n" > /tmp/fail_report
 	[ "$hit" = n ]
 }
@@ -234,7 +208,7 @@ t_unload_race() {
 	wait
 	for c in 1 2 3; do echo 1 > $SYSCPU/cpu$c/online 2>/dev/null; done
 	[ "$(threads_named sbtc)" = 0 ] || { echo "C test threads left"; return 1; }
-	consistent
+	threads_consistent
 }
 case_result "unload races: insmod/rmmod with pending work while CPUs go offline and online" t_unload_race
 ktap_diag "hotplug operations during the unload races: $(( $(cat /tmp/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
@@ -289,7 +263,7 @@ t_torture() {
 	[ "$(cat /tmp/t_cycles)" -gt 0 ] && [ "$(cat /tmp/t_hotplug)" -gt 0 ] || { echo "a torture loop made no progress"; return 1; }
 	lsmod | grep -q '^ksoftirqd_c_rs ' && rmmod ksoftirqd_c_rs
 	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
-	consistent || return 1
+	threads_consistent || return 1
 	rmmod ksoftirqd_rs
 }
 case_result "torture: hotplug, hrtimer and IPI producers, insmod/rmmod cycles at once; processed == raised, wrong_cpu 0, threads bound" t_torture

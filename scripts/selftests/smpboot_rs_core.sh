@@ -6,59 +6,18 @@
 # after hotplug stress, and the C and Rust user APIs.
 #
 # vm-run-args: --cpus 4
-. /smpboot_rs/scripts/ktap.sh
+. /smpboot_rs/scripts/selftest-lib.sh
 
 TOP=/smpboot_rs
-THREADS=/sys/kernel/smpboot_rs/threads
 CPARAM=/sys/module/smpboot_rs_test_c/parameters
 RDIR=/sys/kernel/smpboot_rs_test_rust
-SYSCPU=/sys/devices/system/cpu
 
 # Lines of the threads file for a name prefix ("sbtc0/").
 lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
-# The value of key $2 in the line $1.
-field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # One key of a registration's CPU: get NAMEPREFIX CPU KEY.
 get() { field "$(lines_of "$1$2 ")" "$3"; }
 stat_of() { field "$(cat $RDIR/stats)" "$1"; }
-cpu_online() { echo "$2" > $SYSCPU/cpu$1/online; }
-online_cpus() { for c in $SYSCPU/cpu[0-9]*; do [ "$(cat $c/online 2>/dev/null || echo 1)" = 1 ] && echo "${c##*cpu}"; done; }
 nr_online() { online_cpus | wc -l; }
-# Waits up to $1 s for the command to succeed.
-wait_for() {
-	t=$(( $1 * 10 )); shift
-	while [ $t -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done
-	"$@"
-}
-allowed_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
-# Every started thread of a prefix: active on an online CPU and allowed
-# there only, parked on an offline one; prints offending lines.
-check_threads() {
-	bad=0
-	# cpu pid state online wrong_cpu, one line per thread: one awk, not a
-	# fork per field (forks are slow under TCG).
-	awk -v p=" name=$1" 'index($0, p) {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		print v["cpu"], v["pid"], v["state"], v["online"], v["wrong_cpu"]
-	}' "$THREADS" > /tmp/lines
-	while read -r cpu pid st on wrong; do
-		if [ "$on" = 1 ]; then
-			allowed=$(allowed_of "$pid")
-			if [ "$st" != active ] || [ "$allowed" != "$cpu" ]; then
-				echo "$1$cpu: online, state=$st, allowed CPUs $allowed"; bad=1
-			fi
-		elif [ "$pid" != 0 ] && [ "$st" = active ]; then
-			echo "$1$cpu: active on an offline CPU"; bad=1
-		fi
-		[ "$wrong" = 0 ] || { echo "$1$cpu: wrong_cpu=$wrong"; bad=1; }
-	done < /tmp/lines
-	return $bad
-}
-case_result() {
-	desc=$1; shift
-	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
-}
-hotpluggable() { for c in $SYSCPU/cpu[0-9]*; do [ -f $c/online ] && echo "${c##*cpu}"; done; }
 
 ktap_header
 ktap_plan 16
@@ -81,7 +40,7 @@ t_2a() {
 		pid=$(get sbtc0/ "$cpu" pid)
 		grep -q "^Name:[[:space:]]*sbtc0/$cpu\$" /proc/$pid/status || { echo "pid $pid is not sbtc0/$cpu"; return 1; }
 	done
-	check_threads sbtc0/
+	threads_consistent sbtc0/
 }
 case_result "2a: registration creates and starts a thread per online CPU, bound to it" t_2a
 
@@ -109,7 +68,7 @@ t_2c() {
 	wait_for 5 sh -c "[ \"\$(grep ' name=sbtc0/3 ' $THREADS | grep -o 'state=[a-z]*')\" = state=active ]" || true
 	[ "$(get sbtc0/ 3 pid)" = "$pid" ] || { echo "not the same thread: $pid -> $(get sbtc0/ 3 pid)"; return 1; }
 	[ "$(get sbtc0/ 3 unpark)" = 1 ] || { echo "unpark count: $(lines_of sbtc0/3)"; return 1; }
-	check_threads sbtc0/
+	threads_consistent sbtc0/
 }
 case_result "2c: offline parks the thread (park callback on its CPU), online unparks the same thread" t_2c
 
@@ -121,7 +80,7 @@ t_2b() {
 	cpu_online 2 1 || return 1
 	wait_for 5 sh -c "grep -q ' name=sbtr/2 .*state=active' $THREADS" || { echo "cpu2: $(lines_of sbtr/2)"; return 1; }
 	[ "$(stat_of creates)" = 4 ] || { echo "creates=$(stat_of creates) after online"; return 1; }
-	check_threads sbtr/
+	threads_consistent sbtr/
 }
 case_result "2b/2h: a CPU that comes online later gets its thread then (create called for it)" t_2b
 
@@ -186,7 +145,7 @@ t_2h_selfpark() {
 	[ "$(cat $CPARAM/creates)" = "$(nr_online)" ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
 	echo 2 > $CPARAM/kick
 	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" || { echo "not handled"; return 1; }
-	check_threads sbtc0/ || return 1
+	threads_consistent sbtc0/ || return 1
 	rmmod smpboot_rs_test_c
 }
 case_result "2h: create and selfparking (the owner unparks and parks its threads)" t_2h_selfpark
@@ -218,7 +177,7 @@ t_2j() {
 	cpu_online 2 0 && cpu_online 2 1 || return 1
 	wait_for 5 sh -c "[ \$(grep ' name=sbtx/' $THREADS | grep -c state=active) = $((32 * $(nr_online))) ]" ||
 		{ echo "after offline/online: $(lines_of sbtx/ | grep -vc state=active) not active"; return 1; }
-	check_threads sbtx/ || return 1
+	threads_consistent sbtx/ || return 1
 	echo 0 > $RDIR/extra
 	[ -z "$(lines_of sbtx/)" ] || { echo "extras left"; return 1; }
 }
@@ -239,7 +198,7 @@ t_stress() {
 	for cpu in 1 2 3; do cpu_online $cpu 1; done
 	echo "$ops" > /tmp/stress_ops
 	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) -ge \$(cat $CPARAM/queued) ]" || true
-	for p in sbtc0/ sbtc1/ sbtc2/ sbtc3/ sbtr/; do check_threads $p || return 1; done
+	for p in sbtc0/ sbtc1/ sbtc2/ sbtc3/ sbtr/; do threads_consistent $p || return 1; done
 	bad=$(grep -v ' wrong_cpu=0$' $THREADS)
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] && [ "$(stat_of wrong_cpu)" = 0 ] && [ "$(stat_of state_errors)" = 0 ] ||
@@ -262,7 +221,7 @@ t_unload() {
 case_result "unload removes threads, sysfs and hotplug states" t_unload
 
 t_reload() {
-	insmod $TOP/smpboot_rs.ko && insmod $TOP/tests/smpboot_rs_test_c.ko && check_threads sbtc0/ &&
+	insmod $TOP/smpboot_rs.ko && insmod $TOP/tests/smpboot_rs_test_c.ko && threads_consistent sbtc0/ &&
 		rmmod smpboot_rs_test_c && rmmod smpboot_rs
 }
 case_result "reload after unload works" t_reload
