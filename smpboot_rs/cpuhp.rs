@@ -106,8 +106,9 @@ impl<T: Callbacks> MultiState<T> {
 
 impl<T: Callbacks> Drop for MultiState<T> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant `state` is ours. Instances hold a
-        // `&'static` reference to the state, so none is left.
+        // SAFETY: By the type invariant `state` is ours. Its owner removes
+        // the instances first (the core stops at module exit, after every
+        // registration; `OwnState` drops its instance before its state).
         unsafe { bindings::__cpuhp_remove_state(self.state, false) };
     }
 }

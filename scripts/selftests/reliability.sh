@@ -134,6 +134,10 @@ insmod_until_clean() {
 rust_gone() { [ ! -e $RDIR ] && ! grep -q ' name=sbtr/' $THREADS; }
 c_gone() { ! grep -q ' name=sbtc' $THREADS; }
 core_gone() { [ ! -e /sys/kernel/smpboot_rs ] && ! grep -q 'smpboot_rs:' $SYSCPU/hotplug/states; }
+sample_gone() {
+	[ ! -e /sys/kernel/ksoftirqd_rs ] && ! grep -q ' name=ksoftirqd_rs/' $THREADS &&
+		! grep -q 'ksoftirqd_rs:' $SYSCPU/hotplug/states
+}
 
 # Deliberate allocation failures print allocation-failure reports.
 fault_injection_on
@@ -148,8 +152,11 @@ t_no_leftover() {
 	want=$(grep -c ' name=sbt.* pid=[1-9]' $THREADS)
 	[ "$have" = "$want" ] || { echo "$have sbt* threads, $want registered"; return 1; }
 }
+case_result "failslab: every failing insmod of the sample ksoftirqd_rs.ko cleans up" \
+	insmod_until_clean $TOP/samples/ksoftirqd_rs.ko sample_gone
+ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
 case_result "failslab: no thread of a failed load is left" t_no_leftover
-rmmod smpboot_rs_test_c smpboot_rs_test_rust
+rmmod ksoftirqd_rs smpboot_rs_test_c smpboot_rs_test_rust
 rmmod smpboot_rs
 case_result "failslab: every failing insmod of smpboot_rs.ko cleans up" \
 	insmod_until_clean $TOP/smpboot_rs.ko core_gone
