@@ -7,6 +7,7 @@
 #   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
 #   make run       boot a VM, load the modules, offline/online CPUs, show it
 #   make check     setup + build + lint + the selftest suite in a VM
+#   make bench     ksoftirqd_rs vs ksoftirqd_c on the release kernel (scripts/bench)
 #
 # Without KDIR the cached debug test kernel is used (built on first use, see
 # scripts/kernel-build) with the toolchain it was built with. With KDIR, the
@@ -24,14 +25,17 @@ DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check kernel setup tools FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check bench kernel setup tools FORCE
 
 all: modules tools
 
 # Guest-side test tools: static, so that they run in the busybox initramfs.
-tools: tests/tools/fail_nth
+tools: tests/tools/fail_nth tests/tools/bench
 
 tests/tools/fail_nth: tests/tools/fail_nth.c
+	$(HOSTCC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+tests/tools/bench: tests/tools/bench.c
 	$(HOSTCC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 kernel:
@@ -50,7 +54,7 @@ rust-analyzer: kernel
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
-	@rm -f rust-project.json tests/tools/fail_nth
+	@rm -f rust-project.json tests/tools/fail_nth tests/tools/bench
 
 lint: kernel
 	@$(TOP)/scripts/lint $(KDIR) $(KMAKE_ARGS)
@@ -63,3 +67,7 @@ run: setup modules
 
 check:
 	@$(TOP)/scripts/check
+
+# Not part of check: boots the release kernel (built on first use) twice.
+bench: setup tools
+	@$(TOP)/scripts/bench $(BENCH_ARGS)

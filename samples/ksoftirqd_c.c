@@ -11,7 +11,7 @@
  * 10 restarts (__do_softirq()). Producers: a pinned hard-IRQ hrtimer per
  * online CPU, IPIs to other CPUs. A dead CPU's work moves to a live one
  * (takeover_tasklets()). Files in /sys/kernel/<module>/: raise, ipi, timer,
- * reset (root only) and stats.
+ * reset (root only), stats and latency (the wakeup latency histogram).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -53,6 +53,7 @@
 #define MIN_PERIOD_US 100ULL
 #define MAX_PERIOD_US 1000000ULL
 #define MAX_WRITE 64
+#define NR_BUCKETS 256		/* wakeup latency histogram: 8 per power of 2 */
 
 struct ks_cpu {
 	atomic64_t queued[NR_VECS];
@@ -61,6 +62,10 @@ struct ks_cpu {
 	atomic64_t raised, processed, migrated_in, batches, wrong_cpu, max_batch_ns;
 	atomic64_t per_vec[NR_VECS];
 	atomic64_t checksum, ticks, tick_wrong_cpu, ipis, ipi_wrong_cpu, next_vec;
+	/* ktime_get() of the last raise that found nothing pending (0: none). */
+	atomic64_t raise_ts;
+	/* Wakeup latencies (raise to start of handling), by ks_bucket(). */
+	atomic64_t latency[NR_BUCKETS];
 	struct hrtimer timer;
 	unsigned int cpu;
 };
@@ -89,6 +94,29 @@ static bool ks_gate_add(atomic64_t *pending, s64 n)
 	return before <= 0 && before + n > 0;
 }
 
+/*
+ * The histogram bucket of ns: ns itself below 16, then 8 buckets per power of
+ * two (the top three bits), the last one open-ended.
+ */
+static unsigned int ks_bucket(u64 ns)
+{
+	unsigned int msb, idx;
+
+	if (ns < 16)
+		return ns;
+	msb = fls64(ns) - 1;
+	idx = (msb - 2) * 8 + ((ns >> (msb - 3)) & 7);
+	return min_t(unsigned int, idx, NR_BUCKETS - 1);
+}
+
+/* The smallest value of bucket idx. */
+static u64 ks_bucket_floor(unsigned int idx)
+{
+	if (idx < 16)
+		return idx;
+	return (8ULL + idx % 8) << (idx / 8 - 1);
+}
+
 /* raise_softirq(): any context. The item is queued before it is counted. */
 static void ks_raise(unsigned int cpu, unsigned int vec, u64 n)
 {
@@ -98,6 +126,9 @@ static void ks_raise(unsigned int cpu, unsigned int vec, u64 n)
 		return;
 	atomic64_add(n, &c->queued[vec]);
 	atomic64_add(n, &c->raised);
+	/* Nothing pending: this raise is the one that wakes the thread. */
+	if (atomic64_read_acquire(&c->pending) <= 0)
+		atomic64_set_release(&c->raise_ts, ktime_get_ns());
 	if (ks_gate_add(&c->pending, n))
 		ks_wake(cpu);
 }
@@ -156,7 +187,10 @@ static void ks_run(unsigned int cpu)
 	struct ks_cpu *c = per_cpu_ptr(&ks_cpus, cpu);
 	unsigned int on = raw_smp_processor_id(), restart = MAX_RESTART, vec;
 	u64 start = ktime_get_ns(), handled = 0, took;
+	s64 raised_at = atomic64_xchg(&c->raise_ts, 0);
 
+	if (raised_at > 0)
+		atomic64_inc(&c->latency[ks_bucket(max_t(s64, (s64)start - raised_at, 0))]);
 	for (;;) {
 		u64 pass = 0;
 
@@ -391,12 +425,10 @@ static ssize_t timer_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return count;
 }
 
-/* Zeroes the counters; what is pending stays counted as raised. */
-static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
-			   const char *buf, size_t count)
+/* The files that clear something take exactly "0". */
+static int ks_expect_zero(const char *buf, size_t count)
 {
 	char copy[MAX_WRITE + 1], *w[1];
-	unsigned int cpu, vec;
 	u64 v;
 	int ret = ks_words(buf, count, copy, w, 1);
 
@@ -405,8 +437,18 @@ static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 	ret = kstrtou64(w[0], 10, &v);
 	if (ret)
 		return ret;
-	if (v)
-		return -EINVAL;
+	return v ? -EINVAL : 0;
+}
+
+/* Zeroes the counters; what is pending stays counted as raised. */
+static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	unsigned int cpu, vec;
+	int ret = ks_expect_zero(buf, count);
+
+	if (ret)
+		return ret;
 	for_each_possible_cpu(cpu) {
 		struct ks_cpu *c = per_cpu_ptr(&ks_cpus, cpu);
 
@@ -452,15 +494,55 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr, cha
 	return len;
 }
 
+/* One line "<floor_ns> <count>" per non-empty bucket, summed over the CPUs. */
+static ssize_t latency_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	unsigned int cpu, idx;
+	int len = 0;
+
+	for (idx = 0; idx < NR_BUCKETS; idx++) {
+		s64 n = 0;
+
+		for_each_possible_cpu(cpu)
+			n += atomic64_read(&per_cpu_ptr(&ks_cpus, cpu)->latency[idx]);
+		if (!n)
+			continue;
+		if (len > PAGE_SIZE - 48)
+			break;
+		len += sysfs_emit_at(buf, len, "%llu %lld\n", ks_bucket_floor(idx), n);
+	}
+	return len;
+}
+
+/* Write 0: clear the histogram. */
+static ssize_t latency_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	unsigned int cpu, idx;
+	int ret = ks_expect_zero(buf, count);
+
+	if (ret)
+		return ret;
+	for_each_possible_cpu(cpu) {
+		struct ks_cpu *c = per_cpu_ptr(&ks_cpus, cpu);
+
+		atomic64_set(&c->raise_ts, 0);
+		for (idx = 0; idx < NR_BUCKETS; idx++)
+			atomic64_set(&c->latency[idx], 0);
+	}
+	return count;
+}
+
 static struct kobj_attribute raise_attr = __ATTR_WO(raise);
 static struct kobj_attribute ipi_attr = __ATTR_WO(ipi);
 static struct kobj_attribute timer_attr = __ATTR_RW(timer);
 static struct kobj_attribute reset_attr = __ATTR_WO(reset);
 static struct kobj_attribute stats_attr = __ATTR_RO(stats);
+static struct kobj_attribute latency_attr = __ATTR_RW(latency);
 
 static struct attribute *ks_attrs[] = {
 	&raise_attr.attr, &ipi_attr.attr, &timer_attr.attr, &reset_attr.attr,
-	&stats_attr.attr, NULL,
+	&stats_attr.attr, &latency_attr.attr, NULL,
 };
 
 static const struct attribute_group ks_group = { .attrs = ks_attrs };
@@ -513,7 +595,8 @@ static int __init ks_init(void)
 	ret = sysfs_create_group(ks_kobj, &ks_group);
 	if (ret)
 		goto out_kobj;
-	pr_info("ready: /sys/kernel/%s/\n", KBUILD_MODNAME);
+	pr_info("ready: /sys/kernel/%s/ (per-CPU data: %zu bytes)\n", KBUILD_MODNAME,
+		sizeof(struct ks_cpu));
 	return 0;
 out_kobj:
 	kobject_put(ks_kobj);

@@ -11,7 +11,8 @@
 //! hard-IRQ hrtimer on every online CPU and IPIs to other CPUs. When a CPU
 //! dies, its pending work moves to a live CPU (`takeover_tasklets()`).
 //! Files in `/sys/kernel/ksoftirqd_rs/`: `raise`, `ipi`, `timer`, `reset`
-//! (root only) and `stats`. See `Documentation/ksoftirqd_rs.rst`.
+//! (root only), `stats` and `latency` (the wakeup latency histogram). See
+//! `Documentation/ksoftirqd_rs.rst`.
 
 use core::fmt::Write;
 use core::num::IntErrorKind;
@@ -65,10 +66,30 @@ const MAX_COUNT: u64 = 1_000_000;
 /// Timer period bounds, in microseconds (0 is off).
 const MIN_PERIOD_US: u64 = 100;
 const MAX_PERIOD_US: u64 = 1_000_000;
+/// Buckets of the wakeup latency histogram: 8 per power of two.
+const NR_BUCKETS: usize = 256;
+
+/// The histogram bucket of `ns`: `ns` itself below 16, then 8 buckets per
+/// power of two (the top three bits), the last one open-ended.
+fn bucket(ns: u64) -> usize {
+    if ns < 16 {
+        return ns as usize;
+    }
+    let msb = 63 - ns.leading_zeros();
+    let idx = (msb as usize - 2) * 8 + ((ns >> (msb - 3)) & 7) as usize;
+    idx.min(NR_BUCKETS - 1)
+}
+
+/// The smallest value of bucket `idx`.
+fn bucket_floor(idx: usize) -> u64 {
+    if idx < 16 {
+        return idx as u64;
+    }
+    (8 + (idx % 8) as u64) << (idx / 8 - 1)
+}
 
 /// One CPU's queue and counters; every field is an atomic, so raising works
 /// in any context (no lock is IRQ-safe in 6.12's Rust).
-#[derive(Default)]
 struct CpuWork {
     /// Items queued per vector.
     queued: [AtomicU64; NR_VECS],
@@ -91,6 +112,35 @@ struct CpuWork {
     ipi_wrong_cpu: AtomicU64,
     /// Rotates the vector of timer and IPI raises.
     next_vec: AtomicU64,
+    /// `ktime_get()` of the last raise that found nothing pending (0: none
+    /// since the thread last started a batch).
+    raise_ts: AtomicI64,
+    /// Wakeup latencies (raise to start of handling), by `bucket()`.
+    latency: [AtomicU64; NR_BUCKETS],
+}
+
+impl Default for CpuWork {
+    fn default() -> Self {
+        Self {
+            queued: Default::default(),
+            pending: AtomicI64::new(0),
+            raised: AtomicU64::new(0),
+            processed: AtomicU64::new(0),
+            migrated_in: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            wrong_cpu: AtomicU64::new(0),
+            max_batch_ns: AtomicU64::new(0),
+            per_vec: Default::default(),
+            checksum: AtomicU64::new(0),
+            ticks: AtomicU64::new(0),
+            tick_wrong_cpu: AtomicU64::new(0),
+            ipis: AtomicU64::new(0),
+            ipi_wrong_cpu: AtomicU64::new(0),
+            next_vec: AtomicU64::new(0),
+            raise_ts: AtomicI64::new(0),
+            latency: core::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
 }
 
 fn add(c: &AtomicU64, n: u64) {
@@ -151,6 +201,10 @@ impl Softirqd {
         }
         q.fetch_add(n, Ordering::Relaxed);
         add(&w.raised, n);
+        // Nothing pending: this raise is the one that wakes the thread.
+        if w.pending.load(Ordering::Acquire) <= 0 {
+            w.raise_ts.store(hrtimer::now_ns(), Ordering::Release);
+        }
         let n = i64::try_from(n).unwrap_or(i64::MAX);
         let before = w.pending.fetch_add(n, Ordering::AcqRel);
         before <= 0 && before.saturating_add(n) > 0
@@ -200,6 +254,13 @@ impl PerCpuThread for Softirqd {
         };
         let on = cpu::current_cpu();
         let start = hrtimer::now_ns();
+        let raised_at = w.raise_ts.swap(0, Ordering::AcqRel);
+        if raised_at > 0 {
+            let ns = u64::try_from(start - raised_at).unwrap_or(0);
+            if let Some(b) = w.latency.get(bucket(ns)) {
+                add(b, 1);
+            }
+        }
         let mut handled = 0u64;
         let mut restart = MAX_RESTART;
         loop {
@@ -431,31 +492,29 @@ impl sysfs::FileOps for RaiseFile {
         if w.next().is_some() {
             return Err(EINVAL);
         }
-        // No CPU comes or goes while we queue.
-        let _hotplug = cpuhp::CpusReadGuard::new();
-        let cpus: KVec<CpuId> = if target == "all" {
-            let mut all = KVec::new();
-            for c in cpu::possible_cpus().filter(|c| c.is_online()) {
-                all.push(c, GFP_KERNEL)?;
+        let sample = &self.0.sample;
+        let raise_on = |c: CpuId| {
+            for vec in 0..NR_VECS {
+                let share =
+                    count / NR_VECS as u64 + u64::from((vec as u64) < count % NR_VECS as u64);
+                sample.raise(c, vec, share);
             }
-            all
+        };
+        // No CPU comes or goes while we queue. Straight from the CPU mask,
+        // as the C build does: a list allocated per write slowed `raise`
+        // (see Documentation/benchmarks.rst, throughput).
+        let _hotplug = cpuhp::CpusReadGuard::new();
+        if target == "all" {
+            cpu::possible_cpus()
+                .filter(|c| c.is_online())
+                .for_each(raise_on);
         } else {
             let id = u32::try_from(number(Some(target))?).map_err(|_| EINVAL)?;
             let c = CpuId::new(id).ok_or(EINVAL)?;
             if !c.is_online() {
                 return Err(EINVAL);
             }
-            let mut one = KVec::new();
-            one.push(c, GFP_KERNEL)?;
-            one
-        };
-        let sample = &self.0.sample;
-        for c in cpus.iter() {
-            for vec in 0..NR_VECS {
-                let share =
-                    count / NR_VECS as u64 + u64::from((vec as u64) < count % NR_VECS as u64);
-                sample.raise(*c, vec, share);
-            }
+            raise_on(c);
         }
         Ok(())
     }
@@ -573,6 +632,49 @@ impl sysfs::FileOps for ResetFile {
     }
 }
 
+/// `latency`: one line `<floor_ns> <count>` per non-empty bucket, summed
+/// over the CPUs; write 0 to clear.
+struct LatencyFile(Arc<Control>);
+
+impl LatencyFile {
+    fn render(&self, out: &mut impl Write) -> core::fmt::Result {
+        for idx in 0..NR_BUCKETS {
+            let mut n = 0u64;
+            for c in cpu::possible_cpus() {
+                if let Some(b) = self.0.sample.work(c).and_then(|w| w.latency.get(idx)) {
+                    n += get(b);
+                }
+            }
+            if n > 0 {
+                writeln!(out, "{} {}", bucket_floor(idx), n)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl sysfs::FileOps for LatencyFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        self.render(&mut sysfs::Text(out)).map_err(|_| ENOMEM)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let mut w = words(input)?;
+        if number(w.next())? != 0 || w.next().is_some() {
+            return Err(EINVAL);
+        }
+        for c in cpu::possible_cpus() {
+            if let Some(w) = self.0.sample.work(c) {
+                w.raise_ts.store(0, Ordering::Relaxed);
+                for b in w.latency.iter() {
+                    b.store(0, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `stats`: one line per possible CPU.
 struct StatsFile(Arc<Control>);
 
@@ -626,6 +728,7 @@ struct Parts {
     _timer: FileBox<TimerFile>,
     _reset: FileBox<ResetFile>,
     _stats: FileBox<StatsFile>,
+    _latency: FileBox<LatencyFile>,
     _dir: sysfs::Dir,
     _timer_state: ownstate::OwnState<TimerHotplug>,
     _takeover_state: ownstate::OwnState<Takeover>,
@@ -736,12 +839,21 @@ impl kernel::Module for KsoftirqdRs {
                 sysfs::MODE_READ,
                 StatsFile(c.clone()),
             )?,
+            _latency: file(
+                &dir,
+                kernel::c_str!("latency"),
+                sysfs::MODE_READ_WRITE,
+                LatencyFile(c.clone()),
+            )?,
             _dir: dir,
             _timer_state: timer_state,
             _takeover_state: takeover_state,
             control,
         };
-        pr_info!("ready: /sys/kernel/ksoftirqd_rs/\n");
+        pr_info!(
+            "ready: /sys/kernel/ksoftirqd_rs/ (per-CPU data: {} bytes)\n",
+            core::mem::size_of::<CpuWork>()
+        );
         Ok(Self { parts: Some(parts) })
     }
 }

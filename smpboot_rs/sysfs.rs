@@ -79,10 +79,13 @@ pub(crate) trait FileOps: Send + Sync + 'static {
 }
 
 /// The lock class of every file's active references (lockdep needs a key
-/// in static memory).
+/// in static memory); `attribute.key` exists with lockdep only.
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
 struct StaticKey(Opaque<bindings::lock_class_key>);
 // SAFETY: The key is only handed to lockdep, which does its own locking.
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
 unsafe impl Sync for StaticKey {}
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
 static FILE_KEY: StaticKey = StaticKey(Opaque::new(
     // SAFETY: An all-zero `lock_class_key` is its unregistered static state.
     unsafe { core::mem::zeroed() },
@@ -126,7 +129,10 @@ impl<T: FileOps> File<T> {
                 attr.write(core::mem::zeroed());
                 (*attr).attr.name = name.as_char_ptr();
                 (*attr).attr.mode = mode;
-                (*attr).attr.key = FILE_KEY.0.get();
+                #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+                {
+                    (*attr).attr.key = FILE_KEY.0.get();
+                }
                 (*attr).read = Some(read_trampoline::<T>);
                 if mode & 0o222 != 0 {
                     (*attr).write = Some(write_trampoline::<T>);

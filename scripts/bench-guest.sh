@@ -1,0 +1,204 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-guest.sh PHASE... (busybox sh, in the `make bench` guest; see
+# scripts/bench): ksoftirqd_rs (smpboot_rs) against ksoftirqd_c (the kernel's
+# smpboot) and, for hotplug, no module, interleaved round by round in one
+# boot. PHASEs: hotplug latency throughput reg. Every result is one line
+# starting "BENCH " for scripts/bench to parse.
+#
+# Modules come from /include/bench-ko (built against the release kernel by
+# scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
+# Knobs (environment): HP_ROUNDS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
+# LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CRS REG_ROUNDS.
+
+KO=/include/bench-ko
+B=/include/bench
+SYSCPU=/sys/devices/system/cpu
+HP_ROUNDS=${HP_ROUNDS:-12}
+HP_CYCLES=${HP_CYCLES:-10}
+LAT_ROUNDS=${LAT_ROUNDS:-5}
+LAT_N=${LAT_N:-2000}
+LAT_GAP_US=${LAT_GAP_US:-300}
+TP_ROUNDS=${TP_ROUNDS:-6}
+TP_MS=${TP_MS:-2000}
+TP_PERIOD_US=${TP_PERIOD_US:-100}
+TP_COUNT=${TP_COUNT:-1000}
+REG_ROUNDS=${REG_ROUNDS:-8}
+NCPU=$(grep -c '^processor' /proc/cpuinfo)
+fail=0
+
+die() { echo "bench-guest: $*"; exit 1; }
+dir() { case $1 in crs) echo /sys/kernel/ksoftirqd_c_rs ;; *) echo /sys/kernel/ksoftirqd_$1 ;; esac; }
+core_loaded() { [ -d /sys/kernel/smpboot_rs ]; }
+load() {
+	case $1 in
+	none) ;;
+	c) insmod $KO/ksoftirqd_c.ko || die "insmod ksoftirqd_c" ;;
+	crs) core_loaded || insmod $KO/smpboot_rs.ko || die "insmod smpboot_rs"
+	    insmod $KO/ksoftirqd_c_rs.ko || die "insmod ksoftirqd_c_rs" ;;
+	rs) core_loaded || insmod $KO/smpboot_rs.ko || die "insmod smpboot_rs"
+	    insmod $KO/ksoftirqd_rs.ko || die "insmod ksoftirqd_rs" ;;
+	esac
+}
+unload() {
+	case $1 in
+	none) ;;
+	c) rmmod ksoftirqd_c || die "rmmod ksoftirqd_c" ;;
+	crs) rmmod ksoftirqd_c_rs || die "rmmod ksoftirqd_c_rs"
+	    [ "$2" = keep-core ] || rmmod smpboot_rs || die "rmmod smpboot_rs" ;;
+	rs) rmmod ksoftirqd_rs || die "rmmod ksoftirqd_rs"
+	    [ "$2" = keep-core ] || rmmod smpboot_rs || die "rmmod smpboot_rs" ;;
+	esac
+}
+# The implementations in an order that turns with the round.
+order() {
+	case $(( $1 % $2 )) in
+	0) echo "$3" ;;
+	1) echo "$4" ;;
+	*) echo "$5" ;;
+	esac
+}
+# The sum of one key of stats over the CPUs.
+sum() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }' "$1/stats"; }
+pending() { awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^pending=/) { split($i, kv, "="); s += kv[2] } } END { print s + 0 }' "$1/stats"; }
+drain() {
+	t=300
+	while [ "$(pending "$1")" != 0 ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+	[ $t -gt 0 ] || die "$1: work still pending"
+}
+meminfo() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/meminfo; }
+nthreads() {
+	n=0
+	for p in /proc/[0-9]*; do
+		case $(cat $p/comm 2>/dev/null) in "$1"[0-9]*) n=$((n + 1)) ;; esac
+	done
+	echo $n
+}
+
+# The console is slow under TCG and kernel lines could split ours: keep it
+# quiet and print the kernel log at the end (vm-run checks it for splats).
+echo 1 >/proc/sys/kernel/printk
+echo "BENCH info cpus=$NCPU kernel=$(uname -r)"
+[ "$NCPU" -ge 2 ] || die "needs 2 CPUs or more"
+[ -x $B ] || die "no $B"
+
+phase_hotplug() {
+	r=0
+	while [ $r -lt "$HP_ROUNDS" ]; do
+		for cfg in $(order $r 3 "none c rs" "c rs none" "rs none c"); do
+			load $cfg
+			$B hotplug 1 "$HP_CYCLES" >/tmp/hp || die "hotplug ($cfg)"
+			while read -r ns; do echo "BENCH hotplug impl=$cfg round=$r ns=$ns"; done </tmp/hp
+			unload $cfg
+		done
+		r=$((r + 1))
+	done
+}
+
+# Each raise finds the thread asleep: one item, then a pause of LAT_GAP_US.
+# local: the writer runs on CPU 1 and raises on CPU 1; remote: the writer
+# runs on CPU 0 and raises on CPU 1 (the wakeup crosses CPUs, by IPI);
+# irq: an IPI from CPU 0 raises on CPU 1 in its handler (the `ipi` file).
+# LAT_CRS=1 adds ksoftirqd_c_rs (the C sample on smpboot_rs's C API).
+phase_latency() {
+	load c
+	load rs
+	[ "${LAT_CRS:-0}" = 0 ] || load crs
+	for mode in ${LAT_MODES:-local remote irq}; do
+		r=0
+		while [ $r -lt "$LAT_ROUNDS" ]; do
+			if [ "${LAT_CRS:-0}" = 0 ]; then
+				impls=$(order $r 2 "c rs" "rs c")
+			else
+				impls=$(order $r 3 "c rs crs" "rs crs c" "crs c rs")
+			fi
+			for m in $impls; do
+				D=$(dir $m)
+				echo 0 >$D/latency
+				case $mode in
+				local) out=$($B write $D/raise "1 1" "$LAT_N" "$LAT_GAP_US" 1) ;;
+				remote) out=$($B write $D/raise "1 1" "$LAT_N" "$LAT_GAP_US" 0) ;;
+				irq) out=$($B write $D/ipi "1" "$LAT_N" "$LAT_GAP_US" 0) ;;
+				esac || die "latency $m $mode"
+				drain $D
+				echo "BENCH latwrites impl=$m mode=$mode round=$r $out"
+				while read -r floor n; do
+					echo "BENCH latency impl=$m mode=$mode round=$r floor=$floor n=$n"
+				done <$D/latency
+			done
+			r=$((r + 1))
+		done
+	done
+	[ "${LAT_CRS:-0}" = 0 ] || unload crs keep-core
+	unload rs
+	unload c
+}
+
+# Every CPU raises: its hrtimer at TP_PERIOD_US plus a writer of
+# "all TP_COUNT" as fast as it can, for TP_MS; items handled per second.
+# TP_CRS=1 adds ksoftirqd_c_rs (the C sample on smpboot_rs's C API).
+phase_throughput() {
+	load c
+	load rs
+	[ "${TP_CRS:-0}" = 0 ] || load crs
+	r=0
+	while [ $r -lt "$TP_ROUNDS" ]; do
+		if [ "${TP_CRS:-0}" = 0 ]; then
+			impls=$(order $r 2 "c rs" "rs c")
+		else
+			impls=$(order $r 3 "c rs crs" "rs crs c" "crs c rs")
+		fi
+		for m in $impls; do
+			D=$(dir $m)
+			echo 0 >$D/reset
+			echo "$TP_PERIOD_US" >$D/timer
+			out=$($B flood $D "all $TP_COUNT" "$TP_MS") || die "flood $m"
+			echo 0 >$D/timer
+			drain $D
+			echo "BENCH throughput impl=$m round=$r $out batches=$(sum $D batches) ticks=$(sum $D ticks)"
+		done
+		r=$((r + 1))
+	done
+	[ "${TP_CRS:-0}" = 0 ] || unload crs keep-core
+	unload rs
+	unload c
+}
+
+# insmod (returns once every thread is created, bound and unparked) and
+# rmmod times; Slab and KernelStack growth across the insmod. smpboot_rs.ko
+# stays loaded (its own cost is reported once, as "core").
+phase_reg() {
+	sync
+	s0=$(meminfo Slab); k0=$(meminfo KernelStack)
+	out=$($B time insmod $KO/smpboot_rs.ko)
+	s1=$(meminfo Slab); k1=$(meminfo KernelStack)
+	echo "BENCH reg impl=core round=0 insmod_$out slab_kb=$((s1 - s0)) stack_kb=$((k1 - k0))"
+	r=0
+	while [ $r -lt "$REG_ROUNDS" ]; do
+		for m in $(order $r 2 "c rs" "rs c"); do
+			sleep 1
+			s0=$(meminfo Slab); k0=$(meminfo KernelStack)
+			ins=$($B time insmod $KO/ksoftirqd_$m.ko)
+			case $ins in *status=0) ;; *) die "insmod $m: $ins" ;; esac
+			n=$(nthreads "ksoftirqd_$m/")
+			s1=$(meminfo Slab); k1=$(meminfo KernelStack)
+			[ "$n" = "$NCPU" ] || { echo "bench-guest: $n ksoftirqd_$m threads, not $NCPU"; fail=1; }
+			rm_=$($B time rmmod ksoftirqd_$m)
+			case $rm_ in *status=0) ;; *) die "rmmod $m: $rm_" ;; esac
+			echo "BENCH reg impl=$m round=$r insmod_$ins rmmod_$rm_ slab_kb=$((s1 - s0)) stack_kb=$((k1 - k0))"
+		done
+		r=$((r + 1))
+	done
+	dmesg | sed -n 's/.*\(ksoftirqd_[a-z]*\): ready: .*(per-CPU data: \([0-9]*\) bytes).*/BENCH percpu impl=\1 bytes=\2/p' | sort -u
+	rmmod smpboot_rs || die "rmmod smpboot_rs"
+}
+
+for phase; do
+	echo "BENCH phase $phase start $(cut -d' ' -f1 /proc/uptime)"
+	phase_$phase
+	echo "BENCH phase $phase end $(cut -d' ' -f1 /proc/uptime)"
+done
+echo "bench-guest: kernel log:"
+dmesg
+exit $fail

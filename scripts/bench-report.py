@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench-report.py OUT LOG... : the report of `make bench` (scripts/bench).
+
+Reads the "BENCH ..." lines of the guest logs (scripts/bench-guest.sh) and
+writes OUT.md (ratios Rust/C with median and IQR over the interleaved
+rounds) and OUT-latency.png (latency distributions, Rust against C).
+"""
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+LINE = re.compile(r"BENCH (\w+)((?: [a-z_]+=[^ ]+)*)\s*$")
+
+
+def parse(path):
+    recs = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            i = line.find("BENCH ")
+            if i < 0:
+                continue
+            m = LINE.match(line[i:].rstrip())
+            if not m:
+                continue
+            kv = dict(w.split("=", 1) for w in m.group(2).split())
+            recs.append((m.group(1), kv))
+    return recs
+
+
+def quart(xs):
+    xs = sorted(xs)
+    if not xs:
+        return (float("nan"),) * 3
+    if len(xs) == 1:
+        return xs[0], xs[0], xs[0]
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[1], q[0], q[2]
+
+
+def hist_quantile(hist, p):
+    """hist: {floor: count}; the midpoint of the bucket holding quantile p."""
+    floors = sorted(hist)
+    total = sum(hist.values())
+    if not total:
+        return float("nan")
+    want = p * total
+    acc = 0
+    for f in floors:
+        acc += hist[f]
+        if acc >= want:
+            width = 1 if f < 16 else 1 << (f.bit_length() - 4)
+            return f + width / 2
+    return float(floors[-1])
+
+
+def fmt(x, unit=""):
+    if x != x:
+        return "n/a"
+    if abs(x) >= 100:
+        return f"{x:,.0f}{unit}"
+    return f"{x:.3g}{unit}"
+
+
+def ratio_row(name, c_vals, rs_vals, ratios, unit, note=""):
+    med, q1, q3 = quart(ratios)
+    flag = "" if med != med or med <= 1.05 else " **>1.05**"
+    return (f"| {name} | {fmt(statistics.median(c_vals), unit) if c_vals else 'n/a'} | "
+            f"{fmt(statistics.median(rs_vals), unit) if rs_vals else 'n/a'} | "
+            f"{med:.3f}{flag} | {q1:.3f} – {q3:.3f} | {len(ratios)} | {note} |")
+
+
+def main():
+    out = sys.argv[1]
+    rows = []
+    info = []
+    lat_pooled = {}
+    for path in sys.argv[2:]:
+        recs = parse(path)
+        cpus = next((kv["cpus"] for k, kv in recs if k == "info"), "?")
+        kern = next((kv["kernel"] for k, kv in recs if k == "info"), "?")
+        info.append(f"- `{path}`: {cpus} vCPUs, kernel {kern}")
+
+        # 1. Hotplug: per round, the median cycle of each configuration.
+        hp = defaultdict(lambda: defaultdict(list))
+        for k, kv in recs:
+            if k == "hotplug":
+                hp[int(kv["round"])][kv["impl"]].append(int(kv["ns"]) / 1e6)
+        if hp:
+            med = {r: {c: statistics.median(v) for c, v in d.items()} for r, d in hp.items()}
+            rounds = [r for r in med if all(c in med[r] for c in ("none", "c", "rs"))]
+            add_c = [med[r]["c"] - med[r]["none"] for r in rounds]
+            add_rs = [med[r]["rs"] - med[r]["none"] for r in rounds]
+            none = [med[r]["none"] for r in rounds]
+            ncyc = sum(len(hp[r]["rs"]) for r in rounds)
+            rows.append(ratio_row(f"hotplug cycle cpu1, total ({cpus} vCPUs)",
+                                  [med[r]["c"] for r in rounds], [med[r]["rs"] for r in rounds],
+                                  [med[r]["rs"] / med[r]["c"] for r in rounds], " ms",
+                                  f"no module: {fmt(statistics.median(none), ' ms')}; {ncyc} cycles each"))
+            ratios = [a / b for a, b in zip(add_rs, add_c) if b > 0]
+            rows.append(ratio_row(f"hotplug cycle, added over no module ({cpus} vCPUs)",
+                                  add_c, add_rs, ratios, " ms",
+                                  f"{len(add_c) - len(ratios)} rounds with C added <= 0 left out"
+                                  if len(ratios) < len(add_c) else "per-round medians minus no module"))
+
+        # 2. Latency: per round and implementation a histogram.
+        lat = defaultdict(lambda: defaultdict(int))
+        for k, kv in recs:
+            if k == "latency":
+                lat[(kv["mode"], kv["impl"], int(kv["round"]))][int(kv["floor"])] += int(kv["n"])
+        for mode in ("local", "remote", "irq"):
+            keys = sorted(r for (m, i, r) in lat if m == mode and i == "c")
+            keys = [r for r in keys if (mode, "rs", r) in lat]
+            if not keys:
+                continue
+            for p, pname in ((0.5, "median"), (0.99, "p99")):
+                c = [hist_quantile(lat[(mode, "c", r)], p) / 1e3 for r in keys]
+                rs = [hist_quantile(lat[(mode, "rs", r)], p) / 1e3 for r in keys]
+                pool = {}
+                for impl in ("c", "rs"):
+                    h = defaultdict(int)
+                    for r in keys:
+                        for f, n in lat[(mode, impl, r)].items():
+                            h[f] += n
+                    pool[impl] = h
+                    lat_pooled[(cpus, mode, impl)] = h
+                n_c = sum(pool["c"].values())
+                n_rs = sum(pool["rs"].values())
+                crs_keys = [r for r in keys if (mode, "crs", r) in lat]
+                if crs_keys:
+                    crs = [hist_quantile(lat[(mode, "crs", r)], p) / 1e3 for r in crs_keys]
+                    c2 = [hist_quantile(lat[(mode, "c", r)], p) / 1e3 for r in crs_keys]
+                    rows.append(ratio_row(f"wakeup latency {mode}, {pname}: C on smpboot_rs "
+                                          f"(ksoftirqd_c_rs) in the Rust column ({cpus} vCPUs)",
+                                          c2, crs, [b / a for a, b in zip(c2, crs)], " µs"))
+                rows.append(ratio_row(f"wakeup latency {mode}, {pname} ({cpus} vCPUs)", c, rs,
+                                      [b / a for a, b in zip(c, rs)], " µs",
+                                      f"pooled: C {fmt(hist_quantile(pool['c'], p) / 1e3, ' µs')} "
+                                      f"(n={n_c}), Rust {fmt(hist_quantile(pool['rs'], p) / 1e3, ' µs')} "
+                                      f"(n={n_rs})"))
+
+        # 3. Throughput: items per second, per round.
+        tp = defaultdict(dict)
+        for k, kv in recs:
+            if k == "throughput":
+                tp[int(kv["round"])][kv["impl"]] = int(kv["items"]) / (int(kv["ns"]) / 1e9)
+        crs_rounds = [r for r in tp if "c" in tp[r] and "crs" in tp[r]]
+        if crs_rounds:
+            c = [tp[r]["c"] for r in crs_rounds]
+            crs = [tp[r]["crs"] for r in crs_rounds]
+            rows.append(ratio_row(f"throughput: C on smpboot_rs (ksoftirqd_c_rs) in the Rust column "
+                                  f"({cpus} vCPUs)", c, crs, [a / b for a, b in zip(c, crs)], "/s"))
+        rounds = [r for r in tp if "c" in tp[r] and "rs" in tp[r]]
+        if rounds:
+            c = [tp[r]["c"] for r in rounds]
+            rs = [tp[r]["rs"] for r in rounds]
+            rows.append(ratio_row(f"throughput, items/s; ratio is time per item ({cpus} vCPUs)",
+                                  c, rs, [a / b for a, b in zip(c, rs)], "/s",
+                                  "every CPU's hrtimer at 100 µs + `raise all 1000` flood"))
+
+        # 4./5. Registration, unregistration, memory.
+        reg = defaultdict(dict)
+        core = None
+        percpu = {}
+        for k, kv in recs:
+            if k == "reg":
+                if kv["impl"] == "core":
+                    core = kv
+                else:
+                    reg[int(kv["round"])][kv["impl"]] = kv
+            elif k == "percpu":
+                percpu[kv["impl"]] = int(kv["bytes"])
+        rounds = [r for r in reg if "c" in reg[r] and "rs" in reg[r]]
+        ncpu = int(cpus) if cpus.isdigit() else 1
+        if rounds:
+            for key, label, scale, unit in (
+                    ("insmod_ns", "insmod (register, threads up)", 1e6, " ms"),
+                    ("rmmod_ns", "rmmod (unregister)", 1e6, " ms")):
+                c = [int(reg[r]["c"][key]) / scale for r in rounds]
+                rs = [int(reg[r]["rs"][key]) / scale for r in rounds]
+                rows.append(ratio_row(f"{label} ({cpus} vCPUs)", c, rs,
+                                      [b / a for a, b in zip(c, rs)], unit,
+                                      f"per CPU: C {fmt(statistics.median(c) / ncpu, unit)}, "
+                                      f"Rust {fmt(statistics.median(rs) / ncpu, unit)}"))
+            for key, label in (("slab_kb", "Slab"), ("stack_kb", "KernelStack")):
+                c = [int(reg[r]["c"][key]) * 1024 / ncpu for r in rounds]
+                rs = [int(reg[r]["rs"][key]) * 1024 / ncpu for r in rounds]
+                ratios = [b / a for a, b in zip(c, rs) if a > 0]
+                note = ""
+                if key == "slab_kb" and percpu:
+                    note = (f"sample's own per-CPU data: C {percpu.get('ksoftirqd_c', '?')} B "
+                            f"(static per-CPU area, not slab), Rust {percpu.get('ksoftirqd_rs', '?')} B "
+                            f"(kmalloc'd: in Slab)")
+                rows.append(ratio_row(f"{label} per CPU after insmod ({cpus} vCPUs)", c, rs,
+                                      ratios, " B", note))
+            if core:
+                info.append(f"  - smpboot_rs.ko itself: insmod {int(core['insmod_ns']) / 1e6:.1f} ms, "
+                            f"Slab +{core['slab_kb']} kB, KernelStack +{core['stack_kb']} kB")
+
+    with open(out + ".md", "w") as f:
+        f.write(f"# smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})\n\n")
+        f.write("ksoftirqd_rs (Rust on smpboot_rs) against ksoftirqd_c (C on the kernel's smpboot), "
+                "QEMU TCG, release kernel. Ratio = Rust / C (cost: lower is better for Rust), "
+                "median and interquartile range over interleaved rounds. Under TCG only ratios "
+                "within one run mean anything.\n\n")
+        f.write("\n".join(info) + "\n\n")
+        f.write("| metric | C (median) | Rust (median) | ratio Rust/C | IQR | rounds | notes |\n")
+        f.write("|---|---|---|---|---|---|---|\n")
+        f.write("\n".join(rows) + "\n")
+
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench-report: no matplotlib; no plot", file=sys.stderr)
+        return
+    modes = [m for m in ("local", "remote", "irq") if any(k[1] == m for k in lat_pooled)]
+    if not modes:
+        return
+    fig, axes = plt.subplots(len(modes), 1, figsize=(8, 3 * len(modes)), squeeze=False)
+    for ax, mode in zip(axes[:, 0], modes):
+        for (cpus, m, impl), h in sorted(lat_pooled.items()):
+            if m != mode:
+                continue
+            total = sum(h.values())
+            fl = sorted(h)
+            xs = [f / 1e3 for f in fl]
+            ys = [h[f] / total for f in fl]
+            label = {"c": "C (kernel smpboot)", "rs": "Rust (smpboot_rs)"}[impl]
+            ax.step(xs, ys, where="post", label=f"{label}, median {hist_quantile(h, 0.5) / 1e3:.0f} µs, "
+                    f"p99 {hist_quantile(h, 0.99) / 1e3:.0f} µs")
+        ax.set_xscale("log")
+        ax.set_title(f"wakeup latency, {mode} raise ({cpus} vCPUs, QEMU TCG)")
+        ax.set_xlabel("raise to start of handling (µs)")
+        ax.set_ylabel("fraction of raises")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out + "-latency.png", dpi=100)
+
+
+if __name__ == "__main__":
+    main()

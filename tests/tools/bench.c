@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench: the guest side timing tool of `make bench` (scripts/bench-guest.sh).
+ * Static, so that it runs in the busybox initramfs; times with
+ * clock_gettime(CLOCK_MONOTONIC).
+ *
+ *   bench hotplug CPU CYCLES
+ *	offline + online CPU, CYCLES times; prints one line per cycle: the
+ *	nanoseconds of the cycle.
+ *   bench write FILE TEXT COUNT GAP_US [PIN_CPU]
+ *	writes TEXT to FILE (opened once) COUNT times, sleeping GAP_US between
+ *	writes, pinned to PIN_CPU if given; prints "writes=N ns=T".
+ *   bench flood DIR TEXT MS
+ *	writes TEXT to DIR/raise as fast as it can for MS milliseconds; prints
+ *	"items=N ns=T writes=W": the growth of the sum of processed= in
+ *	DIR/stats, and the writes made.
+ *   bench time CMD [ARGS...]
+ *	runs CMD and prints "ns=T status=S".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int write_str(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int hotplug(int argc, char **argv)
+{
+	char path[96];
+	long cycles, i;
+	int ret;
+
+	if (argc != 4)
+		return 2;
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%s/online", argv[2]);
+	cycles = atol(argv[3]);
+	for (i = 0; i < cycles; i++) {
+		long long t0 = now_ns();
+
+		ret = write_str(path, "0");
+		if (!ret)
+			ret = write_str(path, "1");
+		if (ret) {
+			fprintf(stderr, "bench: %s: %s\n", path, strerror(-ret));
+			return 1;
+		}
+		printf("%lld\n", now_ns() - t0);
+	}
+	return 0;
+}
+
+static int pin(const char *cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(atoi(cpu), &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("bench: sched_setaffinity");
+		return 1;
+	}
+	return 0;
+}
+
+static int write_loop(int argc, char **argv)
+{
+	long count, gap, i;
+	long long t0;
+	size_t len;
+	int fd;
+
+	if (argc != 6 && argc != 7)
+		return 2;
+	if (argc == 7 && pin(argv[6]))
+		return 1;
+	count = atol(argv[4]);
+	gap = atol(argv[5]);
+	len = strlen(argv[3]);
+	fd = open(argv[2], O_WRONLY);
+	if (fd < 0) {
+		perror(argv[2]);
+		return 1;
+	}
+	t0 = now_ns();
+	for (i = 0; i < count; i++) {
+		if (pwrite(fd, argv[3], len, 0) < 0) {
+			perror("bench: write");
+			return 1;
+		}
+		if (gap)
+			sleep_us(gap);
+	}
+	printf("writes=%ld ns=%lld\n", count, now_ns() - t0);
+	close(fd);
+	return 0;
+}
+
+/* The sum of processed= over the lines of a stats file. */
+static long long processed(const char *stats)
+{
+	static char buf[1 << 16];
+	long long sum = 0;
+	ssize_t n, len = 0;
+	char *p;
+	int fd = open(stats, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, " processed=")); p++)
+		sum += atoll(p + strlen(" processed="));
+	return sum;
+}
+
+static int flood(int argc, char **argv)
+{
+	char raise[256], stats[256];
+	long long t0, t1, end, p0, p1, writes = 0;
+	size_t len;
+	int fd;
+
+	if (argc != 5)
+		return 2;
+	snprintf(raise, sizeof(raise), "%s/raise", argv[2]);
+	snprintf(stats, sizeof(stats), "%s/stats", argv[2]);
+	len = strlen(argv[3]);
+	fd = open(raise, O_WRONLY);
+	if (fd < 0) {
+		perror(raise);
+		return 1;
+	}
+	p0 = processed(stats);
+	t0 = now_ns();
+	end = t0 + atoll(argv[4]) * 1000000LL;
+	while (now_ns() < end) {
+		if (pwrite(fd, argv[3], len, 0) < 0) {
+			perror("bench: write");
+			return 1;
+		}
+		writes++;
+	}
+	p1 = processed(stats);
+	t1 = now_ns();
+	close(fd);
+	if (p0 < 0 || p1 < 0) {
+		perror(stats);
+		return 1;
+	}
+	printf("items=%lld ns=%lld writes=%lld\n", p1 - p0, t1 - t0, writes);
+	return 0;
+}
+
+static int time_cmd(int argc, char **argv)
+{
+	long long t0;
+	int status;
+	pid_t pid;
+
+	if (argc < 3)
+		return 2;
+	t0 = now_ns();
+	pid = fork();
+	if (pid < 0) {
+		perror("bench: fork");
+		return 1;
+	}
+	if (!pid) {
+		execvp(argv[2], argv + 2);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0) {
+		perror("bench: waitpid");
+		return 1;
+	}
+	printf("ns=%lld status=%d\n", now_ns() - t0,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int ret = 2;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2) {
+		if (!strcmp(argv[1], "hotplug"))
+			ret = hotplug(argc, argv);
+		else if (!strcmp(argv[1], "write"))
+			ret = write_loop(argc, argv);
+		else if (!strcmp(argv[1], "flood"))
+			ret = flood(argc, argv);
+		else if (!strcmp(argv[1], "time"))
+			ret = time_cmd(argc, argv);
+	}
+	if (ret == 2)
+		fprintf(stderr, "usage: bench hotplug CPU CYCLES | write FILE TEXT COUNT GAP_US [PIN_CPU] |\n"
+			"       flood DIR TEXT MS | time CMD [ARGS...]\n");
+	return ret;
+}
