@@ -10,28 +10,15 @@
 # module, 20 s for each C one) and the kernel's cpu-on-off-test.sh -a; then
 # every item raised is handled (takeover included), never on a wrong CPU, and
 # the threads are bound and active. vm-run fails the run on any kernel splat.
-. /smpboot_rs/scripts/ktap.sh
+. /smpboot_rs/scripts/selftest-lib.sh
 
 TOP=/smpboot_rs
-SYSCPU=/sys/devices/system/cpu
-THREADS=/sys/kernel/smpboot_rs/threads
 STRESS_RS=${STRESS_RS:-60}
 STRESS_C=${STRESS_C:-20}
 TIMER_US=1000
 
 now() { cut -d. -f1 /proc/uptime; }
-cpu_online() { echo "$2" > $SYSCPU/cpu$1/online; }
-online_cpus() { for c in $SYSCPU/cpu[0-9]*; do [ "$(cat $c/online 2>/dev/null || echo 1)" = 1 ] && echo "${c##*cpu}"; done; }
 all_online() { for c in 1 2 3; do cpu_online $c 1 2>/dev/null; done; }
-wait_for() {
-	t=$(( $1 * 10 )); shift
-	while [ $t -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done
-	"$@"
-}
-case_result() {
-	desc=$1; shift
-	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
-}
 
 # Sums of the stats keys over all CPUs (max_batch_ns: the largest), as "key=value" words.
 totals() {
@@ -55,7 +42,7 @@ check_threads() {
 			[ "$(cat $p/comm 2>/dev/null)" = "$COMM$cpu" ] && { pid=${p#/proc/}; break; }
 		done
 		[ -n "$pid" ] || { echo "no thread $COMM$cpu"; bad=1; continue; }
-		allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$pid/status)
+		allowed=$(allowed_of "$pid")
 		st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' /proc/$pid/status)
 		[ "$allowed" = "$cpu" ] || { echo "$COMM$cpu allowed on $allowed"; bad=1; }
 		[ "$st" != P ] || { echo "$COMM$cpu parked on an online CPU"; bad=1; }
