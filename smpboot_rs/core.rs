@@ -219,7 +219,11 @@ impl Registration {
         let _cpus = CpusReadGuard::new();
         let mut threads = self.threads.lock();
         threads.stopped = true;
-        for (cpu, slot) in cpu::possible_cpus().zip(threads.slots.iter_mut()) {
+        for (index, slot) in threads.slots.iter_mut().enumerate() {
+            // Slots are indexed by CPU id; only possible CPUs ever have one.
+            let Some(cpu) = u32::try_from(index).ok().and_then(CpuId::new) else {
+                continue;
+            };
             match core::mem::replace(slot, Slot::Empty) {
                 Slot::Empty => continue,
                 Slot::Created(thread) => drop(thread.stop()),
@@ -236,12 +240,12 @@ impl Registration {
 
     /// Appends one `key=value` line per possible CPU.
     fn render(&self, out: &mut impl Write) -> core::fmt::Result {
+        let before = core::str::from_utf8(&self.comm_parts.0).unwrap_or("?");
+        let after = core::str::from_utf8(&self.comm_parts.1).unwrap_or("?");
         for cpu in cpu::possible_cpus() {
             let Some(s) = self.cpu_stats(cpu) else {
                 continue;
             };
-            let before = core::str::from_utf8(&self.comm_parts.0).unwrap_or("?");
-            let after = core::str::from_utf8(&self.comm_parts.1).unwrap_or("?");
             writeln!(
                 out,
                 "reg={} name={}{}{} cpu={} online={} pid={} state={} setup={} park={} unpark={} \
