@@ -4,13 +4,15 @@
 # bench-guest.sh PHASE... (busybox sh, in the `make bench` guest; see
 # scripts/bench): ksoftirqd_rs (smpboot_rs) against ksoftirqd_c (the kernel's
 # smpboot) and, for hotplug, no module, interleaved round by round in one
-# boot. PHASEs: hotplug latency throughput reg. Every result is one line
-# starting "BENCH " for scripts/bench to parse.
+# boot. PHASEs: hotplug latency throughput reg, and profile (on the profile
+# kernel only: scripts/bench --profile). Every result is one line starting
+# "BENCH " for scripts/bench to parse.
 #
 # Modules come from /include/bench-ko (built against the release kernel by
 # scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
 # Knobs (environment): HP_ROUNDS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
-# LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CRS REG_ROUNDS.
+# LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CRS REG_ROUNDS
+# PROF_ROUNDS PROF_N PROF_GRAPH_N.
 
 KO=/include/bench-ko
 B=/include/bench
@@ -25,11 +27,20 @@ TP_MS=${TP_MS:-2000}
 TP_PERIOD_US=${TP_PERIOD_US:-100}
 TP_COUNT=${TP_COUNT:-1000}
 REG_ROUNDS=${REG_ROUNDS:-8}
+PROF_ROUNDS=${PROF_ROUNDS:-4}
+PROF_N=${PROF_N:-500}
+PROF_GRAPH_N=${PROF_GRAPH_N:-20}
 NCPU=$(grep -c '^processor' /proc/cpuinfo)
 fail=0
 
 die() { echo "bench-guest: $*"; exit 1; }
 dir() { case $1 in crs) echo /sys/kernel/ksoftirqd_c_rs ;; *) echo /sys/kernel/ksoftirqd_$1 ;; esac; }
+# The pid of the thread named exactly $1.
+tid_of() {
+	for p in /proc/[0-9]*; do
+		[ "$(cat $p/comm 2>/dev/null)" = "$1" ] && { echo "${p#/proc/}"; return; }
+	done
+}
 core_loaded() { [ -d /sys/kernel/smpboot_rs ]; }
 load() {
 	case $1 in
@@ -192,6 +203,121 @@ phase_reg() {
 	done
 	dmesg | sed -n 's/.*\(ksoftirqd_[a-z]*\): ready: .*(per-CPU data: \([0-9]*\) bytes).*/BENCH percpu impl=\1 bytes=\2/p' | sort -u
 	rmmod smpboot_rs || die "rmmod smpboot_rs"
+}
+
+# Where a wakeup's time goes, for each sample (c, crs: the C sample on
+# smpboot_rs, rs), on the profile kernel. PROF_ROUNDS rounds of PROF_N local
+# raises on CPU 1 each, traced with sched_waking, sched_switch and a kprobe
+# on ktime_get() (which both samples call at the raise and at the start and
+# end of run), timed with the TSC, cut into four segments per wakeup:
+#   raise  the writer's ktime_get() in the raise -> sched_waking of the thread
+#   sched  sched_waking -> sched_switch to the thread
+#   loop   sched_switch to the thread -> its first ktime_get() (run starts)
+#   sleep  its last ktime_get() (run ends) -> sched_switch away (asleep)
+# The tracing costs the same in every sample. Then the function graph of the
+# thread over PROF_GRAPH_N wakeups: the C functions it calls per wakeup (Rust
+# functions have no mcount hook in 6.12; their time is in their callers').
+phase_profile() {
+	T=/sys/kernel/tracing
+	[ -e $T/trace ] || mount -t tracefs tracefs $T || die "no tracefs"
+	[ -e $T/kprobe_events ] || die "not the profile kernel (no kprobe_events)"
+	khz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -n1)
+	[ -n "$khz" ] || khz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -n1)
+	[ -n "$khz" ] || die "no TSC frequency in dmesg"
+	echo "BENCH profinfo tsc_mhz=$khz"
+	echo 0 >$T/tracing_on
+	echo x86-tsc >$T/trace_clock || die "no x86-tsc trace clock"
+	echo 'p:bench/ktime ktime_get' >$T/kprobe_events || die "kprobe on ktime_get"
+	load c
+	load rs
+	load crs
+	r=0
+	while [ $r -lt "$PROF_ROUNDS" ]; do
+		for m in $(order $r 3 "c rs crs" "rs crs c" "crs c rs"); do
+			D=$(dir $m)
+			tid=$(tid_of "ksoftirqd_$m/1")
+			[ -n "$tid" ] || die "no thread ksoftirqd_$m/1"
+			echo nop >$T/current_tracer
+			echo >$T/trace
+			echo "pid == $tid" >$T/events/sched/sched_waking/filter
+			echo "prev_pid == $tid || next_pid == $tid" >$T/events/sched/sched_switch/filter
+			echo "common_pid == $tid || comm == \"bench\"" >$T/events/bench/ktime/filter
+			for e in sched/sched_waking sched/sched_switch bench/ktime; do echo 1 >$T/events/$e/enable; done
+			echo 1 >$T/tracing_on
+			$B write $D/raise "1 1" "$PROF_N" "$LAT_GAP_US" 1 >/dev/null || die "profile $m"
+			echo 0 >$T/tracing_on
+			for e in sched/sched_waking sched/sched_switch bench/ktime; do echo 0 >$T/events/$e/enable; done
+			drain $D
+			awk -v tid="$tid" -v mhz="$khz" -v tag="BENCH prof impl=$m round=$r" '
+			function ns(t) { return int((t / mhz) * 1000 + 0.5) }
+			{
+				ev = ""
+				for (i = 2; i <= NF; i++) if ($i ~ /^[a-z_]+:$/ && $(i - 1) ~ /^[0-9]+:$/) { ev = $i; ts = $(i - 1); break }
+				if (ev == "") next
+				sub(/:$/, "", ts); sub(/:$/, "", ev)
+				pid = $1; sub(/.*-/, "", pid)
+				if (ev == "ktime" && pid != tid) { wk = ts; next }
+				if (ev == "sched_waking") { waking = ts; raise = (wk != "" ? ts - wk : -1); wk = ""; next }
+				if (ev == "sched_switch" && $0 ~ ("next_pid=" tid "( |$)")) { sw = ts; first = ""; next }
+				if (ev == "ktime" && pid == tid) { if (first == "" && sw != "") first = ts; last = ts; next }
+				if (ev == "sched_switch" && $0 ~ ("prev_pid=" tid " ") && $0 ~ /prev_state=S/) {
+					if (waking != "" && sw != "" && first != "" && raise >= 0 && sw >= waking)
+						printf "%s raise=%d sched=%d loop=%d sleep=%d\n", tag, ns(raise), ns(sw - waking), ns(first - sw), ns(ts - last)
+					waking = ""; sw = ""; first = ""
+				}
+			}' $T/trace
+		done
+		r=$((r + 1))
+	done
+	echo 0 >$T/events/bench/ktime/filter
+	echo >$T/kprobe_events
+	for e in sched/sched_waking sched/sched_switch; do echo 0 >$T/events/$e/filter; done
+	# The graph, of the functions on the loop's path only: patching every
+	# function at run time races with the other vCPUs under TCG (stale
+	# int3s). ksoftirqd_rs.ko is all Rust: nothing of it can be traced.
+	# Wakeups are told apart by the gap between them.
+	echo local >$T/trace_clock
+	for f in '*:mod:smpboot_rs' '*:mod:ksoftirqd_c' '*:mod:ksoftirqd_c_rs' \
+		kthread_should_stop kthread_should_park ktime_get wake_up_process schedule \
+		migrate_disable migrate_enable; do
+		echo "$f" >>$T/set_ftrace_filter || die "ftrace filter $f"
+	done
+	for m in c crs rs; do
+		D=$(dir $m)
+		tid=$(tid_of "ksoftirqd_$m/1")
+		echo >$T/trace
+		echo "$tid" >$T/set_ftrace_pid
+		echo function_graph >$T/current_tracer
+		echo 1 >$T/options/funcgraph-abstime
+		echo 1 >$T/tracing_on
+		$B write $D/raise "1 1" "$PROF_GRAPH_N" "$LAT_GAP_US" 1 >/dev/null || die "graph $m"
+		echo 0 >$T/tracing_on
+		awk -v gap_us="$((LAT_GAP_US / 2))" -v tag="BENCH profgraph impl=$m" '
+		$2 != "|" || $1 !~ /^[0-9]+\.[0-9]+$/ { next }
+		{
+			if (prev != "" && ($1 - prev) * 1000000 > gap_us) {
+				n++
+				if (n == 5) for (i = 0; i < k; i++) print tag " " line[i]
+				k = 0
+			}
+			prev = $1
+			if (n == 4 && k < 80) line[k++] = $0
+			if ($0 ~ /\(\);/ || $0 ~ /\(\) \{/) calls[n]++
+		}
+		END {
+			printf "BENCH profcalls impl=%s", substr(tag, index(tag, "=") + 1)
+			for (i = 1; i < n; i++) printf " %d", calls[i]
+			print ""
+		}' $T/trace
+		# Changing the tracer empties the buffer: only after the awk.
+		echo nop >$T/current_tracer
+		drain $D
+	done
+	echo >$T/set_ftrace_pid
+	echo >$T/set_ftrace_filter
+	unload crs keep-core
+	unload rs
+	unload c
 }
 
 for phase; do

@@ -4,7 +4,9 @@
 
 Reads the "BENCH ..." lines of the guest logs (scripts/bench-guest.sh) and
 writes OUT.md (ratios Rust/C with median and IQR over the interleaved
-rounds) and OUT-latency.png (latency distributions, Rust against C).
+rounds) and OUT-latency.png (latency distributions, Rust against C). For
+the profile phase (scripts/bench --profile) it writes the segments of a
+wakeup per sample and the function graph of one wakeup of each.
 """
 import re
 import statistics
@@ -12,21 +14,34 @@ import sys
 from collections import defaultdict
 
 LINE = re.compile(r"BENCH (\w+)((?: [a-z_]+=[^ ]+)*)\s*$")
+PROFILE_SEGMENTS = ("raise", "sched", "loop", "sleep")
+IMPL_NAMES = {"c": "C (kernel smpboot)", "crs": "C on smpboot_rs", "rs": "Rust (smpboot_rs)"}
 
 
 def parse(path):
+    """The BENCH records of a log, and the function graph lines per sample."""
     recs = []
+    graphs = defaultdict(list)
     with open(path, errors="replace") as f:
         for line in f:
             i = line.find("BENCH ")
             if i < 0:
+                continue
+            if line.startswith("BENCH profgraph impl=", i):
+                impl, _, rest = line[i + len("BENCH profgraph impl="):].partition(" ")
+                graphs[impl].append(rest.rstrip("\n"))
+                continue
+            if line.startswith("BENCH profcalls ", i):
+                words = line[i:].split()
+                recs.append(("profcalls", {"impl": words[2].split("=", 1)[1],
+                                           "calls": [int(w) for w in words[3:]]}))
                 continue
             m = LINE.match(line[i:].rstrip())
             if not m:
                 continue
             kv = dict(w.split("=", 1) for w in m.group(2).split())
             recs.append((m.group(1), kv))
-    return recs
+    return recs, graphs
 
 
 def quart(xs):
@@ -71,13 +86,58 @@ def ratio_row(name, c_vals, rs_vals, ratios, unit, note=""):
             f"{med:.3f}{flag} | {q1:.3f} – {q3:.3f} | {len(ratios)} | {note} |")
 
 
+def profile_section(recs, graphs, cpus):
+    """Markdown lines for the profile phase: segment medians per sample with
+    per-round ratios against C, calls per wakeup, and one wakeup's graph."""
+    seg = defaultdict(lambda: defaultdict(list))
+    for k, kv in recs:
+        if k == "prof":
+            for name in PROFILE_SEGMENTS:
+                seg[(kv["impl"], int(kv["round"]))][name].append(int(kv[name]))
+    if not seg:
+        return []
+    mhz = next((kv["tsc_mhz"] for k, kv in recs if k == "profinfo"), "?")
+    rounds = sorted({r for (i, r) in seg if all((m, r) in seg for m in ("c", "rs"))})
+    lines = [f"## Profile of a local wakeup on CPU 1 ({cpus} vCPUs, TSC {mhz} MHz)", "",
+             "Per round the median of each segment (ns, from the TSC); ratio = the sample's median "
+             "over C's of the same round, median and IQR over the rounds.", "",
+             "| segment | C | C on smpboot_rs | Rust | ratio C-on-smpboot_rs/C | IQR | ratio Rust/C | IQR "
+             "| wakeups per sample |", "|---|---|---|---|---|---|---|---|---|"]
+    for name in ("total",) + PROFILE_SEGMENTS:
+        def med(impl, r):
+            xs = seg[(impl, r)]
+            vals = ([sum(t) for t in zip(*(xs[n] for n in PROFILE_SEGMENTS))] if name == "total"
+                    else xs[name])
+            return statistics.median(vals) if vals else float("nan")
+        cells = [f"{statistics.median([med(i, r) for r in rounds]):,.0f}" if all((i, r) in seg for r in rounds)
+                 else "n/a" for i in ("c", "crs", "rs")]
+        ratio_cells = []
+        for impl in ("crs", "rs"):
+            rr = [med(impl, r) / med("c", r) for r in rounds if (impl, r) in seg and med("c", r) > 0]
+            m, q1, q3 = quart(rr)
+            ratio_cells += [f"{m:.3f}", f"{q1:.3f} – {q3:.3f}"]
+        n = "/".join(str(sum(len(seg[(i, r)]["raise"]) for r in rounds)) for i in ("c", "crs", "rs"))
+        lines.append(f"| {name} | " + " | ".join(cells + ratio_cells) + f" | {n} |")
+    calls = {kv["impl"]: kv["calls"] for k, kv in recs if k == "profcalls"}
+    if calls:
+        lines += ["", "C functions the thread calls per wakeup (function graph; Rust functions "
+                  "are not traced): " + "; ".join(
+                      f"{IMPL_NAMES.get(i, i)} {statistics.median(v):.0f}" for i, v in sorted(calls.items()) if v)]
+    for impl in ("c", "crs", "rs"):
+        if graphs.get(impl):
+            lines += ["", f"One wakeup of {IMPL_NAMES[impl]}'s thread (function graph):", "", "```"]
+            lines += graphs[impl] + ["```"]
+    return lines
+
+
 def main():
     out = sys.argv[1]
     rows = []
     info = []
     lat_pooled = {}
+    profile = []
     for path in sys.argv[2:]:
-        recs = parse(path)
+        recs, graphs = parse(path)
         cpus = next((kv["cpus"] for k, kv in recs if k == "info"), "?")
         kern = next((kv["kernel"] for k, kv in recs if k == "info"), "?")
         info.append(f"- `{path}`: {cpus} vCPUs, kernel {kern}")
@@ -198,6 +258,8 @@ def main():
                 info.append(f"  - smpboot_rs.ko itself: insmod {int(core['insmod_ns']) / 1e6:.1f} ms, "
                             f"Slab +{core['slab_kb']} kB, KernelStack +{core['stack_kb']} kB")
 
+        profile += profile_section(recs, graphs, cpus)
+
     with open(out + ".md", "w") as f:
         f.write(f"# smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})\n\n")
         f.write("ksoftirqd_rs (Rust on smpboot_rs) against ksoftirqd_c (C on the kernel's smpboot), "
@@ -208,6 +270,8 @@ def main():
         f.write("| metric | C (median) | Rust (median) | ratio Rust/C | IQR | rounds | notes |\n")
         f.write("|---|---|---|---|---|---|---|\n")
         f.write("\n".join(rows) + "\n")
+        if profile:
+            f.write("\n" + "\n".join(profile) + "\n")
 
     try:
         import matplotlib

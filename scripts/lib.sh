@@ -19,13 +19,23 @@ smpboot_rs_kernel_pkg_version() {
 	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
 }
 
-# Where the cached kernel of a flavor (debug or release) is built.
+# The config fragments of a flavor, merged in this order over tinyconfig:
+# the profile kernel is the release kernel plus the function tracer.
+smpboot_rs_kconfig_frags() {
+	local dir=$SMPBOOT_RS_TOP/scripts/kconfig
+	case $1 in
+	profile) echo "$dir/base.config" "$dir/release.config" "$dir/profile.config" ;;
+	*) echo "$dir/base.config" "$dir/$1.config" ;;
+	esac
+}
+
+# Where the cached kernel of a flavor (debug, release or profile) is built.
 smpboot_rs_kdir() {
 	local flavor=$1 key
+	# shellcheck disable=SC2046
 	key=$({
 		smpboot_rs_kernel_pkg_version
-		cat "$SMPBOOT_RS_TOP/scripts/kconfig/base.config" \
-			"$SMPBOOT_RS_TOP/scripts/kconfig/$flavor.config"
+		cat $(smpboot_rs_kconfig_frags "$flavor")
 		smpboot_rs_kmake_args
 		"$SMPBOOT_RS_RUSTC" -vV 2>&1
 		"$SMPBOOT_RS_BINDGEN" --version 2>&1
