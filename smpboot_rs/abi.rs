@@ -5,7 +5,8 @@
 //! (out-of-tree crates cannot depend on each other, so they meet at C calls).
 //!
 //! Both sides compile this one file. Every callback gets the `ctx` of its
-//! registration. The functions are exported GPL by `smpboot_rs.ko`.
+//! registration and a `cpu` that is possible and below `nr_cpu_ids` (the
+//! client relies on it). The functions are exported GPL by `smpboot_rs.ko`.
 
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};

@@ -120,7 +120,8 @@ impl<T: PerCpuThread> Shared<T> {
     /// # Safety
     ///
     /// `ctx` is the `Shared<T>` of a live registration and the caller is one
-    /// of its callbacks for `cpu`, which smpboot_rs.ko serialises.
+    /// of its callbacks for `cpu`, which smpboot_rs.ko serialises; `cpu` is
+    /// a possible CPU, as smpboot_rs.ko guarantees (`abi`).
     unsafe fn with<R>(
         ctx: *mut c_void,
         cpu: c_uint,
@@ -128,7 +129,8 @@ impl<T: PerCpuThread> Shared<T> {
     ) -> Option<R> {
         // SAFETY: By the function's requirement `ctx` is a live `Shared<T>`.
         let shared = unsafe { &*ctx.cast::<Self>() };
-        let cpu = CpuId::new(cpu)?;
+        // SAFETY: `cpu` is possible (function's requirement).
+        let cpu = unsafe { CpuId::from_callback(cpu) };
         let cell = shared.states.get(cpu.index())?;
         // SAFETY: Callbacks for `cpu` do not overlap (requirement), so this
         // is the only reference to the cell's contents.
@@ -140,7 +142,8 @@ impl<T: PerCpuThread> Shared<T> {
     /// Called by smpboot_rs.ko with this registration's context, one
     /// callback of a CPU at a time.
     unsafe extern "C" fn create(ctx: *mut c_void, cpu: c_uint) -> c_int {
-        // SAFETY: smpboot_rs.ko passes our context and serialises callbacks.
+        // SAFETY: smpboot_rs.ko passes our context and a possible CPU, and
+        // serialises callbacks.
         let made: Option<Result> = unsafe {
             Self::with(ctx, cpu, |t, cpu, slot| {
                 *slot = Some(t.create(cpu)?);

@@ -14,7 +14,7 @@
 //! migration before it parks, as the dying CPU must not keep pinned tasks.
 
 use crate::callbacks::{Request, UserCallbacks};
-use crate::cpu::{self, CpuId, MigrationGuard, PreemptGuard};
+use crate::cpu::{self, CpuId, MigrationGuard, WaitPass};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
 use crate::kthread::{self, Thread, Unstarted, WakeSlot};
 use core::fmt::Write;
@@ -67,8 +67,13 @@ struct CpuStats {
     wrong_cpu: AtomicU64,
 }
 
+/// Counts one more. Each counter has one writer, the CPU's thread, so a
+/// plain load and store do: no locked instruction on the loop's path.
 fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// One CPU's thread, as the hotplug callbacks see it.
@@ -195,12 +200,20 @@ impl Registration {
         self.callbacks.store(cpu, thread.as_raw_task());
     }
 
-    /// Wakes `cpu`'s thread; callable from any context.
-    pub(crate) fn wake(&self, cpu: CpuId) -> Result {
-        match self.wakers.get(cpu.index()) {
+    /// Wakes the thread of CPU `cpu`; callable from any context. `EINVAL`
+    /// if `cpu` is not a possible CPU, `ENOENT` if its thread has not
+    /// started.
+    ///
+    /// Takes the raw id: a published slot is a possible CPU's, so only the
+    /// error path checks the id (a shim call less on every raise).
+    pub(crate) fn wake(&self, cpu: u32) -> Result {
+        let waker = usize::try_from(cpu)
+            .ok()
+            .and_then(|index| self.wakers.get(index));
+        match waker {
             Some(waker) if waker.wake() => Ok(()),
-            Some(_) => Err(ENOENT),
-            None => Err(EINVAL),
+            _ if CpuId::new(cpu).is_some() => Err(ENOENT),
+            _ => Err(EINVAL),
         }
     }
 
@@ -285,14 +298,23 @@ impl PerCpuThread {
         }
     }
 
-    /// Counts a call about to run off the thread's CPU, or with an affinity
-    /// other than exactly that CPU. C smpboot `BUG_ON`s the first; we count
-    /// both, and the tests require zero.
+    /// Counts a call about to run off the thread's CPU. C smpboot
+    /// `BUG_ON`s it; we count it, and the tests require zero.
     fn check_cpu(&self, on: CpuId) {
+        if on != self.cpu {
+            self.count(|s| &s.wrong_cpu);
+        }
+    }
+
+    /// As [`Self::check_cpu`], and also counts an affinity other than
+    /// exactly the thread's CPU. Checked at setup, park, unpark and cleanup
+    /// only. The mask changes only on the hotplug path (the scheduler's
+    /// fallback while parked, the online callback's bind): `kthread_bind`
+    /// made the thread `PF_NO_SETAFFINITY`. A per-pass check cost two calls
+    /// a wakeup (Documentation/benchmarks.rst, profile).
+    fn check_cpu_and_affinity(&self, on: CpuId) {
         if on != self.cpu || !cpu::current_bound_to(self.cpu) {
-            if let Some(stats) = self.reg.cpu_stats(self.cpu) {
-                bump(&stats.wrong_cpu);
-            }
+            self.count(|s| &s.wrong_cpu);
         }
     }
 
@@ -309,19 +331,17 @@ impl kthread::ThreadFn for PerCpuThread {
         let reg = self.reg.clone();
         let mut pinned = Some(MigrationGuard::new());
         loop {
-            cpu::set_current_interruptible();
-            let preempt = PreemptGuard::new();
+            let pass = WaitPass::begin();
 
             // Checked before park: a parked thread of an offline CPU is
             // woken elsewhere to be stopped.
             if kthread::should_stop() {
-                cpu::set_current_running();
-                drop(preempt);
+                pass.keep_running();
                 // cleanup mirrors setup.
                 if self.status != Status::None {
                     let online = cpu.is_online();
                     if online {
-                        self.check_cpu(cpu::current_cpu());
+                        self.check_cpu_and_affinity(cpu::current_cpu());
                     }
                     reg.callbacks.cleanup(cpu, online);
                     self.count(|s| &s.cleanup);
@@ -331,10 +351,9 @@ impl kthread::ThreadFn for PerCpuThread {
             }
 
             if kthread::should_park() {
-                cpu::set_current_running();
-                drop(preempt);
+                pass.keep_running();
                 if self.status == Status::Active {
-                    self.check_cpu(cpu::current_cpu());
+                    self.check_cpu_and_affinity(cpu::current_cpu());
                     reg.callbacks.park(cpu);
                     self.count(|s| &s.park);
                     self.set_status(Status::Parked);
@@ -346,38 +365,35 @@ impl kthread::ThreadFn for PerCpuThread {
                 continue;
             }
 
-            self.check_cpu(preempt.cpu());
             match self.status {
                 Status::None => {
-                    cpu::set_current_running();
-                    drop(preempt);
+                    self.check_cpu_and_affinity(pass.cpu());
+                    pass.keep_running();
                     reg.callbacks.setup(cpu);
                     self.count(|s| &s.setup);
                     self.set_status(Status::Active);
                     continue;
                 }
                 Status::Parked => {
-                    cpu::set_current_running();
-                    drop(preempt);
+                    self.check_cpu_and_affinity(pass.cpu());
+                    pass.keep_running();
                     reg.callbacks.unpark(cpu);
                     self.count(|s| &s.unpark);
                     self.set_status(Status::Active);
                     continue;
                 }
-                Status::Active => {}
+                Status::Active => self.check_cpu(pass.cpu()),
             }
 
             if reg.callbacks.should_run(cpu) {
-                cpu::set_current_running();
-                drop(preempt);
+                pass.keep_running();
                 reg.callbacks.run(cpu);
                 self.count(|s| &s.runs);
             } else {
                 // C uses preempt_enable_no_resched(), which modules cannot:
                 // a preemption here only delays the sleep; a wakeup since
-                // set_current_interruptible() keeps us running.
-                drop(preempt);
-                cpu::schedule();
+                // the pass began keeps us running.
+                pass.sleep();
             }
         }
     }
@@ -439,7 +455,7 @@ impl Drop for Handle {
 impl Handle {
     /// Wakes `cpu`'s thread (see [`Registration::wake`]).
     pub(crate) fn wake(&self, cpu: u32) -> Result {
-        self.reg.wake(CpuId::new(cpu).ok_or(EINVAL)?)
+        self.reg.wake(cpu)
     }
 
     /// Stops the threads, then takes the instances out of the hotplug

@@ -9,6 +9,7 @@
 
 use super::ffi;
 use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
 use kernel::bindings;
 
 /// The number of CPU ids the kernel may use (`nr_cpu_ids`).
@@ -37,6 +38,18 @@ impl CpuId {
         } else {
             None
         }
+    }
+
+    /// A CPU id that smpboot_rs.ko passed to a callback: no check, as the
+    /// typed API's trampolines take one per call on the thread's path.
+    ///
+    /// # Safety
+    ///
+    /// `cpu` is a possible CPU below [`nr_cpu_ids()`], as every `cpu` that
+    /// smpboot_rs.ko passes to a callback is (see `abi::ThreadOps`).
+    pub(crate) unsafe fn from_callback(cpu: u32) -> Self {
+        // INVARIANT: by the function's requirement.
+        Self(cpu)
     }
 
     /// The id as the kernel's `unsigned int`.
@@ -78,23 +91,28 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
 /// Preemption disabled for as long as the guard lives.
 ///
 /// Neither `Send` nor `Sync`: it belongs to the task and CPU that made it.
-pub(crate) struct PreemptGuard(PhantomData<*mut ()>);
+pub(crate) struct PreemptGuard {
+    cpu: CpuId,
+    _not_send: PhantomData<*mut ()>,
+}
 
 impl PreemptGuard {
     /// Disables preemption.
     #[allow(clippy::new_without_default)]
     pub(crate) fn new() -> Self {
-        // SAFETY: Balanced by `Drop`.
-        unsafe { ffi::smpboot_rs_preempt_disable() };
-        Self(PhantomData)
+        // SAFETY: Balanced by `Drop`. The CPU comes in the same call: the
+        // thread loop takes a guard per pass, and each call counts there.
+        let cpu = unsafe { ffi::smpboot_rs_preempt_disable() };
+        Self {
+            // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
+            cpu: CpuId(cpu),
+            _not_send: PhantomData,
+        }
     }
 
     /// The CPU this code runs on; stable while the guard lives.
     pub(crate) fn cpu(&self) -> CpuId {
-        // SAFETY: Preemption is disabled, as `smp_processor_id()` requires.
-        let cpu = unsafe { ffi::smpboot_rs_smp_processor_id() };
-        // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
-        CpuId(cpu)
+        self.cpu
     }
 }
 
@@ -130,18 +148,64 @@ impl Drop for MigrationGuard {
     }
 }
 
-/// Marks the current task as about to sleep (`TASK_INTERRUPTIBLE`), before
-/// the condition it waits for is checked, so that a wakeup in between is not
-/// lost.
-pub(crate) fn set_current_interruptible() {
-    // SAFETY: Only changes the current task's state.
-    unsafe { ffi::smpboot_rs_set_current_interruptible() };
+/// One pass of a wait loop, as at the top of `smpboot_thread_fn()`: the
+/// current task marked as about to sleep (`TASK_INTERRUPTIBLE`) before the
+/// condition it waits for is checked, so that a wakeup in between is not
+/// lost, and preemption disabled while it is checked.
+///
+/// Each transition is one shim call: a thread loop takes a pass or two per
+/// wakeup, where the kernel's smpboot inlines these steps
+/// (Documentation/benchmarks.rst, profile). Dropped without
+/// [`WaitPass::keep_running`] or [`WaitPass::sleep`], it only enables
+/// preemption again.
+///
+/// Neither `Send` nor `Sync`: it belongs to the task and CPU that made it.
+pub(crate) struct WaitPass {
+    cpu: CpuId,
+    _not_send: PhantomData<*mut ()>,
 }
 
-/// Marks the current task as running again (`__set_current_state(TASK_RUNNING)`).
-pub(crate) fn set_current_running() {
-    // SAFETY: Only changes the current task's state.
-    unsafe { ffi::smpboot_rs_set_current_running() };
+impl WaitPass {
+    /// Starts a pass.
+    pub(crate) fn begin() -> Self {
+        // SAFETY: Changes the current task's state and disables preemption,
+        // which `keep_running` or `Drop` enables again.
+        let cpu = unsafe { ffi::smpboot_rs_wait_pass_begin() };
+        Self {
+            // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
+            cpu: CpuId(cpu),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The CPU this code runs on; stable during the pass.
+    pub(crate) fn cpu(&self) -> CpuId {
+        self.cpu
+    }
+
+    /// Ends the pass without sleeping: the task is running again
+    /// (`__set_current_state(TASK_RUNNING)`) and preemptible.
+    pub(crate) fn keep_running(self) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: Balances the `preempt_disable()` of `begin`, which `this`
+        // no longer does (it is not dropped).
+        unsafe { ffi::smpboot_rs_wait_pass_running() };
+        let _ = this;
+    }
+
+    /// Ends the pass by sleeping until woken; a wakeup since
+    /// [`WaitPass::begin`] makes it return at once.
+    pub(crate) fn sleep(self) {
+        drop(self);
+        schedule();
+    }
+}
+
+impl Drop for WaitPass {
+    fn drop(&mut self) {
+        // SAFETY: Balances the `preempt_disable()` of `begin`.
+        unsafe { ffi::smpboot_rs_preempt_enable() };
+    }
 }
 
 /// Gives up the CPU; the task sleeps if its state is not `TASK_RUNNING`.
@@ -162,7 +226,10 @@ pub(crate) fn cond_resched() {
 /// A snapshot: callers that need it stable hold a [`PreemptGuard`] or a
 /// [`MigrationGuard`].
 pub(crate) fn current_cpu() -> CpuId {
-    PreemptGuard::new().cpu()
+    // SAFETY: `raw_smp_processor_id()` may be called in any context.
+    let cpu = unsafe { ffi::smpboot_rs_raw_smp_processor_id() };
+    // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
+    CpuId(cpu)
 }
 
 /// Whether the current context may be preempted (`preemptible()`).

@@ -21,9 +21,11 @@ static_assert(offsetof(struct smp_hotplug_thread, thread_should_run) == 24);
 static_assert(offsetof(struct smp_hotplug_thread, selfparking) == 80);
 static_assert(offsetof(struct smp_hotplug_thread, thread_comm) == 88);
 
-void smpboot_rs_preempt_disable(void)
+/* preempt_disable(), returning the CPU it pins: one call for both. */
+unsigned int smpboot_rs_preempt_disable(void)
 {
 	preempt_disable();
+	return smp_processor_id();
 }
 
 void smpboot_rs_preempt_enable(void)
@@ -31,9 +33,9 @@ void smpboot_rs_preempt_enable(void)
 	preempt_enable();
 }
 
-unsigned int smpboot_rs_smp_processor_id(void)
+unsigned int smpboot_rs_raw_smp_processor_id(void)
 {
-	return smp_processor_id();
+	return raw_smp_processor_id();
 }
 
 bool smpboot_rs_cpu_online(unsigned int cpu)
@@ -61,14 +63,23 @@ bool smpboot_rs_task_bound_to(struct task_struct *task, unsigned int cpu)
 	return cpumask_equal(&task->cpus_mask, cpumask_of(cpu));
 }
 
-void smpboot_rs_set_current_interruptible(void)
+/*
+ * The top of a wait loop's pass, as smpboot_thread_fn() has it: about to
+ * sleep, then preemption off; returns the CPU. One call for the three, and
+ * one for the two below, as the thread loop takes a pass per wakeup.
+ */
+unsigned int smpboot_rs_wait_pass_begin(void)
 {
 	set_current_state(TASK_INTERRUPTIBLE);
+	preempt_disable();
+	return smp_processor_id();
 }
 
-void smpboot_rs_set_current_running(void)
+/* A pass that goes on running: running again, then preemption on. */
+void smpboot_rs_wait_pass_running(void)
 {
 	__set_current_state(TASK_RUNNING);
+	preempt_enable();
 }
 
 void smpboot_rs_cond_resched(void)
@@ -113,14 +124,14 @@ struct task_struct **smpboot_rs_percpu_task_slot(struct task_struct *__percpu *s
  */
 EXPORT_SYMBOL_GPL(smpboot_rs_preempt_disable);
 EXPORT_SYMBOL_GPL(smpboot_rs_preempt_enable);
-EXPORT_SYMBOL_GPL(smpboot_rs_smp_processor_id);
+EXPORT_SYMBOL_GPL(smpboot_rs_raw_smp_processor_id);
 EXPORT_SYMBOL_GPL(smpboot_rs_cpu_online);
 EXPORT_SYMBOL_GPL(smpboot_rs_preemptible);
 EXPORT_SYMBOL_GPL(smpboot_rs_cpu_possible);
 EXPORT_SYMBOL_GPL(smpboot_rs_cpumask_of);
 EXPORT_SYMBOL_GPL(smpboot_rs_task_bound_to);
-EXPORT_SYMBOL_GPL(smpboot_rs_set_current_interruptible);
-EXPORT_SYMBOL_GPL(smpboot_rs_set_current_running);
+EXPORT_SYMBOL_GPL(smpboot_rs_wait_pass_begin);
+EXPORT_SYMBOL_GPL(smpboot_rs_wait_pass_running);
 EXPORT_SYMBOL_GPL(smpboot_rs_cond_resched);
 EXPORT_SYMBOL_GPL(smpboot_rs_rcu_read_lock);
 EXPORT_SYMBOL_GPL(smpboot_rs_rcu_read_unlock);

@@ -11,16 +11,16 @@
 struct cpumask;
 struct task_struct;
 
-void smpboot_rs_preempt_disable(void);
+unsigned int smpboot_rs_preempt_disable(void);
 void smpboot_rs_preempt_enable(void);
-unsigned int smpboot_rs_smp_processor_id(void);
+unsigned int smpboot_rs_raw_smp_processor_id(void);
 bool smpboot_rs_cpu_online(unsigned int cpu);
 bool smpboot_rs_preemptible(void);
 bool smpboot_rs_cpu_possible(unsigned int cpu);
 const struct cpumask *smpboot_rs_cpumask_of(unsigned int cpu);
 bool smpboot_rs_task_bound_to(struct task_struct *task, unsigned int cpu);
-void smpboot_rs_set_current_interruptible(void);
-void smpboot_rs_set_current_running(void);
+unsigned int smpboot_rs_wait_pass_begin(void);
+void smpboot_rs_wait_pass_running(void);
 void smpboot_rs_cond_resched(void);
 void smpboot_rs_rcu_read_lock(void);
 void smpboot_rs_rcu_read_unlock(void);
