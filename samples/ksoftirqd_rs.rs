@@ -370,12 +370,10 @@ impl ipi::IpiHandler for Kick {
 }
 
 type Timer = Pin<KBox<hrtimer::PinnedTimer<Tick>>>;
-type KickTarget = Pin<KBox<ipi::IpiTarget<Kick>>>;
-
 /// Per-CPU producers, found by CPU.
 struct Producers {
     timers: KVec<Timer>,
-    kicks: KVec<KickTarget>,
+    kicks: ipi::IpiTargets<Kick>,
 }
 
 impl Producers {
@@ -383,8 +381,12 @@ impl Producers {
         self.timers.iter().find(|t| t.handler().cpu == cpu)
     }
 
-    fn kick(&self, cpu: CpuId) -> Option<&KickTarget> {
-        self.kicks.iter().find(|k| k.handler().cpu == cpu)
+    /// Sends `cpu`'s IPI producer to it, without waiting.
+    fn kick(&self, cpu: CpuId) -> Result {
+        match self.kicks.handlers().iter().position(|k| k.cpu == cpu) {
+            Some(index) => self.kicks.send(index, cpu, false),
+            None => Ok(()),
+        }
     }
 
     /// Starts `cpu`'s timer if the period is set; runs on `cpu`.
@@ -545,9 +547,7 @@ impl sysfs::FileOps for IpiFile {
             targets.push(me, GFP_KERNEL)?;
         }
         for (i, c) in (0..count).zip(targets.iter().cycle()) {
-            if let Some(k) = self.0.producers.kick(*c) {
-                k.as_ref().send(*c, false)?;
-            }
+            self.0.producers.kick(*c)?;
             if i % 64 == 63 {
                 cpu::cond_resched();
             }
@@ -777,12 +777,15 @@ impl kernel::Module for KsoftirqdRs {
                 cpu,
                 sample: sample.clone(),
             };
-            kicks.push(
-                KBox::pin_init(ipi::IpiTarget::new(kick), GFP_KERNEL)?,
-                GFP_KERNEL,
-            )?;
+            kicks.push(kick, GFP_KERNEL)?;
         }
-        let producers = Arc::new(Producers { timers, kicks }, GFP_KERNEL)?;
+        let producers = Arc::new(
+            Producers {
+                timers,
+                kicks: ipi::IpiTargets::new(kicks),
+            },
+            GFP_KERNEL,
+        )?;
         let takeover_state = ownstate::OwnState::new(
             cpuhp::Stage::Prepare,
             kernel::c_str!("ksoftirqd_rs:dead"),

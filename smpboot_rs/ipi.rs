@@ -4,58 +4,63 @@
 //!
 //! C header: [`include/linux/smp.h`](srctree/include/linux/smp.h)
 //!
-//! An [`IpiTarget`] owns a handler that [`IpiTarget::send`] runs on a given
-//! CPU in hard IRQ context (`smp_call_function_single()`), without waiting
-//! for it. The handler's memory must outlive every call in flight: dropping
-//! the target first waits for them, by a synchronous call on every online
-//! CPU (calls queued to one CPU run in order, and a CPU that goes offline
-//! runs what is queued to it before it dies).
+//! [`IpiTargets`] own handlers that [`IpiTargets::send`] runs on a given CPU
+//! in hard IRQ context (`smp_call_function_single()`), without waiting for
+//! them. The handlers' memory must outlive every call in flight: dropping
+//! the set first waits for them, once for the whole set, by a synchronous
+//! call on every online CPU (calls queued to one CPU run in order, and a CPU
+//! that goes offline runs what is queued to it before it dies).
 
 use super::cpu::CpuId;
 use super::cpuhp::CpusReadGuard;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
-use kernel::init::PinInit;
 use kernel::prelude::*;
 
-/// What an [`IpiTarget`] runs on the CPU it is sent to.
+/// What [`IpiTargets`] run on the CPU they are sent to.
 pub(crate) trait IpiHandler: Send + Sync + 'static {
     /// Called in hard IRQ context (interrupts off) on the target CPU, or on
     /// the sending CPU itself if it sent to itself.
     fn handle(&self);
 }
 
-/// A handler that can be run on other CPUs; dropping it waits for the calls
-/// in flight.
+/// Handlers that can be run on other CPUs; dropping the set waits for the
+/// calls in flight, once for all of them.
+///
+/// One wait per set rather than per handler: a wait is a synchronous call
+/// to every online CPU, so a handler per CPU waited for one by one cost N²
+/// calls at unload (Documentation/benchmarks.rst, rmmod).
 ///
 /// # Invariants
 ///
-/// Every call sent with `self.handler` as its argument has run before the
-/// memory of `self` is released (see `PinnedDrop`).
-#[pin_data(PinnedDrop)]
-pub(crate) struct IpiTarget<T: IpiHandler> {
-    handler: T,
+/// The handlers stay at their addresses (the vector is never changed after
+/// `new`), and every call sent with one of them as its argument has run
+/// before the vector is freed (see `Drop`).
+pub(crate) struct IpiTargets<T: IpiHandler> {
+    handlers: KVec<T>,
 }
 
-impl<T: IpiHandler> IpiTarget<T> {
-    /// A target for `handler`; it must be pinned because in-flight calls
-    /// point to it.
-    pub(crate) fn new(handler: T) -> impl PinInit<Self> {
-        pin_init!(Self { handler })
+impl<T: IpiHandler> IpiTargets<T> {
+    /// A set of `handlers`, found later by their index.
+    pub(crate) fn new(handlers: KVec<T>) -> Self {
+        // INVARIANT: nothing changes the vector from now on.
+        Self { handlers }
     }
 
-    /// The handler.
-    pub(crate) fn handler(&self) -> &T {
-        &self.handler
+    /// The handlers.
+    pub(crate) fn handlers(&self) -> &[T] {
+        &self.handlers
     }
 
-    /// Runs the handler on `cpu` without waiting (`wait` false) or waits
+    /// Runs handler `index` on `cpu` without waiting (`wait` false) or waits
     /// for it to return (`wait` true). From task context with interrupts
     /// on; may spin while an earlier call of this CPU is in flight.
-    /// `ENXIO` if `cpu` is offline (the handler does not run).
-    pub(crate) fn send(self: Pin<&Self>, cpu: CpuId, wait: bool) -> Result {
-        let info = (&self.handler as *const T).cast_mut().cast::<c_void>();
+    /// `ENOENT` if there is no such handler, `ENXIO` if `cpu` is offline
+    /// (the handler does not run).
+    pub(crate) fn send(&self, index: usize, cpu: CpuId, wait: bool) -> Result {
+        let handler = self.handlers.get(index).ok_or(ENOENT)?;
+        let info = (handler as *const T).cast_mut().cast::<c_void>();
         // SAFETY: `info` points to a `T`, which `trampoline::<T>` expects,
         // and stays valid until the call has run (type invariant: drop
         // waits for it). The id is a possible CPU below `nr_cpu_ids`.
@@ -70,16 +75,16 @@ impl<T: IpiHandler> IpiTarget<T> {
     }
 }
 
-#[pinned_drop]
-impl<T: IpiHandler> PinnedDrop for IpiTarget<T> {
-    fn drop(self: Pin<&mut Self>) {
+impl<T: IpiHandler> Drop for IpiTargets<T> {
+    fn drop(&mut self) {
+        // The vector is freed after this returns (type invariant).
         wait_for_calls();
     }
 }
 
 /// Waits until every cross-CPU call queued before now has run: a
 /// synchronous empty call on each online CPU, under the hotplug lock.
-pub(crate) fn wait_for_calls() {
+fn wait_for_calls() {
     let _hotplug = CpusReadGuard::new();
     for cpu in super::cpu::possible_cpus().filter(|c| c.is_online()) {
         // SAFETY: `noop` ignores its argument; the call waits, so nothing
@@ -102,10 +107,10 @@ unsafe extern "C" fn noop(_info: *mut c_void) {}
 
 /// # Safety
 ///
-/// `info` points to the handler of a live `IpiTarget<T>`.
+/// `info` points to a handler of live `IpiTargets<T>`.
 unsafe extern "C" fn trampoline<T: IpiHandler>(info: *mut c_void) {
-    // SAFETY: `send` passes the handler of a target that is not dropped
-    // before this call has run (type invariant).
+    // SAFETY: `send` passes a handler of a set that is not freed before
+    // this call has run (type invariant).
     let handler = unsafe { &*info.cast::<T>() };
     handler.handle();
 }
