@@ -252,8 +252,10 @@ impl PerCpuThread for Softirqd {
         let Some(w) = self.work(cpu) else {
             return;
         };
-        let on = cpu::current_cpu();
+        // The clock first: handling starts here. Both samples then read the
+        // CPU, an inline load in C and a call here.
         let start = hrtimer::now_ns();
+        let on = cpu::current_cpu();
         let raised_at = w.raise_ts.swap(0, Ordering::AcqRel);
         if raised_at > 0 {
             let ns = u64::try_from(start - raised_at).unwrap_or(0);
