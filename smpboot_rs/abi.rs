@@ -68,6 +68,7 @@ extern "C" {
     pub(crate) fn smpboot_rs_unregister(reg: *mut RegistrationHandle);
     /// Wakes the thread of `cpu`, from any context: 0, or -EINVAL for a
     /// CPU out of range, -ENOENT if that CPU's thread has not started.
+    /// Not concurrently with, nor after, `smpboot_rs_unregister` of `reg`.
     pub(crate) fn smpboot_rs_wake(reg: *const RegistrationHandle, cpu: c_uint) -> c_int;
     /// See `include/smpboot_rs.h`.
     pub(crate) fn smpboot_rs_thread_schedule() -> c_int;

@@ -226,7 +226,6 @@ impl Registration {
     /// instance was gone, with its thread not parked, could never finish
     /// going down (the scheduler waits for its pinned tasks).
     fn stop_threads(&self) {
-        WakeSlot::clear_all(self.wakers.iter());
         // No CPU changes state while the threads stop, so `cleanup`'s
         // `online` argument is stable, as in C.
         let _cpus = CpusReadGuard::new();

@@ -66,7 +66,8 @@ pub(crate) unsafe extern "C" fn smpboot_rs_unregister(reg: *mut RegistrationHand
 
 /// # Safety
 ///
-/// `reg` is a live registration from `smpboot_rs_register`.
+/// `reg` is a live registration from `smpboot_rs_register` whose
+/// `smpboot_rs_unregister` has not begun: unregistration frees it.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn smpboot_rs_wake(
     reg: *const RegistrationHandle,

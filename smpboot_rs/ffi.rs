@@ -18,16 +18,12 @@ extern "C" {
     pub(crate) fn smpboot_rs_preempt_disable() -> c_uint;
     pub(crate) fn smpboot_rs_preempt_enable();
     pub(crate) fn smpboot_rs_raw_smp_processor_id() -> c_uint;
-    pub(crate) fn smpboot_rs_cpu_online(cpu: c_uint) -> bool;
     pub(crate) fn smpboot_rs_preemptible() -> bool;
-    pub(crate) fn smpboot_rs_cpu_possible(cpu: c_uint) -> bool;
     pub(crate) fn smpboot_rs_cpumask_of(cpu: c_uint) -> *const bindings::cpumask;
     pub(crate) fn smpboot_rs_task_bound_to(task: *mut bindings::task_struct, cpu: c_uint) -> bool;
     pub(crate) fn smpboot_rs_wait_pass_begin() -> c_uint;
     pub(crate) fn smpboot_rs_wait_pass_running();
     pub(crate) fn smpboot_rs_cond_resched();
-    pub(crate) fn smpboot_rs_rcu_read_lock();
-    pub(crate) fn smpboot_rs_rcu_read_unlock();
     pub(crate) fn smpboot_rs_get_task_struct(task: *mut bindings::task_struct);
     pub(crate) fn smpboot_rs_put_task_struct(task: *mut bindings::task_struct);
     pub(crate) fn smpboot_rs_current() -> *mut bindings::task_struct;

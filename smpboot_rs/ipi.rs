@@ -12,7 +12,6 @@
 //! that goes offline runs what is queued to it before it dies).
 
 use super::cpu::CpuId;
-use super::cpuhp::CpusReadGuard;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
@@ -82,22 +81,21 @@ impl<T: IpiHandler> Drop for IpiTargets<T> {
     }
 }
 
-/// Waits until every cross-CPU call queued before now has run: a
-/// synchronous empty call on each online CPU, under the hotplug lock.
+/// Waits until every cross-CPU call queued before now has run: an empty
+/// call on every online CPU at once, waited for (`on_each_cpu()`). A CPU
+/// that goes offline meanwhile runs its queue before it dies.
 fn wait_for_calls() {
-    let _hotplug = CpusReadGuard::new();
-    for cpu in super::cpu::possible_cpus().filter(|c| c.is_online()) {
-        // SAFETY: `noop` ignores its argument; the call waits, so nothing
-        // outlives this frame. An offline CPU would just return `-ENXIO`.
-        unsafe {
-            bindings::smp_call_function_single(
-                cpu.as_u32() as _,
-                Some(noop),
-                core::ptr::null_mut(),
-                1,
-            )
-        };
-    }
+    // SAFETY: `noop` ignores its argument and the call waits, so nothing
+    // outlives this frame; the online mask is a global that lives forever.
+    unsafe {
+        bindings::on_each_cpu_cond_mask(
+            None,
+            Some(noop),
+            core::ptr::null_mut(),
+            true,
+            core::ptr::addr_of!(bindings::__cpu_online_mask),
+        )
+    };
 }
 
 /// # Safety

@@ -210,22 +210,24 @@ impl<T: ThreadFn> Thread<T> {
 
 /// A slot from which any context, hard IRQ included, can wake a thread.
 ///
+/// The slot keeps its own reference on the task until it is dropped, so a
+/// wake needs no RCU section: whoever can reach the slot keeps it, and so the
+/// task, alive (smpboot_rs's registration owns its slots, and waking through
+/// a registration that is being unregistered is excluded by the wake ABI).
+/// Waking a thread that has exited since is harmless.
+///
 /// # Invariants
 ///
-/// A non-null `live` or `retired` pointer is a task we hold a reference on.
-/// A pointer leaves `live` for `retired`, and its reference is dropped only
-/// after an RCU grace period that started after it left `live`.
+/// A non-null `task` is a task we hold a reference on, until `Drop`.
 pub(crate) struct WakeSlot {
-    live: AtomicPtr<bindings::task_struct>,
-    retired: AtomicPtr<bindings::task_struct>,
+    task: AtomicPtr<bindings::task_struct>,
 }
 
 impl WakeSlot {
     /// An empty slot.
     pub(crate) const fn new() -> Self {
         Self {
-            live: AtomicPtr::new(core::ptr::null_mut()),
-            retired: AtomicPtr::new(core::ptr::null_mut()),
+            task: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
@@ -238,7 +240,7 @@ impl WakeSlot {
         // SAFETY: `task` is live; the reference becomes the slot's (invariant).
         unsafe { ffi::smpboot_rs_get_task_struct(task) };
         if self
-            .live
+            .task
             .compare_exchange(
                 core::ptr::null_mut(),
                 task,
@@ -255,50 +257,19 @@ impl WakeSlot {
     }
 
     /// Wakes the published thread, if any; callable from any context.
-    /// Waking a running or parked thread does nothing.
+    /// Waking a running, parked or exited thread does nothing.
     ///
     /// Returns whether a thread was published.
     pub(crate) fn wake(&self) -> bool {
-        // SAFETY: RCU read-side sections nest and are valid in any context.
-        unsafe { ffi::smpboot_rs_rcu_read_lock() };
-        let task = self.live.load(Ordering::Acquire);
-        if !task.is_null() {
-            // SAFETY: By the type invariant the reference on `task` is not
-            // dropped before a grace period that starts after this read-side
-            // section. `wake_up_process()` may be called from any context.
-            unsafe { bindings::wake_up_process(task) };
+        let task = self.task.load(Ordering::Acquire);
+        if task.is_null() {
+            return false;
         }
-        // SAFETY: Balances the lock above.
-        unsafe { ffi::smpboot_rs_rcu_read_unlock() };
-        !task.is_null()
-    }
-
-    /// Empties every slot, waiting once for wakers that may still use them.
-    pub(crate) fn clear_all<'a>(slots: impl Iterator<Item = &'a WakeSlot> + Clone) {
-        let mut any = false;
-        for slot in slots.clone() {
-            let task = slot.live.swap(core::ptr::null_mut(), Ordering::AcqRel);
-            // INVARIANT: the reference moves from `live` to `retired`.
-            let old = slot.retired.swap(task, Ordering::AcqRel);
-            any |= !task.is_null();
-            if !old.is_null() {
-                // Retired by an earlier call whose grace period has passed.
-                // SAFETY: `old` carries a reference of ours (invariant).
-                unsafe { ffi::smpboot_rs_put_task_struct(old) };
-            }
-        }
-        if !any {
-            return;
-        }
-        // SAFETY: Called from task context, which may sleep.
-        unsafe { bindings::synchronize_rcu() };
-        for slot in slots {
-            let task = slot.retired.swap(core::ptr::null_mut(), Ordering::AcqRel);
-            if !task.is_null() {
-                // SAFETY: A grace period passed since `task` left `live`.
-                unsafe { ffi::smpboot_rs_put_task_struct(task) };
-            }
-        }
+        // SAFETY: We hold a reference on `task` for as long as `self` lives
+        // (type invariant). `wake_up_process()` may be called from any
+        // context, on a task in any state.
+        unsafe { bindings::wake_up_process(task) };
+        true
     }
 }
 
@@ -310,12 +281,11 @@ impl Default for WakeSlot {
 
 impl Drop for WakeSlot {
     fn drop(&mut self) {
-        for task in [*self.live.get_mut(), *self.retired.get_mut()] {
-            if !task.is_null() {
-                // SAFETY: `&mut self` means no waker can use the slot any
-                // more, so its references (type invariant) can go at once.
-                unsafe { ffi::smpboot_rs_put_task_struct(task) };
-            }
+        let task = *self.task.get_mut();
+        if !task.is_null() {
+            // SAFETY: The slot's reference (type invariant); `&mut self`
+            // means no waker uses it any more.
+            unsafe { ffi::smpboot_rs_put_task_struct(task) };
         }
     }
 }

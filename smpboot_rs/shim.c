@@ -8,7 +8,6 @@
 #include <linux/kthread.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
-#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/smp.h>
@@ -38,19 +37,9 @@ unsigned int smpboot_rs_raw_smp_processor_id(void)
 	return raw_smp_processor_id();
 }
 
-bool smpboot_rs_cpu_online(unsigned int cpu)
-{
-	return cpu_online(cpu);
-}
-
 bool smpboot_rs_preemptible(void)
 {
 	return preemptible();
-}
-
-bool smpboot_rs_cpu_possible(unsigned int cpu)
-{
-	return cpu_possible(cpu);
 }
 
 const struct cpumask *smpboot_rs_cpumask_of(unsigned int cpu)
@@ -87,16 +76,6 @@ void smpboot_rs_cond_resched(void)
 	cond_resched();
 }
 
-void smpboot_rs_rcu_read_lock(void)
-{
-	rcu_read_lock();
-}
-
-void smpboot_rs_rcu_read_unlock(void)
-{
-	rcu_read_unlock();
-}
-
 void smpboot_rs_get_task_struct(struct task_struct *task)
 {
 	get_task_struct(task);
@@ -125,16 +104,12 @@ struct task_struct **smpboot_rs_percpu_task_slot(struct task_struct *__percpu *s
 EXPORT_SYMBOL_GPL(smpboot_rs_preempt_disable);
 EXPORT_SYMBOL_GPL(smpboot_rs_preempt_enable);
 EXPORT_SYMBOL_GPL(smpboot_rs_raw_smp_processor_id);
-EXPORT_SYMBOL_GPL(smpboot_rs_cpu_online);
 EXPORT_SYMBOL_GPL(smpboot_rs_preemptible);
-EXPORT_SYMBOL_GPL(smpboot_rs_cpu_possible);
 EXPORT_SYMBOL_GPL(smpboot_rs_cpumask_of);
 EXPORT_SYMBOL_GPL(smpboot_rs_task_bound_to);
 EXPORT_SYMBOL_GPL(smpboot_rs_wait_pass_begin);
 EXPORT_SYMBOL_GPL(smpboot_rs_wait_pass_running);
 EXPORT_SYMBOL_GPL(smpboot_rs_cond_resched);
-EXPORT_SYMBOL_GPL(smpboot_rs_rcu_read_lock);
-EXPORT_SYMBOL_GPL(smpboot_rs_rcu_read_unlock);
 EXPORT_SYMBOL_GPL(smpboot_rs_get_task_struct);
 EXPORT_SYMBOL_GPL(smpboot_rs_put_task_struct);
 EXPORT_SYMBOL_GPL(smpboot_rs_current);
