@@ -315,9 +315,122 @@ phase_profile() {
 	done
 	echo >$T/set_ftrace_pid
 	echo >$T/set_ftrace_filter
+	# A raise write and an rmmod, call by call: the graph of the writer
+	# (or rmmod), of the kernel functions on those paths.
+	wfuncs="__x64_sys_pwrite64 kernfs_fop_write_iter sysfs_kf_write sysfs_kf_bin_write cpus_read_lock
+		cpus_read_unlock ktime_get wake_up_process *:mod:smpboot_rs *:mod:ksoftirqd_c *:mod:ksoftirqd_c_rs"
+	rfuncs="__x64_sys_delete_module synchronize_rcu kthread_stop __cpuhp_remove_state
+		on_each_cpu_cond_mask smp_call_function_single hrtimer_cancel kobject_put
+		smpboot_unregister_percpu_thread *:mod:smpboot_rs *:mod:ksoftirqd_c *:mod:ksoftirqd_c_rs"
+	for m in c crs rs; do
+		D=$(dir $m)
+		# shellcheck disable=SC2086
+		graph_of "impl=$m what=write" __x64_sys_pwrite64 10 $wfuncs -- $B write $D/raise "all 1000" 20 1000 0
+		drain $D
+	done
 	unload crs keep-core
-	unload rs
+	unload rs keep-core
 	unload c
+	for m in c rs; do
+		load $m
+		# shellcheck disable=SC2086
+		graph_of "impl=$m what=rmmod" __x64_sys_delete_module 1 $rfuncs -- rmmod ksoftirqd_$m
+	done
+	profile_memory
+	rmmod smpboot_rs || die "rmmod smpboot_rs"
+}
+
+# graph_of TAG TOP K FUNCTION... -- COMMAND...: the function graph of COMMAND
+# (forked from this shell) over FUNCTIONs only (see the TCG note above).
+# Prints the duration of each call of TOP ("BENCH profdur") and the lines of
+# its Kth call ("BENCH profgraph2"), prefixed with TAG.
+graph_of() {
+	tag=$1 top=$2 k=$3
+	shift 3
+	echo nop >$T/current_tracer
+	echo >$T/set_ftrace_filter
+	while [ "$1" != -- ]; do
+		echo "$1" >>$T/set_ftrace_filter 2>/dev/null || echo "BENCH profnote $tag missing_function=$1"
+		shift
+	done
+	shift
+	echo >$T/trace
+	echo 1 >$T/options/function-fork
+	echo 1 >$T/options/funcgraph-tail
+	echo $$ >$T/set_ftrace_pid
+	echo function_graph >$T/current_tracer
+	echo 1 >$T/tracing_on
+	"$@" >/dev/null || die "graph_of $tag: $*"
+	echo 0 >$T/tracing_on
+	awk -v tag="$tag" -v top="$top" -v k="$k" '
+	$2 != "|" { next }
+	index($0, " " top "() {") { n++; if (n == k) show = 1 }
+	show && lines < 150 { print "BENCH profgraph2 " tag " " $0; lines++ }
+	index($0, "} /* " top " */") {
+		d = $0; sub(/ us .*/, "", d); sub(/.*[^0-9.]/, "", d)
+		printf "BENCH profdur %s n=%d ns=%d\n", tag, n, d * 1000
+		show = 0
+	}' $T/trace
+	echo nop >$T/current_tracer
+	echo >$T/set_ftrace_pid
+	echo 0 >$T/options/function-fork
+	echo >$T/set_ftrace_filter
+}
+
+# What a registration keeps allocated, by call site: the kmem tracepoints
+# over the insmod of each sample (smpboot_rs.ko loaded before, so only the
+# registration counts), allocations not freed by its end. kmalloc()s above
+# 8 kB come from the page allocator and show under pages too.
+profile_memory() {
+	kmem="kmalloc kmem_cache_alloc kfree kmem_cache_free mm_page_alloc mm_page_free"
+	core_loaded || insmod $KO/smpboot_rs.ko || die "insmod smpboot_rs"
+	echo nop >$T/current_tracer
+	for e in $kmem; do echo 1 >$T/events/kmem/$e/enable || die "no kmem:$e event"; done
+	r=0
+	while [ $r -lt 2 ]; do
+		for m in $(order $r 2 "c rs" "rs c"); do
+			echo >$T/trace
+			echo 1 >$T/tracing_on
+			load $m
+			echo 0 >$T/tracing_on
+			! grep -h '^overrun:' $T/per_cpu/cpu*/stats | grep -qv ': 0$' || die "memory trace overran"
+			awk -v tag="impl=$m round=$r" '
+			{
+				ev = ""
+				for (i = 2; i <= NF; i++) if ($i ~ /^[a-z_]+:$/ && $(i - 1) ~ /^[0-9.]+:$/) { ev = $i; break }
+				if (ev == "") next
+				sub(/:$/, "", ev)
+				split("", kv)
+				for (j = i + 1; j <= NF; j++) {
+					if (index($j, "=")) { key = substr($j, 1, index($j, "=") - 1); kv[key] = substr($j, index($j, "=") + 1) }
+					else if ($j ~ /^\[/) kv[key] = kv[key] "" $j
+				}
+				site = kv["call_site"]; sub(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, "", site)
+				if (ev == "kmalloc" || ev == "kmem_cache_alloc") {
+					live[kv["ptr"]] = kv["bytes_alloc"]
+					cache = ev == "kmalloc" ? (kv["bytes_alloc"] > 8192 ? "kmalloc_large" : "kmalloc") : kv["name"]
+					where[kv["ptr"]] = cache ":" site
+				} else if (ev == "kfree" || ev == "kmem_cache_free") {
+					delete live[kv["ptr"]]
+				} else if (ev == "mm_page_alloc") {
+					np = 1
+					for (o = 0; o < kv["order"]; o++) np *= 2
+					pages[kv["pfn"]] = np
+				} else if (ev == "mm_page_free") {
+					delete pages[kv["pfn"]]
+				}
+			}
+			END {
+				for (p in live) { bytes[where[p]] += live[p]; n[where[p]]++; total += live[p] }
+				for (p in pages) npages += pages[p]
+				printf "BENCH profmem %s slab_bytes=%d pages=%d\n", tag, total, npages
+				for (w in bytes) printf "BENCH profmemsite %s bytes=%d n=%d site=%s\n", tag, bytes[w], n[w], w
+			}' $T/trace
+			unload $m keep-core
+		done
+		r=$((r + 1))
+	done
+	for e in $kmem; do echo 0 >$T/events/kmem/$e/enable; done
 }
 
 for phase; do

@@ -31,6 +31,10 @@ def parse(path):
                 impl, _, rest = line[i + len("BENCH profgraph impl="):].partition(" ")
                 graphs[impl].append(rest.rstrip("\n"))
                 continue
+            if line.startswith("BENCH profgraph2 ", i):
+                words = line[i + len("BENCH profgraph2 "):].rstrip("\n").split(" ", 2)
+                graphs[tuple(w.split("=", 1)[1] for w in words[:2])].append(words[2])
+                continue
             if line.startswith("BENCH profcalls ", i):
                 words = line[i:].split()
                 recs.append(("profcalls", {"impl": words[2].split("=", 1)[1],
@@ -118,15 +122,74 @@ def profile_section(recs, graphs, cpus):
             ratio_cells += [f"{m:.3f}", f"{q1:.3f} – {q3:.3f}"]
         n = "/".join(str(sum(len(seg[(i, r)]["raise"]) for r in rounds)) for i in ("c", "crs", "rs"))
         lines.append(f"| {name} | " + " | ".join(cells + ratio_cells) + f" | {n} |")
+    lines += memory_profile(recs, cpus)
     calls = {kv["impl"]: kv["calls"] for k, kv in recs if k == "profcalls"}
     if calls:
         lines += ["", "C functions the thread calls per wakeup (function graph; Rust functions "
                   "are not traced): " + "; ".join(
                       f"{IMPL_NAMES.get(i, i)} {statistics.median(v):.0f}" for i, v in sorted(calls.items()) if v)]
+    lines += call_profile(recs, graphs)
     for impl in ("c", "crs", "rs"):
         if graphs.get(impl):
             lines += ["", f"One wakeup of {IMPL_NAMES[impl]}'s thread (function graph):", "", "```"]
             lines += graphs[impl] + ["```"]
+    return lines
+
+
+def call_profile(recs, graphs):
+    """Markdown lines: the duration of a raise write and of rmmod per
+    sample, and the function graph of one of each."""
+    durs = defaultdict(list)
+    for k, kv in recs:
+        if k == "profdur":
+            durs[(kv["impl"], kv["what"])].append(int(kv["ns"]))
+    if not durs:
+        return []
+    lines = ["", "### A raise write (`all 1000`) and an rmmod, traced (function graph)", "",
+             "| call | C | C on smpboot_rs | Rust | Rust/C | calls per sample |", "|---|---|---|---|---|---|"]
+    for what, label in (("write", "pwrite() of `all 1000` to raise, median"), ("rmmod", "delete_module()")):
+        med = {i: statistics.median(durs[(i, what)]) for i in ("c", "crs", "rs") if durs.get((i, what))}
+        if "c" not in med:
+            continue
+        cells = [f"{med[i] / 1e3:,.1f} µs" if i in med else "n/a" for i in ("c", "crs", "rs")]
+        ratio = f"{med['rs'] / med['c']:.3f}" if "rs" in med and med["c"] else "n/a"
+        n = "/".join(str(len(durs.get((i, what), []))) for i in ("c", "crs", "rs"))
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio} | {n} |")
+    for key in sorted(k for k in graphs if isinstance(k, tuple)):
+        impl, what = key
+        lines += ["", f"{IMPL_NAMES.get(impl, impl)}, one {what}:", "", "```"] + graphs[key] + ["```"]
+    return lines
+
+
+def memory_profile(recs, cpus):
+    """Markdown lines: what each sample's registration keeps allocated."""
+    totals = defaultdict(lambda: defaultdict(list))
+    sites = defaultdict(lambda: defaultdict(list))
+    for k, kv in recs:
+        if k == "profmem":
+            totals[kv["impl"]]["slab_bytes"].append(int(kv["slab_bytes"]))
+            totals[kv["impl"]]["pages"].append(int(kv["pages"]))
+        elif k == "profmemsite":
+            sites[kv["impl"]][kv["site"]].append((int(kv["bytes"]), int(kv["n"])))
+    if not totals:
+        return []
+    ncpu = int(cpus) if cpus.isdigit() else 1
+    lines = ["", f"### Memory a registration keeps ({cpus} vCPUs; kmem tracepoints over insmod)", "",
+             "Allocations of insmod not freed by its end, from the kmem tracepoints. kmalloc()s above 8 kB "
+             "(kmalloc_large) are whole pages and count under pages too. Static per-CPU data "
+             "(DEFINE_PER_CPU in a module) is not traced.", "",
+             "| sample | kmalloc + kmem_cache bytes | per CPU | pages (4 kB) | rounds |", "|---|---|---|---|---|"]
+    for impl in ("c", "rs"):
+        t = totals.get(impl)
+        if t:
+            b = statistics.median(t["slab_bytes"])
+            lines.append(f"| {IMPL_NAMES[impl]} | {b:,.0f} | {b / ncpu:,.0f} | "
+                         f"{statistics.median(t['pages']):.0f} | {len(t['pages'])} |")
+    for impl in ("c", "rs"):
+        if sites.get(impl):
+            rows = sorted(((max(v)[0], max(v)[1], s) for s, v in sites[impl].items()), reverse=True)
+            lines += ["", f"{IMPL_NAMES[impl]}, by cache and call site (largest round):", "", "```"]
+            lines += [f"{b:>8} B {n:>4}x  {s}" for b, n, s in rows[:25]] + ["```"]
     return lines
 
 
