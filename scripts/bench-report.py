@@ -59,7 +59,9 @@ def quart(xs):
 
 
 def hist_quantile(hist, p):
-    """hist: {floor: count}; the midpoint of the bucket holding quantile p."""
+    """hist: {floor: count}; quantile p, interpolated linearly inside its
+    bucket (buckets are 1/8 of a power of two wide: a bucket midpoint alone
+    would make ratios jump by 7 - 14 % between neighbouring buckets)."""
     floors = sorted(hist)
     total = sum(hist.values())
     if not total:
@@ -67,10 +69,10 @@ def hist_quantile(hist, p):
     want = p * total
     acc = 0
     for f in floors:
-        acc += hist[f]
-        if acc >= want:
+        if hist[f] and acc + hist[f] >= want:
             width = 1 if f < 16 else 1 << (f.bit_length() - 4)
-            return f + width / 2
+            return f + width * (want - acc) / hist[f]
+        acc += hist[f]
     return float(floors[-1])
 
 
