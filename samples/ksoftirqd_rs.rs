@@ -17,6 +17,7 @@
 use core::fmt::Write;
 use core::num::IntErrorKind;
 use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use kernel::alloc::VVec;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::{new_mutex, Arc, Mutex};
@@ -89,7 +90,9 @@ fn bucket_floor(idx: usize) -> u64 {
 }
 
 /// One CPU's queue and counters; every field is an atomic, so raising works
-/// in any context (no lock is IRQ-safe in 6.12's Rust).
+/// in any context (no lock is IRQ-safe in 6.12's Rust). Cache-line aligned:
+/// no two CPUs' queues share a line.
+#[repr(align(64))]
 struct CpuWork {
     /// Items queued per vector.
     queued: [AtomicU64; NR_VECS],
@@ -173,8 +176,13 @@ fn handle_vec(vec: usize, n: u64, cpu: CpuId) -> u64 {
 }
 
 /// The threads' behaviour and the per-CPU queues.
+///
+/// The queues are one vmalloc'd array: C keeps them in static per-CPU
+/// memory, which 6.12's Rust cannot declare, and kmalloc would round the
+/// array up to a power of two (64 kB for 16 CPUs' 36 kB; see
+/// Documentation/benchmarks.rst, memory) where vmalloc takes whole pages.
 struct Softirqd {
-    cpus: KVec<CpuWork>,
+    cpus: VVec<CpuWork>,
 }
 
 impl Softirqd {
@@ -753,7 +761,7 @@ fn file<'a, T: sysfs::FileOps>(
 impl kernel::Module for KsoftirqdRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let nr = cpu::nr_cpu_ids() as usize;
-        let mut cpus = KVec::with_capacity(nr, GFP_KERNEL)?;
+        let mut cpus = VVec::with_capacity(nr, GFP_KERNEL)?;
         for _ in 0..nr {
             cpus.push(CpuWork::default(), GFP_KERNEL)?;
         }

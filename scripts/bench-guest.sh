@@ -408,7 +408,7 @@ profile_memory() {
 				site = kv["call_site"]; sub(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, "", site)
 				if (ev == "kmalloc" || ev == "kmem_cache_alloc") {
 					live[kv["ptr"]] = kv["bytes_alloc"]
-					cache = ev == "kmalloc" ? (kv["bytes_alloc"] > 8192 ? "kmalloc_large" : "kmalloc") : kv["name"]
+					cache = ev == "kmalloc" ? (kv["bytes_alloc"] + 0 > 8192 ? "kmalloc_large" : "kmalloc") : kv["name"]
 					where[kv["ptr"]] = cache ":" site
 				} else if (ev == "kfree" || ev == "kmem_cache_free") {
 					delete live[kv["ptr"]]

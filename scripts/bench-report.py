@@ -315,8 +315,8 @@ def main():
                 note = ""
                 if key == "slab_kb" and percpu:
                     note = (f"sample's own per-CPU data: C {percpu.get('ksoftirqd_c', '?')} B "
-                            f"(static per-CPU area, not slab), Rust {percpu.get('ksoftirqd_rs', '?')} B "
-                            f"(kmalloc'd: in Slab)")
+                            f"(static per-CPU area), Rust {percpu.get('ksoftirqd_rs', '?')} B "
+                            f"(one vmalloc'd array): neither is in Slab")
                 rows.append(ratio_row(f"{label} per CPU after insmod ({cpus} vCPUs)", c, rs,
                                       ratios, " B", note))
             if core:
