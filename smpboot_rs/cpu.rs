@@ -9,7 +9,7 @@
 
 use super::ffi;
 use core::marker::PhantomData;
-use core::mem::{size_of, ManuallyDrop};
+use core::mem::size_of;
 use core::ptr::addr_of;
 use kernel::bindings;
 use kernel::ffi::c_ulong;
@@ -124,8 +124,8 @@ impl PreemptGuard {
     /// Disables preemption.
     #[allow(clippy::new_without_default)]
     pub(crate) fn new() -> Self {
-        // SAFETY: Balanced by `Drop`. The CPU comes in the same call: the
-        // thread loop takes a guard per pass, and each call counts there.
+        // SAFETY: Balanced by `Drop`. The CPU comes in the same call, one
+        // call less for the interrupt handlers that want both.
         let cpu = unsafe { ffi::smpboot_rs_preempt_disable() };
         Self {
             // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
@@ -210,11 +210,10 @@ impl WaitPass {
     /// Ends the pass without sleeping: the task is running again
     /// (`__set_current_state(TASK_RUNNING)`) and preemptible.
     pub(crate) fn keep_running(self) {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: Balances the `preempt_disable()` of `begin`, which `this`
-        // no longer does (it is not dropped).
+        // Not dropped: the call below enables preemption itself.
+        core::mem::forget(self);
+        // SAFETY: Balances the `preempt_disable()` of `begin`.
         unsafe { ffi::smpboot_rs_wait_pass_running() };
-        let _ = this;
     }
 
     /// Ends the pass by sleeping until woken; a wakeup since
