@@ -142,7 +142,8 @@ impl PreemptGuard {
 
 impl Drop for PreemptGuard {
     fn drop(&mut self) {
-        // SAFETY: Balances the `preempt_disable()` of `new`.
+        // SAFETY: Balances the `preempt_disable()` that made the guard
+        // (`new`, or `WaitPass::begin`).
         unsafe { ffi::smpboot_rs_preempt_enable() };
     }
 }
@@ -183,28 +184,25 @@ impl Drop for MigrationGuard {
 /// [`WaitPass::keep_running`] or [`WaitPass::sleep`], it only enables
 /// preemption again.
 ///
-/// Neither `Send` nor `Sync`: it belongs to the task and CPU that made it.
-pub(crate) struct WaitPass {
-    cpu: CpuId,
-    _not_send: PhantomData<*mut ()>,
-}
+/// Neither `Send` nor `Sync`, as the [`PreemptGuard`] it holds.
+pub(crate) struct WaitPass(PreemptGuard);
 
 impl WaitPass {
     /// Starts a pass.
     pub(crate) fn begin() -> Self {
         // SAFETY: Changes the current task's state and disables preemption,
-        // which `keep_running` or `Drop` enables again.
+        // which the guard (or `keep_running`) enables again.
         let cpu = unsafe { ffi::smpboot_rs_wait_pass_begin() };
-        Self {
+        Self(PreemptGuard {
             // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
             cpu: CpuId(cpu),
             _not_send: PhantomData,
-        }
+        })
     }
 
     /// The CPU this code runs on; stable during the pass.
     pub(crate) fn cpu(&self) -> CpuId {
-        self.cpu
+        self.0.cpu()
     }
 
     /// Ends the pass without sleeping: the task is running again
@@ -221,13 +219,6 @@ impl WaitPass {
     pub(crate) fn sleep(self) {
         drop(self);
         schedule();
-    }
-}
-
-impl Drop for WaitPass {
-    fn drop(&mut self) {
-        // SAFETY: Balances the `preempt_disable()` of `begin`.
-        unsafe { ffi::smpboot_rs_preempt_enable() };
     }
 }
 
