@@ -272,9 +272,9 @@ phase_profile() {
 	echo 0 >$T/events/bench/ktime/filter
 	echo >$T/kprobe_events
 	for e in sched/sched_waking sched/sched_switch; do echo 0 >$T/events/$e/filter; done
-	# The graph, of the functions on the loop's path only: patching every
-	# function at run time races with the other vCPUs under TCG (stale
-	# int3s). ksoftirqd_rs.ko is all Rust: nothing of it can be traced.
+	# The graph, of the functions on the loop's path only: patching fewer
+	# functions keeps the tracing cheap and the graph readable.
+	# ksoftirqd_rs.ko is all Rust: nothing of it can be traced.
 	# Wakeups are told apart by the gap between them.
 	echo local >$T/trace_clock
 	for f in '*:mod:smpboot_rs' '*:mod:ksoftirqd_c' '*:mod:ksoftirqd_c_rs' \
@@ -341,7 +341,7 @@ phase_profile() {
 }
 
 # graph_of TAG TOP K FUNCTION... -- COMMAND...: the function graph of COMMAND
-# (forked from this shell) over FUNCTIONs only (see the TCG note above).
+# (forked from this shell) over FUNCTIONs only.
 # Prints the duration of each call of TOP ("BENCH profdur") and the lines of
 # its Kth call ("BENCH profgraph2"), prefixed with TAG.
 graph_of() {
