@@ -51,3 +51,68 @@ threads_consistent() {
 	done < /tmp/threads_consistent
 	return $bad
 }
+
+# The number of a hotplug state by name ("online", "smpboot_rs:online", ...).
+hp_state_nr() { sed -n "s/^ *\([0-9]*\): $1\$/\1/p" $SYSCPU/hotplug/states | head -n 1; }
+HP_ONLINE=$(hp_state_nr online)
+# The state a CPU is in now.
+hp_state_of() { cat $SYSCPU/cpu$1/hotplug/state; }
+
+# hp_write FILE VALUE [SECONDS]: writes VALUE to a hotplug file in the
+# background and waits up to SECONDS (default 30) for the write to return.
+# Returns the write's status; a write that never returns is a hotplug hang
+# (a CPU that cannot finish going down), after which no hotplug operation
+# can work: the suite bails out, instead of hanging until vm-run's timeout.
+hp_write() {
+	rm -f /tmp/hp_write.rc
+	( echo "$2" > "$1" 2>/tmp/hp_write.err; echo $? > /tmp/hp_write.rc ) &
+	t=$(( ${3:-30} * 10 ))
+	while [ ! -s /tmp/hp_write.rc ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+	if [ ! -s /tmp/hp_write.rc ]; then
+		echo "HANG: 'echo $2 > $1' did not return within ${3:-30}s"
+		ps 2>/dev/null | grep -v ' \[' | head -n 20
+		for s in /proc/[0-9]*/status; do
+			grep -q '^State:[[:space:]]*D' "$s" 2>/dev/null && sed -n 's/^Name:/D-state task:/p' "$s"
+		done
+		ktap_bail "CPU hotplug hung: echo $2 > $1"
+	fi
+	return "$(cat /tmp/hp_write.rc)"
+}
+# hp_target CPU STATE: moves CPU to hotplug state STATE (a number).
+hp_target() { hp_write $SYSCPU/cpu$1/hotplug/target "$2"; }
+
+# threads_healthy [NAME_PREFIX]: every smpboot_rs thread (of the names
+# starting with the prefix) is sane whatever the CPU's hotplug state:
+# wrong_cpu 0, never in D state (a created or parked thread must not trip the
+# hung-task detector), and if active, allowed on exactly its CPU. One awk
+# over the threads file and every /proc/PID/status: a fork per thread is too
+# slow under TCG for a check after every hotplug step.
+threads_healthy() {
+	cat /proc/[0-9]*/status 2>/dev/null | awk -v p=" name=${1:-}" '
+		FILENAME == "-" {
+			if ($1 == "State:") s = $2
+			if ($1 == "Pid:") pid = $2
+			if ($1 == "Cpus_allowed_list:") { st[pid] = s; allowed[pid] = $2 }
+			next
+		}
+		index($0, p) {
+			delete v
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			line[++n] = v["name"] " " v["cpu"] " " v["pid"] " " v["state"] " " v["wrong_cpu"]
+		}
+		END {
+			bad = 0
+			for (i = 1; i <= n; i++) {
+				split(line[i], f, " ")
+				name = f[1]; cpu = f[2]; pid = f[3]; state = f[4]; wrong = f[5]
+				if (wrong != 0) { print name ": wrong_cpu=" wrong; bad = 1 }
+				if (pid == 0) continue
+				if (!(pid in st)) { print name ": pid " pid " has no /proc entry"; bad = 1; continue }
+				if (st[pid] == "D") { print name ": pid " pid " in D state"; bad = 1 }
+				if (state == "active" && allowed[pid] != cpu) {
+					print name ": active, allowed CPUs " allowed[pid]; bad = 1
+				}
+			}
+			exit bad
+		}' "$THREADS" -
+}

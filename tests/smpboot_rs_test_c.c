@@ -2,27 +2,47 @@
 /*
  * A C user of smpboot_rs's seed API, for the selftests.
  *
- * Registers nr_regs per-CPU threads "sbtc<N>/%u" whose callbacks check that
- * they run on their thread's CPU (and thread_should_run with preemption off)
- * and count what they see. Parameters under /sys/module/smpboot_rs_test_c/:
- *   kick (write N): queue N work items on every online CPU of every
- *        registration and wake the threads through ht->store;
- *   handled, queued, wrong_cpu, bad_preempt, schedule_stops (read);
+ * Registers nr_regs per-CPU threads "sbtc<N>/%u". The callbacks check, on
+ * their own and independently of smpboot_rs's counters, what C smpboot
+ * promises: each runs on its thread's CPU (thread_should_run with
+ * preemption off), in the order setup, then park/unpark pairs, then
+ * cleanup (thread_fn only while set up and unparked), and ht->store holds
+ * the CPU's thread from before create() until after cleanup.
+ *
+ * Parameters under /sys/module/smpboot_rs_test_c/:
+ *   kick (write N): queue N work items for every thread that should run
+ *        (online CPU, not parked by its owner) and wake it through ht->store;
+ *   handled, queued, wrong_cpu, bad_preempt, state_errors, store_errors,
+ *        schedule_stops, creates (read): counters;
+ *   calls (read): per registration and CPU, the callback counts and the
+ *        state the callbacks saw last ("none", "active", "parked");
  *   long_work_ms (load time): each work item runs this long, calling
  *        smpboot_rs_thread_schedule() and returning early when it says so;
- *   selfparking (load time): register selfparking threads, which this
- *        module unparks on the online CPUs and parks again before unload.
+ *   selfparking=K (load time): the last K registrations are selfparking;
+ *        the module unparks their threads on the online CPUs, and parks
+ *        them again before unregistering;
+ *   selfparking_parked=J (load time): of those, the last J are parked again
+ *        right after being unparked (their owner keeps them parked);
+ *   selfparking_follow (load time): the owner also parks its unparked
+ *        selfparking threads when their CPU goes down and unparks them when
+ *        it comes up, from a hotplug state of its own (as cpuhp/N's owner
+ *        does); without it they stay unparked across offline and online;
+ *   leak (load time): also register "sbtl/%u" from a static descriptor
+ *        and never unregister it (smpboot_rs must clean up a registration
+ *        whose owner is unloaded).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/seq_buf.h>
 #include <linux/slab.h>
 #include <linux/smpboot.h>
 #include "../include/smpboot_rs.h"
@@ -38,25 +58,56 @@ MODULE_PARM_DESC(long_work_ms, "each work item runs this long, calling smpboot_r
 static int schedule_outside;
 module_param(schedule_outside, int, 0444);
 MODULE_PARM_DESC(schedule_outside, "smpboot_rs_thread_schedule() called from insmod (expect -EINVAL)");
-static bool selfparking;
-module_param(selfparking, bool, 0444);
+static unsigned int selfparking;
+module_param(selfparking, uint, 0444);
+MODULE_PARM_DESC(selfparking, "the last K registrations are selfparking");
+static unsigned int selfparking_parked;
+module_param(selfparking_parked, uint, 0444);
+MODULE_PARM_DESC(selfparking_parked, "of the selfparking ones, the last J stay parked by their owner");
+static bool selfparking_follow;
+module_param(selfparking_follow, bool, 0444);
+MODULE_PARM_DESC(selfparking_follow, "the owner parks/unparks its unparked threads at CPU offline/online");
+static bool leak;
+module_param(leak, bool, 0444);
+MODULE_PARM_DESC(leak, "leave one registration registered at unload");
 static char *comm;
 module_param(comm, charp, 0444);
 MODULE_PARM_DESC(comm, "thread name format of registration 0 (default sbtc0/%u)");
 
-static atomic_long_t handled, queued, wrong_cpu, bad_preempt, schedule_stops, creates;
+static atomic_long_t handled, queued, wrong_cpu, bad_preempt, state_errors, store_errors,
+	schedule_stops, creates;
+
+/* What the callbacks of one CPU's thread have seen; only that thread writes. */
+enum cb_state { CB_NONE, CB_ACTIVE, CB_PARKED };
+
+struct cpu_calls {
+	enum cb_state state;
+	bool created;
+	unsigned long setup, park, unpark, cleanup_online, cleanup_offline, runs;
+};
+
+/* The owner's view of a selfparking thread. */
+enum owner_state { OWNER_PARKED, OWNER_UNPARKED, OWNER_FOLLOWING_DOWN };
 
 struct test_reg {
 	struct smp_hotplug_thread ht;
 	struct task_struct *__percpu *store;
 	atomic_t __percpu *pending;
+	struct cpu_calls __percpu *calls;
+	enum owner_state __percpu *owner;
+	bool selfparking;
+	bool keep_parked;
 	char comm[24];
 };
 
 static struct test_reg *regs;
 static unsigned int registered;
+/* The owner's hotplug state for selfparking_follow, or 0. */
+static int follow_state;
+/* Serialises the owner's park/unpark with kick, load and unload. */
+static DEFINE_MUTEX(owner_lock);
 
-/* Each callback learns its registration from the CPU's task pointer. */
+/* Each thread callback learns its registration from the CPU's task pointer. */
 static struct test_reg *reg_of_current(unsigned int cpu)
 {
 	unsigned int i;
@@ -64,6 +115,8 @@ static struct test_reg *reg_of_current(unsigned int cpu)
 	for (i = 0; i < registered; i++)
 		if (*per_cpu_ptr(regs[i].store, cpu) == current)
 			return &regs[i];
+	/* ht->store is filled before the thread can run (C smpboot's rule). */
+	atomic_long_inc(&store_errors);
 	return NULL;
 }
 
@@ -73,6 +126,18 @@ static void check_cpu(unsigned int cpu)
 		atomic_long_inc(&wrong_cpu);
 }
 
+/* Moves a CPU's callback state from @from to @to, counting a wrong order. */
+static struct cpu_calls *transition(struct test_reg *r, unsigned int cpu, int from,
+				    enum cb_state to)
+{
+	struct cpu_calls *c = per_cpu_ptr(r->calls, cpu);
+
+	if (from >= 0 && c->state != from)
+		atomic_long_inc(&state_errors);
+	c->state = to;
+	return c;
+}
+
 static int test_should_run(unsigned int cpu)
 {
 	struct test_reg *r = reg_of_current(cpu);
@@ -80,6 +145,8 @@ static int test_should_run(unsigned int cpu)
 	if (preemptible())
 		atomic_long_inc(&bad_preempt);
 	check_cpu(cpu);
+	if (r && per_cpu_ptr(r->calls, cpu)->state != CB_ACTIVE)
+		atomic_long_inc(&state_errors);
 	return r && atomic_read(per_cpu_ptr(r->pending, cpu)) > 0;
 }
 
@@ -91,6 +158,7 @@ static void test_thread_fn(unsigned int cpu)
 	check_cpu(cpu);
 	if (!r)
 		return;
+	transition(r, cpu, CB_ACTIVE, CB_ACTIVE)->runs++;
 	if (long_work_ms) {
 		while (time_before(jiffies, end)) {
 			if (smpboot_rs_thread_schedule() == 1) {
@@ -104,30 +172,84 @@ static void test_thread_fn(unsigned int cpu)
 	atomic_long_inc(&handled);
 }
 
+/*
+ * create() runs outside the thread and gets only the CPU: the registration
+ * is the one whose thread of @cpu is stored but not yet created. C smpboot
+ * stores the (parked) thread before it calls create().
+ */
 static void test_create(unsigned int cpu)
 {
+	unsigned int i;
+
 	atomic_long_inc(&creates);
+	for (i = 0; i < registered; i++) {
+		struct cpu_calls *c = per_cpu_ptr(regs[i].calls, cpu);
+
+		if (*per_cpu_ptr(regs[i].store, cpu) && !c->created) {
+			c->created = true;
+			return;
+		}
+	}
+	atomic_long_inc(&store_errors);
 }
 
 static void test_setup(unsigned int cpu)
 {
+	struct test_reg *r = reg_of_current(cpu);
+
 	check_cpu(cpu);
+	if (r)
+		transition(r, cpu, CB_NONE, CB_ACTIVE)->setup++;
 }
 
 static void test_park(unsigned int cpu)
 {
+	struct test_reg *r = reg_of_current(cpu);
+
 	check_cpu(cpu);
+	if (r)
+		transition(r, cpu, CB_ACTIVE, CB_PARKED)->park++;
 }
 
 static void test_unpark(unsigned int cpu)
 {
+	struct test_reg *r = reg_of_current(cpu);
+
 	check_cpu(cpu);
+	if (r)
+		transition(r, cpu, CB_PARKED, CB_ACTIVE)->unpark++;
 }
 
+/* Runs with the hotplug lock held by the unregistering task. */
 static void test_cleanup(unsigned int cpu, bool online)
 {
+	struct test_reg *r = reg_of_current(cpu);
+	struct cpu_calls *c;
+
+	/* online: on its CPU, which is online. */
 	if (online)
 		check_cpu(cpu);
+	if (online && !cpu_online(cpu))
+		atomic_long_inc(&state_errors);
+	if (!r)
+		return;
+	c = per_cpu_ptr(r->calls, cpu);
+	/* An active thread of an online CPU is on it, so it says online. */
+	if (!online && cpu_online(cpu) && c->state == CB_ACTIVE)
+		atomic_long_inc(&state_errors);
+	if (c->state == CB_NONE)
+		atomic_long_inc(&state_errors);
+	c->state = CB_NONE;
+	if (online)
+		c->cleanup_online++;
+	else
+		c->cleanup_offline++;
+}
+
+/* Whether @r's thread of @cpu is one that runs work: online, not owner-parked. */
+static bool should_get_work(struct test_reg *r, unsigned int cpu)
+{
+	return !r->selfparking || *per_cpu_ptr(r->owner, cpu) == OWNER_UNPARKED;
 }
 
 static int kick_set(const char *val, const struct kernel_param *kp)
@@ -138,16 +260,20 @@ static int kick_set(const char *val, const struct kernel_param *kp)
 	if (ret)
 		return ret;
 	cpus_read_lock();
+	mutex_lock(&owner_lock);
 	for (i = 0; i < registered; i++) {
 		for_each_online_cpu(cpu) {
 			struct task_struct *tsk = *per_cpu_ptr(regs[i].store, cpu);
 
+			if (!should_get_work(&regs[i], cpu))
+				continue;
 			atomic_add(n, per_cpu_ptr(regs[i].pending, cpu));
 			atomic_long_add(n, &queued);
 			if (tsk)
 				wake_up_process(tsk);
 		}
 	}
+	mutex_unlock(&owner_lock);
 	cpus_read_unlock();
 	return 0;
 }
@@ -167,39 +293,135 @@ COUNTER_PARAM(handled);
 COUNTER_PARAM(queued);
 COUNTER_PARAM(wrong_cpu);
 COUNTER_PARAM(bad_preempt);
+COUNTER_PARAM(state_errors);
+COUNTER_PARAM(store_errors);
 COUNTER_PARAM(schedule_stops);
 COUNTER_PARAM(creates);
+
+static const char *const cb_state_names[] = { "none", "active", "parked" };
+
+static int calls_get(char *buf, const struct kernel_param *kp)
+{
+	struct seq_buf s;
+	unsigned int i, cpu;
+
+	seq_buf_init(&s, buf, PAGE_SIZE);
+	for (i = 0; i < registered; i++)
+		for_each_possible_cpu(cpu) {
+			struct cpu_calls *c = per_cpu_ptr(regs[i].calls, cpu);
+
+			seq_buf_printf(&s,
+				       "reg=%u cpu=%u state=%s setup=%lu park=%lu unpark=%lu cleanup_online=%lu cleanup_offline=%lu runs=%lu\n",
+				       i, cpu, cb_state_names[c->state], c->setup, c->park,
+				       c->unpark, c->cleanup_online, c->cleanup_offline, c->runs);
+		}
+	return seq_buf_used(&s);
+}
+
+static const struct kernel_param_ops calls_ops = { .get = calls_get };
+module_param_cb(calls, &calls_ops, NULL, 0444);
 
 static void free_reg(struct test_reg *r)
 {
 	free_percpu(r->store);
 	free_percpu(r->pending);
+	free_percpu(r->calls);
+	free_percpu(r->owner);
 }
 
-/* selfparking threads are ours to unpark and park. */
-static void selfpark_all(bool park)
+/* The owner parks or unparks its selfparking thread of @cpu. */
+static void owner_set(struct test_reg *r, unsigned int cpu, enum owner_state to)
+{
+	struct task_struct *tsk = *per_cpu_ptr(r->store, cpu);
+	enum owner_state *now = per_cpu_ptr(r->owner, cpu);
+
+	if (!tsk || *now == to)
+		return;
+	if (to == OWNER_UNPARKED)
+		kthread_unpark(tsk);
+	else
+		kthread_park(tsk);
+	*now = to;
+}
+
+/* Selfparking threads of online CPUs: unparked at load, parked at unload. */
+static void owner_all(bool park)
 {
 	unsigned int i, cpu;
 
 	cpus_read_lock();
-	for (i = 0; i < registered; i++)
+	mutex_lock(&owner_lock);
+	for (i = 0; i < registered; i++) {
+		if (!regs[i].selfparking)
+			continue;
 		for_each_online_cpu(cpu) {
-			struct task_struct *tsk = *per_cpu_ptr(regs[i].store, cpu);
-
-			if (!tsk)
-				continue;
-			if (park)
-				kthread_park(tsk);
-			else
-				kthread_unpark(tsk);
+			owner_set(&regs[i], cpu, park ? OWNER_PARKED : OWNER_UNPARKED);
+			if (!park && regs[i].keep_parked)
+				owner_set(&regs[i], cpu, OWNER_PARKED);
 		}
+	}
+	mutex_unlock(&owner_lock);
 	cpus_read_unlock();
 }
 
+/*
+ * selfparking_follow: the owner's own online-stage state, set up after
+ * smpboot_rs's, so it runs after smpboot_rs:online on the way up and
+ * before it on the way down.
+ */
+static int follow_online(unsigned int cpu)
+{
+	unsigned int i;
+
+	mutex_lock(&owner_lock);
+	for (i = 0; i < registered; i++)
+		if (regs[i].selfparking && *per_cpu_ptr(regs[i].owner, cpu) == OWNER_FOLLOWING_DOWN)
+			owner_set(&regs[i], cpu, OWNER_UNPARKED);
+	mutex_unlock(&owner_lock);
+	return 0;
+}
+
+static int follow_offline(unsigned int cpu)
+{
+	unsigned int i;
+
+	mutex_lock(&owner_lock);
+	for (i = 0; i < registered; i++)
+		if (regs[i].selfparking && *per_cpu_ptr(regs[i].owner, cpu) == OWNER_UNPARKED)
+			owner_set(&regs[i], cpu, OWNER_FOLLOWING_DOWN);
+	mutex_unlock(&owner_lock);
+	return 0;
+}
+
+/* leak=1: a registration this module never unregisters. */
+static DEFINE_PER_CPU(struct task_struct *, leaked_store);
+
+static int leaked_should_run(unsigned int cpu)
+{
+	check_cpu(cpu);
+	return 0;
+}
+
+static void leaked_thread_fn(unsigned int cpu)
+{
+}
+
+static struct smp_hotplug_thread leaked_ht = {
+	.store			= &leaked_store,
+	.thread_should_run	= leaked_should_run,
+	.thread_fn		= leaked_thread_fn,
+	.setup			= check_cpu,
+	.park			= check_cpu,
+	.unpark			= check_cpu,
+	.thread_comm		= "sbtl/%u",
+};
+
 static void unregister_all(void)
 {
-	if (selfparking)
-		selfpark_all(true);
+	if (follow_state > 0)
+		cpuhp_remove_state(follow_state);
+	follow_state = 0;
+	owner_all(true);
 	while (registered) {
 		struct test_reg *r = &regs[--registered];
 
@@ -213,7 +435,8 @@ static int __init test_init(void)
 	unsigned int i;
 	int ret;
 
-	if (!nr_regs || nr_regs > MAX_REGS)
+	if (!nr_regs || nr_regs > MAX_REGS || selfparking > nr_regs ||
+	    selfparking_parked > selfparking)
 		return -EINVAL;
 	schedule_outside = smpboot_rs_thread_schedule();
 	regs = kcalloc(nr_regs, sizeof(*regs), GFP_KERNEL);
@@ -224,11 +447,15 @@ static int __init test_init(void)
 
 		r->store = alloc_percpu(struct task_struct *);
 		r->pending = alloc_percpu(atomic_t);
-		if (!r->store || !r->pending) {
+		r->calls = alloc_percpu(struct cpu_calls);
+		r->owner = alloc_percpu(enum owner_state);
+		if (!r->store || !r->pending || !r->calls || !r->owner) {
 			free_reg(r);
 			ret = -ENOMEM;
 			goto fail;
 		}
+		r->selfparking = i >= nr_regs - selfparking;
+		r->keep_parked = i >= nr_regs - selfparking_parked;
 		snprintf(r->comm, sizeof(r->comm), "sbtc%u/%%u", i);
 		r->ht = (struct smp_hotplug_thread){
 			.store = r->store,
@@ -239,7 +466,7 @@ static int __init test_init(void)
 			.cleanup = test_cleanup,
 			.park = test_park,
 			.unpark = test_unpark,
-			.selfparking = selfparking,
+			.selfparking = r->selfparking,
 			.thread_comm = (i == 0 && comm) ? comm : r->comm,
 		};
 		/* Callbacks look registrations up in regs[0..registered). */
@@ -251,12 +478,26 @@ static int __init test_init(void)
 			goto fail;
 		}
 	}
-	if (selfparking)
-		selfpark_all(false);
-	pr_info("registered %u per-CPU threads%s\n", nr_regs, selfparking ? " (selfparking)" : "");
+	owner_all(false);
+	if (leak) {
+		ret = smpboot_rs_register_percpu_thread(&leaked_ht);
+		if (ret)
+			goto fail;
+	}
+	if (selfparking && selfparking_follow) {
+		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "smpboot_rs_test_c:owner",
+					follow_online, follow_offline);
+		if (ret < 0)
+			goto fail;
+		follow_state = ret;
+	}
+	pr_info("registered %u per-CPU threads (%u selfparking, %u kept parked%s)\n", nr_regs,
+		selfparking, selfparking_parked, selfparking_follow ? ", following hotplug" : "");
 	return 0;
 fail:
 	pr_info("registration %u failed: %d\n", i, ret);
+	if (leak)
+		smpboot_rs_unregister_percpu_thread(&leaked_ht);
 	unregister_all();
 	kfree(regs);
 	return ret;
@@ -264,10 +505,13 @@ fail:
 
 static void __exit test_exit(void)
 {
+	if (leak)
+		pr_info("exit: leaving sbtl/%%u registered\n");
 	unregister_all();
-	pr_info("exit: queued=%ld handled=%ld wrong_cpu=%ld bad_preempt=%ld\n",
+	pr_info("exit: queued=%ld handled=%ld wrong_cpu=%ld bad_preempt=%ld state_errors=%ld store_errors=%ld\n",
 		atomic_long_read(&queued), atomic_long_read(&handled),
-		atomic_long_read(&wrong_cpu), atomic_long_read(&bad_preempt));
+		atomic_long_read(&wrong_cpu), atomic_long_read(&bad_preempt),
+		atomic_long_read(&state_errors), atomic_long_read(&store_errors));
 	kfree(regs);
 }
 

@@ -129,10 +129,12 @@ impl PerCpuThread for TestThread {
     }
 
     fn cleanup(&self, cpu: CpuId, state: &mut CpuState, online: bool) {
+        // `online`: on its CPU, which is online. An active thread of an
+        // online CPU is on it; a parked one may be kept off a dying CPU.
         if online {
             self.check(cpu, state);
         }
-        if !state.set_up || online != cpu.is_online() {
+        if !state.set_up || (online && !cpu.is_online()) || (!online && state.active && cpu.is_online()) {
             bump(&self.counters.state_errors);
         }
         bump(&self.counters.cleanups);
@@ -255,13 +257,21 @@ impl sysfs::FileOps for ExtraFile {
             return Err(ERANGE);
         }
         let mut extras = self.0.extras.lock();
-        // Unregister all, then register n: the list never shrinks in place.
-        *extras = KVec::new();
-        let mut fresh = KVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            fresh.push(Registration::new(ExtraThread)?, GFP_KERNEL)?;
+        if n >= extras.len() {
+            // Keeps the ones there are: a sweep adds one and drops it again.
+            while extras.len() < n {
+                extras.push(Registration::new(ExtraThread)?, GFP_KERNEL)?;
+            }
+            return Ok(());
         }
-        *extras = fresh;
+        // 6.12's KVec cannot truncate: keep the first `n`, drop the rest.
+        let mut kept = KVec::with_capacity(n, GFP_KERNEL)?;
+        for (i, reg) in core::mem::replace(&mut *extras, KVec::new()).into_iter().enumerate() {
+            if i < n {
+                kept.push(reg, GFP_KERNEL)?;
+            }
+        }
+        *extras = kept;
         Ok(())
     }
 }

@@ -1,0 +1,310 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# C smpboot's contract in every hotplug sequence (guest, KTAP).
+#
+# Each case names what kernel/smpboot.c promises and a sequence that breaks
+# a core that only keeps it on the paths a design had in mind: selfparking
+# registrations across offline (owner-unparked, owner-parked, owner following
+# hotplug), a thread created for a CPU whose bringup fails, registering while
+# a CPU sits at a dying intermediate state, cleanup of a CPU that is online
+# but past smpboot_rs's teardown, a user unloaded with a live registration,
+# and two sweeps with registrations of every kind loaded: a CPU stepped down
+# and up through every hotplug state (hotplug/target), registering and
+# unregistering at each, and a failure injected at every state that accepts
+# one (hotplug/fail), in both directions.
+#
+# After every step: no thread of ours in D state, every callback on its CPU
+# (the core's wrong_cpu and the users' own checks), callbacks in C smpboot's
+# order (the users' state_errors), ht->store filled while the thread exists
+# (store_errors), and a CPU offline that finishes (hp_write bails on a hang).
+#
+# CASES="name ..." runs only the named cases (see the t_* functions).
+#
+# vm-run-args: --cpus 4
+. /smpboot_rs/scripts/selftest-lib.sh
+
+TOP=/smpboot_rs
+CPARAM=/sys/module/smpboot_rs_test_c/parameters
+RDIR=/sys/kernel/smpboot_rs_test_rust
+OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
+
+# Lines of the threads file for a name prefix ("sbtc0/"), one key of one.
+lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
+get() { field "$(lines_of "$1$2 ")" "$3"; }
+calls_of() { grep "^reg=$1 cpu=$2 " $CPARAM/calls; }
+rstat() { field "$(cat $RDIR/stats)" "$1"; }
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# The users' own checks of the contract, and every thread's health.
+users_clean() {
+	if loaded smpboot_rs_test_c; then
+		for k in wrong_cpu bad_preempt state_errors store_errors; do
+			[ "$(cat $CPARAM/$k)" = 0 ] || { echo "C user: $k=$(cat $CPARAM/$k)"; return 1; }
+		done
+	fi
+	if loaded smpboot_rs_test_rust; then
+		for k in wrong_cpu bad_preempt state_errors wake_errors; do
+			[ "$(rstat $k)" = 0 ] || { echo "Rust user: $(cat $RDIR/stats)"; return 1; }
+		done
+	fi
+	threads_healthy
+}
+
+# Work queued to every running thread is handled.
+work_done() {
+	if loaded smpboot_rs_test_c; then
+		wait_for 20 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+			{ echo "C user: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
+	fi
+	if loaded smpboot_rs_test_rust; then
+		wait_for 20 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+			{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
+	fi
+}
+
+kick_all() {
+	! loaded smpboot_rs_test_c || echo 1 > $CPARAM/kick
+	! loaded smpboot_rs_test_rust || echo 1 > $RDIR/kick
+}
+
+# Every non-selfparking thread of a fully online CPU is active and bound.
+all_active() {
+	wait_for 10 sh -c "! grep -E ' name=(sbtc0|sbtc1|sbtr|sbtx)/' $THREADS | grep ' online=1 ' | grep -qv state=active" ||
+		{ grep -E ' name=(sbtc0|sbtc1|sbtr|sbtx)/' $THREADS | grep ' online=1 ' | grep -v state=active | head -n 5; return 1; }
+}
+
+unload_users() {
+	! loaded smpboot_rs_test_c || rmmod smpboot_rs_test_c || return 1
+	! loaded smpboot_rs_test_rust || rmmod smpboot_rs_test_rust
+}
+
+all_cpus_online() {
+	for c in 1 2 3; do
+		[ "$(hp_state_of $c)" = "$HP_ONLINE" ] || hp_target $c "$HP_ONLINE" || return 1
+	done
+}
+
+# --- selfparking -------------------------------------------------------------
+
+# C smpboot neither parks nor unparks selfparking threads; a CPU with an
+# unparked one goes offline and comes back, and the thread goes on, with no
+# park or unpark callback (its owner did not park it).
+t_selfpark_unparked() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 selfparking=1 || return 1
+	kick_all
+	hp_target 3 0 || { echo "offline failed"; return 1; }
+	users_clean || return 1
+	hp_target 3 "$HP_ONLINE" || { echo "online failed"; return 1; }
+	kick_all
+	work_done || return 1
+	c=$(calls_of 1 3)
+	[ "$(field "$c" setup)" = 1 ] && [ "$(field "$c" park)" = 0 ] && [ "$(field "$c" unpark)" = 0 ] &&
+		[ "$(field "$c" state)" = active ] || { echo "owner-unparked thread: $c"; return 1; }
+	users_clean || return 1
+	unload_users
+}
+
+# An owner that keeps its selfparking threads parked: offline and online
+# leave them parked (no callback), and unregistration stops them.
+t_selfpark_parked() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 selfparking=1 selfparking_parked=1 || return 1
+	hp_target 3 0 && hp_target 3 "$HP_ONLINE" || { echo "offline/online failed"; return 1; }
+	c=$(calls_of 1 3)
+	[ "$(field "$c" park)" = 1 ] && [ "$(field "$c" unpark)" = 0 ] && [ "$(field "$c" state)" = parked ] ||
+		{ echo "owner-parked thread: $c"; return 1; }
+	kick_all
+	work_done && users_clean && unload_users
+}
+
+# An owner that parks its threads when their CPU goes down and unparks them
+# when it is back (cpuhp/N's way): park and unpark run on the CPU.
+t_selfpark_follow() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 selfparking=1 selfparking_follow=1 || return 1
+	for i in 1 2; do
+		hp_target 3 0 && hp_target 3 "$HP_ONLINE" || { echo "offline/online $i failed"; return 1; }
+	done
+	c=$(calls_of 1 3)
+	[ "$(field "$c" park)" = 2 ] && [ "$(field "$c" unpark)" = 2 ] && [ "$(field "$c" state)" = active ] ||
+		{ echo "owner-following thread: $c"; return 1; }
+	kick_all
+	work_done && users_clean && unload_users
+}
+
+# --- creation and failed bringup ---------------------------------------------
+
+# C smpboot parks a thread when it creates it (in TASK_PARKED, not the
+# TASK_UNINTERRUPTIBLE of a never-woken kthread) and fills ht->store before
+# calling create(). A bringup that fails after the thread was created leaves
+# it parked, and the next bringup starts it.
+t_failed_bringup() {
+	hp_target 3 0 || return 1
+	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
+	echo "$OUR_ONLINE" > $SYSCPU/cpu3/hotplug/fail || { echo "cannot arm smpboot_rs:online"; return 1; }
+	if hp_target 3 "$HP_ONLINE"; then echo "bringup succeeded despite the injected failure"; return 1; fi
+	pid=$(get sbtc0/ 3 pid)
+	[ -n "$pid" ] && [ "$pid" != 0 ] || { echo "no thread for cpu3 after create: $(lines_of sbtc0/3)"; return 1; }
+	st=$(sed -n 's/^State:[[:space:]]*//p' /proc/$pid/status)
+	case $st in P*) ;; *) echo "created thread of a CPU whose bringup failed is '$st', not parked"; return 1 ;; esac
+	users_clean || return 1
+	hp_target 3 "$HP_ONLINE" || { echo "retry failed"; return 1; }
+	wait_for 5 sh -c "grep -q ' name=sbtc0/3 .*state=active' $THREADS" || { lines_of sbtc0/3; return 1; }
+	[ "$(get sbtc0/ 3 pid)" = "$pid" ] || { echo "a new thread instead of the created one"; return 1; }
+	kick_all
+	work_done && users_clean && unload_users
+}
+
+# --- a CPU that sits at a dying intermediate state ---------------------------
+
+# Registering while a CPU is on its way down but has not reached
+# smpboot_rs:online's teardown: the new thread is started while the CPU is
+# dying, when the scheduler no longer lets an unpinned kthread run there. It
+# must run no callback off its CPU, and whatever happens next (here: the CPU
+# goes back up), end up on its CPU, bound, active, and never pinned to
+# another CPU (offlining that one would then hang).
+t_register_dying() {
+	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	hp_target 3 "$OUR_ONLINE" || { echo "cannot stop cpu3 at $OUR_ONLINE"; return 1; }
+	echo 2 > $RDIR/extra || return 1
+	users_clean || return 1
+	hp_target 3 "$HP_ONLINE" || return 1
+	all_active || return 1
+	users_clean || return 1
+	for c in 1 2; do hp_target $c 0 || return 1; done
+	users_clean || return 1
+	all_cpus_online && all_active && users_clean || return 1
+	echo 0 > $RDIR/extra
+	kick_all
+	work_done && unload_users
+}
+
+# cleanup(cpu, online): online means the callback runs on its CPU, which is
+# online. A CPU stopped below smpboot_rs:online (threads parked) but above
+# its death is still online; its parked thread must not run cleanup(cpu,
+# true) on another CPU.
+t_cleanup_dying() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
+	below=$(awk -F: -v ours="$OUR_ONLINE" '$1 + 0 < ours + 0 { n = $1 + 0 } END { print n }' $SYSCPU/hotplug/states)
+	hp_target 3 "$below" || { echo "cannot stop cpu3 at $below"; return 1; }
+	[ "$(get sbtc0/ 3 state)" = parked ] || { echo "cpu3 at $below: $(lines_of sbtc0/3)"; return 1; }
+	rmmod smpboot_rs_test_c || return 1
+	line=$(dmesg | grep 'smpboot_rs_test_c: exit:' | tail -n 1)
+	for k in wrong_cpu state_errors store_errors; do
+		[ "$(field "$line" $k)" = 0 ] || { echo "$line"; return 1; }
+	done
+	all_cpus_online
+}
+
+# --- a user that goes away with a live registration --------------------------
+
+# A module unloaded while it still has a registration: smpboot_rs stops its
+# threads before the module's code goes (no callback into freed memory on the
+# next hotplug), and unloads cleanly afterwards.
+t_leaked_registration() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko leak=1 || return 1
+	[ -n "$(lines_of sbtl/)" ] || { echo "no leaked registration"; return 1; }
+	rmmod smpboot_rs_test_c || return 1
+	[ -z "$(lines_of sbtl/)" ] || { echo "registration of an unloaded module still listed"; return 1; }
+	! grep -q '^Name:[[:space:]]*sbtl/' /proc/[0-9]*/status 2>/dev/null || { echo "its threads still run"; return 1; }
+	hp_target 3 0 && hp_target 3 "$HP_ONLINE" || return 1
+	rmmod smpboot_rs || return 1
+	! grep -q smpboot_rs: $SYSCPU/hotplug/states || { echo "hotplug states left"; return 1; }
+	insmod $TOP/smpboot_rs.ko
+}
+
+# --- the sweeps --------------------------------------------------------------
+
+# Registrations of every kind: two plain C ones, a selfparking one its owner
+# unparked, one its owner keeps parked, the typed Rust one and 32 more.
+load_every_kind() {
+	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 selfparking=2 selfparking_parked=1 &&
+		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 32 > $RDIR/extra
+}
+
+# One step of a sweep: the checks, work raised, and a registration made and
+# dropped while the CPU sits where it is.
+step_checks() {
+	users_clean || return 1
+	kick_all
+	echo 33 > $RDIR/extra || { echo "register at state $(hp_state_of 3) failed"; return 1; }
+	users_clean || return 1
+	echo 32 > $RDIR/extra || { echo "unregister at state $(hp_state_of 3) failed"; return 1; }
+	users_clean
+}
+
+# Every state a CPU can be stopped at, from online down to offline and back.
+t_sweep_target() {
+	load_every_kind || return 1
+	states=$(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states)
+	down=$(echo "$states" | sort -rn)
+	visited=0
+	for s in $down $states; do
+		[ "$s" != "$(hp_state_of 3)" ] || continue
+		if ! hp_target 3 "$s" 2>/dev/null; then
+			# States that cannot be stopped at refuse with EINVAL.
+			grep -q 'Invalid argument' /tmp/hp_write.err && continue
+			echo "moving cpu3 to $s failed: $(cat /tmp/hp_write.err)"; return 1
+		fi
+		visited=$((visited + 1))
+		step_checks || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
+	done
+	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
+	echo "$visited" > /tmp/sweep_visited
+	[ "$visited" -ge 20 ] || { echo "only $visited states visited"; return 1; }
+	all_active && kick_all && work_done && users_clean
+}
+
+# A failure at every state that accepts one, going down and going up: the
+# transition is rolled back to where it started, and the threads follow.
+t_sweep_fail() {
+	loaded smpboot_rs_test_c || load_every_kind || return 1
+	injected=0
+	for s in $(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states); do
+		for dir in down up; do
+			if [ $dir = down ]; then from=$HP_ONLINE to=0; else from=0 to=$HP_ONLINE; fi
+			[ "$(hp_state_of 3)" = "$from" ] || hp_target 3 "$from" || { echo "cannot reach $from"; return 1; }
+			echo "$s" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || continue
+			injected=$((injected + 1))
+			if hp_target 3 "$to"; then
+				# A state outside the path between the two ends never fails.
+				echo -1 > $SYSCPU/cpu3/hotplug/fail
+			else
+				[ "$(hp_state_of 3)" = "$from" ] ||
+					{ echo "failure at $s going $dir: cpu3 left at $(hp_state_of 3)"; return 1; }
+			fi
+			step_checks || { echo "after a failure at $s going $dir"; return 1; }
+		done
+	done
+	echo "$injected" > /tmp/sweep_injected
+	[ "$injected" -ge 20 ] || { echo "only $injected failures injected"; return 1; }
+	all_cpus_online && all_active && kick_all && work_done && users_clean
+}
+
+ktap_header
+insmod $TOP/smpboot_rs.ko || ktap_bail "cannot load smpboot_rs.ko"
+[ -n "$OUR_ONLINE" ] && [ -n "$HP_ONLINE" ] || ktap_bail "no hotplug state numbers"
+[ -w $SYSCPU/cpu3/hotplug/target ] || ktap_bail "needs CONFIG_CPU_HOTPLUG_STATE_CONTROL and 4 CPUs"
+
+run_case() {
+	name=$1 desc=$2
+	case " ${CASES:-$name} " in *" $name "*) ;; *) return 0 ;; esac
+	case_result "$desc" "t_$name"
+	# Whatever the case left, the next one starts from all CPUs online and
+	# no user loaded.
+	unload_users >/dev/null 2>&1
+	loaded smpboot_rs || insmod $TOP/smpboot_rs.ko
+	all_cpus_online >/dev/null 2>&1
+}
+
+run_case selfpark_unparked "selfparking, owner-unparked: offline completes, no park/unpark callback, work resumes"
+run_case selfpark_parked "selfparking, owner-parked: offline and online leave it parked, no callback"
+run_case selfpark_follow "selfparking, owner parks at offline and unparks at online: callbacks on the CPU"
+run_case failed_bringup "a thread created for a CPU whose bringup fails waits parked, not in D state; store before create"
+run_case register_dying "registering while a CPU is dying: no callback off the CPU, threads end bound and unpinned"
+run_case cleanup_dying "cleanup(cpu, online) of a CPU online but past smpboot_rs:online runs on its CPU or says offline"
+run_case leaked_registration "a user unloaded with a live registration: its threads are stopped, smpboot_rs unloads clean"
+run_case sweep_target "sweep: stop at every hotplug state down and up, register and unregister at each"
+[ ! -s /tmp/sweep_visited ] || ktap_diag "sweep: $(cat /tmp/sweep_visited) states visited"
+run_case sweep_fail "sweep: a failure injected at every state that takes one, both directions, rolls back cleanly"
+[ ! -s /tmp/sweep_injected ] || ktap_diag "sweep: $(cat /tmp/sweep_injected) failures injected"
+ktap_finish
