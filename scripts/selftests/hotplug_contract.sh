@@ -27,7 +27,6 @@
 TOP=/smpboot_rs
 CPARAM=/sys/module/smpboot_rs_test_c/parameters
 RDIR=/sys/kernel/smpboot_rs_test_rust
-OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
 
 # Lines of the threads file for a name prefix ("sbtc0/"), one key of one.
 lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
@@ -282,6 +281,7 @@ t_sweep_fail() {
 
 ktap_header
 insmod $TOP/smpboot_rs.ko || ktap_bail "cannot load smpboot_rs.ko"
+OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
 [ -n "$OUR_ONLINE" ] && [ -n "$HP_ONLINE" ] || ktap_bail "no hotplug state numbers"
 [ -w $SYSCPU/cpu3/hotplug/target ] || ktap_bail "needs CONFIG_CPU_HOTPLUG_STATE_CONTROL and 4 CPUs"
 
@@ -293,6 +293,7 @@ run_case() {
 	# no user loaded.
 	unload_users >/dev/null 2>&1
 	loaded smpboot_rs || insmod $TOP/smpboot_rs.ko
+	OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
 	all_cpus_online >/dev/null 2>&1
 }
 
