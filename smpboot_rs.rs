@@ -36,6 +36,8 @@ mod exports;
 mod ffi;
 #[path = "smpboot_rs/global.rs"]
 mod global;
+#[path = "smpboot_rs/module_going.rs"]
+mod module_going;
 // Shared with user crates, which each use part of it.
 #[allow(dead_code)]
 #[path = "smpboot_rs/kthread.rs"]
@@ -66,16 +68,31 @@ impl sysfs::FileOps for ThreadsFile {
     }
 }
 
+/// Unregisters what a module being unloaded left registered.
+struct UnloadCleanup;
+
+impl module_going::ModuleGoing for UnloadCleanup {
+    fn going(&self, module: *mut kernel::bindings::module) {
+        if let Ok(core) = exports::core() {
+            core.module_going(module);
+        }
+    }
+}
+
 struct SmpbootRs {
-    // Dropped in this order: the file, its directory, then the core.
+    // Dropped in this order: the file, its directory, the notifier, then
+    // the core.
     _threads: Pin<KBox<sysfs::File<ThreadsFile>>>,
     _dir: sysfs::Dir,
+    _unload_cleanup: Pin<KBox<module_going::GoingNotifier<UnloadCleanup>>>,
     _core: global::Installed<core::Core>,
 }
 
 impl kernel::Module for SmpbootRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let core = exports::CORE.install(KBox::pin_init(core::Core::new(), GFP_KERNEL)?)?;
+        let unload_cleanup =
+            KBox::pin_init(module_going::GoingNotifier::new(UnloadCleanup), GFP_KERNEL)?;
         let dir = sysfs::Dir::new(kernel::c_str!("smpboot_rs"))?;
         let threads = KBox::pin_init(
             sysfs::File::new(
@@ -90,6 +107,7 @@ impl kernel::Module for SmpbootRs {
         Ok(Self {
             _threads: threads,
             _dir: dir,
+            _unload_cleanup: unload_cleanup,
             _core: core,
         })
     }

@@ -9,14 +9,17 @@
  *	smpboot_register_percpu_thread()   -> smpboot_rs_register_percpu_thread()
  *	smpboot_unregister_percpu_thread() -> smpboot_rs_unregister_percpu_thread()
  *
- * Differences from kernel/smpboot.c are in Documentation/smpboot_rs.rst:
- * ht->store is filled when a thread starts, not when it is created, and
- * cleanup(cpu, false) of an offline CPU's thread runs on another CPU.
+ * Differences from kernel/smpboot.c are listed in
+ * Documentation/smpboot_rs.rst ("Differences from C smpboot").
  */
 #ifndef _SMPBOOT_RS_H
 #define _SMPBOOT_RS_H
 
+#include <linux/export.h>
 #include <linux/smpboot.h>
+
+int __smpboot_rs_register_percpu_thread(struct smp_hotplug_thread *plug_thread,
+					struct module *owner);
 
 /**
  * smpboot_rs_register_percpu_thread - register a per-CPU hotplug thread
@@ -26,18 +29,28 @@
  * later gets its thread then. @plug_thread->thread_comm must contain exactly
  * one "%u" and no other conversion.
  *
+ * The calling module owns the registration: if it is unloaded without
+ * unregistering, smpboot_rs stops the threads before its code goes (and
+ * says so in the kernel log).
+ *
  * Return: 0, -EINVAL for a bad descriptor, -EBUSY if it is registered
- * already, or the error of the thread creation or create() that failed
- * (everything done so far is undone).
+ * already, or the error of the thread creation that failed (everything done
+ * so far is undone).
  */
-int smpboot_rs_register_percpu_thread(struct smp_hotplug_thread *plug_thread);
+static inline int smpboot_rs_register_percpu_thread(struct smp_hotplug_thread *plug_thread)
+{
+	return __smpboot_rs_register_percpu_thread(plug_thread, THIS_MODULE);
+}
 
 /**
  * smpboot_rs_unregister_percpu_thread - stop every thread of a registration
  * @plug_thread: a descriptor registered with smpboot_rs_register_percpu_thread().
  *
  * Stops the threads of all possible CPUs, parked ones included; returns once
- * every callback has returned. Unknown descriptors are ignored.
+ * every callback has returned. Unknown descriptors are ignored. Called from
+ * one of the registration's own threads (it would wait for itself) or from
+ * atomic context, it does nothing but say so in the kernel log: the threads
+ * then stay until the owning module is unloaded.
  */
 void smpboot_rs_unregister_percpu_thread(struct smp_hotplug_thread *plug_thread);
 

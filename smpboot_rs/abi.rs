@@ -34,11 +34,23 @@ pub(crate) struct ThreadOps {
     pub store: Option<
         unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint, task: *mut bindings::task_struct),
     >,
+    /// Called once when the registration is gone and no callback runs any
+    /// more, whoever unregistered it: the owner, or `smpboot_rs.ko` when the
+    /// owner was unloaded with it live. Frees what `ctx` points to.
+    pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
 
 /// What `smpboot_rs_register` takes.
+///
+/// Each user compiles its own copy of this file: `size` lets
+/// `smpboot_rs.ko` refuse a description laid out by another version.
 #[repr(C)]
 pub(crate) struct ThreadDesc {
+    /// `size_of::<ThreadDesc>()` as the user compiled it.
+    pub size: usize,
+    /// The module whose code the callbacks are; if it is unloaded with the
+    /// registration still live, `smpboot_rs.ko` unregisters it first.
+    pub owner: *mut bindings::module,
     /// The callbacks; valid until unregistration.
     pub ops: *const ThreadOps,
     /// Passed to every callback; identifies the registration (one
@@ -64,10 +76,13 @@ extern "C" {
         desc: *const ThreadDesc,
         out: *mut *mut RegistrationHandle,
     ) -> c_int;
-    /// Stops every thread of `reg` and frees it.
+    /// Stops every thread of `reg` and frees it; returns once no callback
+    /// runs. Called where it would deadlock or sleep in atomic context (from
+    /// one of `reg`'s own threads, or not preemptible), it leaves `reg`
+    /// registered until its owner is unloaded, and says so in the log.
     pub(crate) fn smpboot_rs_unregister(reg: *mut RegistrationHandle);
     /// Wakes the thread of `cpu`, from any context: 0, or -EINVAL for a
-    /// CPU out of range, -ENOENT if that CPU's thread has not started.
+    /// CPU out of range, -ENOENT if that CPU never had a thread.
     /// Not concurrently with, nor after, `smpboot_rs_unregister` of `reg`.
     pub(crate) fn smpboot_rs_wake(reg: *const RegistrationHandle, cpu: c_uint) -> c_int;
     /// See `include/smpboot_rs.h`.

@@ -4,11 +4,12 @@
 
 use crate::abi::{ThreadDesc, ThreadOps};
 use crate::cpu::CpuId;
+use crate::kthread::CpuThreadName;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
-use kernel::str::{CStr, CString};
+use kernel::str::CStr;
 
 /// The callbacks and context of one registration.
 ///
@@ -31,12 +32,14 @@ unsafe impl Sync for UserCallbacks {}
 pub(crate) struct Request {
     /// The callbacks.
     pub(crate) callbacks: UserCallbacks,
-    /// The threads' name format, checked by [`Request::from_desc`].
-    pub(crate) comm: CString,
+    /// The threads' name format.
+    pub(crate) comm: CpuThreadName,
     /// The name format before and after its `%u`, for display.
     pub(crate) comm_parts: (KVec<u8>, KVec<u8>),
     /// The core neither parks nor unparks the threads.
     pub(crate) selfparking: bool,
+    /// The module the callbacks belong to (compared, never dereferenced).
+    pub(crate) owner: *mut bindings::module,
 }
 
 impl Request {
@@ -44,23 +47,39 @@ impl Request {
     ///
     /// # Safety
     ///
-    /// `desc` points to a valid description whose `ops` and `ctx` meet the
-    /// invariants of [`UserCallbacks`] and whose `thread_comm` is a valid
-    /// string or null.
+    /// `desc` is null or points to a valid description of at least `usize`
+    /// bytes; if its `size` is that of [`ThreadDesc`], its `ops` and `ctx`
+    /// meet the invariants of [`UserCallbacks`] and its `thread_comm` is a
+    /// valid string or null.
     pub(crate) unsafe fn from_desc(desc: *const ThreadDesc) -> Result<Self> {
         if desc.is_null() {
             return Err(EINVAL);
         }
-        // SAFETY: By the function's requirement.
+        // SAFETY: By the function's requirement `size` is readable.
+        let size = unsafe { (*desc).size };
+        if size != core::mem::size_of::<ThreadDesc>() {
+            pr_err!(
+                "registration refused: its description has {} bytes, this smpboot_rs.ko takes {} (rebuild the user against it)\n",
+                size,
+                core::mem::size_of::<ThreadDesc>()
+            );
+            return Err(EINVAL);
+        }
+        // SAFETY: By the function's requirement, with the size checked.
         let desc = unsafe { &*desc };
         if desc.ops.is_null() || desc.thread_comm.is_null() {
             return Err(EINVAL);
         }
         // SAFETY: By the function's requirement, a non-null name is a valid
         // NUL-terminated string.
-        let comm = unsafe { CStr::from_char_ptr(desc.thread_comm) };
-        let at = cpu_conversion(comm).ok_or(EINVAL)?;
-        let bytes = comm.as_bytes();
+        let format = unsafe { CStr::from_char_ptr(desc.thread_comm) };
+        // Names show in `key=value` lines: no blank, no `=`.
+        let bytes = format.as_bytes();
+        if bytes.iter().any(|&b| b.is_ascii_whitespace() || b == b'=') {
+            return Err(EINVAL);
+        }
+        let comm = CpuThreadName::new(format)?;
+        let at = CpuThreadName::cpu_conversion(format).ok_or(EINVAL)?;
         let mut before = KVec::new();
         let mut after = KVec::new();
         before.extend_from_slice(bytes.get(..at).unwrap_or_default(), GFP_KERNEL)?;
@@ -74,21 +93,12 @@ impl Request {
                 ops: desc.ops,
                 ctx: desc.ctx,
             },
-            comm: comm.to_cstring()?,
+            comm,
             comm_parts: (before, after),
             selfparking: desc.selfparking,
+            owner: desc.owner,
         })
     }
-}
-
-/// Where the one `%u` (the CPU) of a name format is. A format holds no
-/// other `%`, and no blank or `=` (names show in `key=value` lines).
-fn cpu_conversion(comm: &CStr) -> Option<usize> {
-    let bytes = comm.as_bytes();
-    let percents = bytes.iter().filter(|&&b| b == b'%').count();
-    let bad_char = bytes.iter().any(|&b| b.is_ascii_whitespace() || b == b'=');
-    let at = bytes.windows(2).position(|w| w == b"%u")?;
-    (percents == 1 && !bad_char).then_some(at)
 }
 
 impl UserCallbacks {
@@ -152,6 +162,14 @@ impl UserCallbacks {
         if let Some(f) = self.ops().unpark {
             // SAFETY: The type invariant.
             unsafe { f(self.ctx, cpu.as_u32()) }
+        }
+    }
+
+    /// `release`: the registration is gone; called once, last.
+    pub(crate) fn release(&self) {
+        if let Some(f) = self.ops().release {
+            // SAFETY: The type invariant; no callback runs any more.
+            unsafe { f(self.ctx) }
         }
     }
 

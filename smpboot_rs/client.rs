@@ -79,7 +79,7 @@ pub(crate) trait PerCpuThread: Send + Sync + Sized + 'static {
     fn setup(&self, _cpu: CpuId, _state: &mut Self::State) {}
 
     /// Called when the thread stops, if `setup` ran; `online` tells whether
-    /// `cpu` is online (if not, this runs on another CPU).
+    /// this runs on `cpu`, which is online (if not, it runs on another CPU).
     fn cleanup(&self, _cpu: CpuId, _state: &mut Self::State, _online: bool) {}
 
     /// Called before the thread parks, its CPU going offline.
@@ -113,6 +113,7 @@ impl<T: PerCpuThread> Shared<T> {
         park: Some(Self::park),
         unpark: Some(Self::unpark),
         store: None,
+        release: Some(Self::release),
     };
 
     /// Calls `f` with the thread and the state of `cpu`.
@@ -155,6 +156,16 @@ impl<T: PerCpuThread> Shared<T> {
             Some(Err(e)) => e.to_errno(),
             None => EINVAL.to_errno(),
         }
+    }
+
+    /// # Safety
+    ///
+    /// Called by smpboot_rs.ko once, with this registration's context, when
+    /// no callback runs any more.
+    unsafe extern "C" fn release(ctx: *mut c_void) {
+        // SAFETY: `ctx` came from `KBox::into_raw` in `Registration::new`,
+        // and smpboot_rs.ko owns it from registration to this call.
+        drop(unsafe { KBox::from_raw(ctx.cast::<Self>()) });
     }
 
     /// # Safety
@@ -227,10 +238,13 @@ impl<T: PerCpuThread> Shared<T> {
 /// # Invariants
 ///
 /// `handle` is the live registration of smpboot_rs.ko whose context is
-/// `shared`, made with `Shared::<T>::OPS`.
+/// `shared`, made with `Shared::<T>::OPS`. `shared` came from
+/// `KBox::into_raw`; smpboot_rs.ko owns it and frees it (`OPS.release`)
+/// once the registration is gone, which is not before `self` is dropped
+/// (or its module unloaded).
 pub(crate) struct Registration<T: PerCpuThread> {
     handle: NonNull<abi::RegistrationHandle>,
-    shared: KBox<Shared<T>>,
+    shared: NonNull<Shared<T>>,
 }
 
 // SAFETY: The handle may be used from any task; `T: Send + Sync`.
@@ -247,33 +261,46 @@ impl<T: PerCpuThread> Registration<T> {
         for _ in 0..nr {
             states.push(StateCell(UnsafeCell::new(None)), GFP_KERNEL)?;
         }
-        let shared = KBox::new(Shared { thread, states }, GFP_KERNEL)?;
+        let shared = KBox::into_raw(KBox::new(Shared { thread, states }, GFP_KERNEL)?);
         let desc = abi::ThreadDesc {
+            size: core::mem::size_of::<abi::ThreadDesc>(),
+            // The user crate's own module: smpboot_rs.ko unregisters what it
+            // leaks (`mem::forget`) when it is unloaded.
+            owner: crate::THIS_MODULE.as_ptr(),
             ops: &Shared::<T>::OPS,
-            ctx: (&*shared as *const Shared<T>).cast_mut().cast(),
+            ctx: shared.cast(),
             thread_comm: T::NAME.as_char_ptr(),
             selfparking: false,
         };
         let mut handle = core::ptr::null_mut();
-        // SAFETY: `OPS` takes a `Shared<T>` as context, which `shared` is and
-        // stays (boxed, dropped only after unregistration); the name is
-        // static; `handle` is valid for a write.
-        to_result(unsafe { abi::smpboot_rs_register(&desc, &mut handle) })?;
-        // INVARIANT: registered with `shared` as context.
-        Ok(Self {
-            handle: NonNull::new(handle).ok_or(EINVAL)?,
-            shared,
-        })
+        // SAFETY: `OPS` takes a `Shared<T>` as context, which `shared` is, and
+        // frees it in `release`; the name is static; `handle` is valid for a
+        // write.
+        let registered = to_result(unsafe { abi::smpboot_rs_register(&desc, &mut handle) });
+        match (registered, NonNull::new(handle)) {
+            (Ok(()), Some(handle)) => Ok(Self {
+                // INVARIANT: registered with `shared` as context.
+                handle,
+                // SAFETY: `KBox::into_raw` never returns null.
+                shared: unsafe { NonNull::new_unchecked(shared) },
+            }),
+            (result, _) => {
+                // SAFETY: Not registered: `shared` is still ours.
+                drop(unsafe { KBox::from_raw(shared) });
+                result.and(Err(EINVAL))
+            }
+        }
     }
 
     /// The threads' behaviour.
     pub(crate) fn thread(&self) -> &T {
-        &self.shared.thread
+        // SAFETY: Live until the registration is gone (type invariant).
+        &unsafe { self.shared.as_ref() }.thread
     }
 
     /// Wakes `cpu`'s thread so that it checks `should_run`; callable from
-    /// any context, hard IRQ included. `ENOENT` if that CPU's thread has not
-    /// started (its CPU never came online).
+    /// any context, hard IRQ included. `ENOENT` if that CPU never had a
+    /// thread (it has not come online since the registration).
     pub(crate) fn wake(&self, cpu: CpuId) -> Result {
         // SAFETY: The handle is live (type invariant).
         to_result(unsafe { abi::smpboot_rs_wake(self.handle.as_ptr(), cpu.as_u32()) })
@@ -281,9 +308,12 @@ impl<T: PerCpuThread> Registration<T> {
 }
 
 impl<T: PerCpuThread> Drop for Registration<T> {
+    /// Unregisters: returns once no callback runs. Dropped in one of its
+    /// own callbacks (it would wait for itself) or in atomic context, it
+    /// leaves the registration in place until the module is unloaded, and
+    /// says so in the kernel log. Either way smpboot_rs.ko frees `shared`.
     fn drop(&mut self) {
         // SAFETY: The handle is live (type invariant) and not used again.
-        // This returns once no callback runs, before `shared` is dropped.
         unsafe { abi::smpboot_rs_unregister(self.handle.as_ptr()) };
     }
 }

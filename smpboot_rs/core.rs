@@ -16,15 +16,16 @@
 use crate::callbacks::{Request, UserCallbacks};
 use crate::cpu::{self, CpuId, MigrationGuard, WaitPass};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
-use crate::kthread::{self, Thread, Unstarted, WakeSlot};
+use crate::kthread::{self, CpuThreadName, Thread, WakeSlot};
+use core::cell::Cell;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicI32, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
+use kernel::bindings;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::{new_mutex, Arc, Mutex};
 
-/// What a CPU's thread is doing, as shown in sysfs.
+/// What a CPU's thread has done, as its callbacks saw it and sysfs shows it.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 #[repr(u8)]
 enum Status {
@@ -54,9 +55,18 @@ impl Status {
     }
 }
 
-/// The counters of one CPU's thread.
+/// How long a thread kept off its dying CPU waits before it looks again: a
+/// failed offline gives it its CPU back without telling anyone.
+const DISPLACED_RETRY_MS: u32 = 10;
+
+/// What the core and a CPU's thread share, and sysfs shows.
 #[derive(Default)]
-struct CpuStats {
+struct PerCpu {
+    /// Selfparking registrations only: the CPU is not up to
+    /// `smpboot_rs:online` (set at creation and by that state's teardown,
+    /// cleared by its startup). A thread its owner unparked lets go of its
+    /// CPU and waits, as C smpboot's thread of an offline CPU sleeps.
+    held: AtomicBool,
     pid: AtomicI32,
     status: AtomicU8,
     setup: AtomicU64,
@@ -76,68 +86,107 @@ fn bump(counter: &AtomicU64) {
     );
 }
 
-/// One CPU's thread, as the hotplug callbacks see it.
-enum Slot {
-    Empty,
-    Created(Unstarted<PerCpuThread>),
-    Started {
-        thread: Thread<PerCpuThread>,
-        parked: bool,
-    },
+/// A CPU's thread, as the hotplug callbacks see it.
+struct Slot {
+    thread: Thread<PerCpuThread>,
+    /// Parked by the core: since its creation, or since its CPU went down.
+    /// Always true for selfparking registrations, whose owner parks.
+    parked: bool,
 }
 
 /// A registration's threads, as the hotplug callbacks see them.
 struct Threads {
-    slots: KVec<Slot>,
+    /// Indexed by CPU id.
+    slots: KVec<Option<Slot>>,
     /// Set when unregistration stops the threads, before the hotplug
     /// instances are removed: callbacks that still run leave the slots alone.
     stopped: bool,
 }
 
 /// One registration, shared by its threads and its hotplug instances.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct Registration {
     id: u64,
-    comm: CString,
+    comm: CpuThreadName,
     comm_parts: (KVec<u8>, KVec<u8>),
     selfparking: bool,
+    owner: *mut bindings::module,
     callbacks: UserCallbacks,
     #[pin]
     threads: Mutex<Threads>,
-    stats: KVec<CpuStats>,
+    per_cpu: KVec<PerCpu>,
     wakers: KVec<WakeSlot>,
 }
 
+// SAFETY: `owner` is only compared, never dereferenced; every other field
+// is `Send`.
+unsafe impl Send for Registration {}
+// SAFETY: As above; every other field is `Sync`.
+unsafe impl Sync for Registration {}
+
+#[pinned_drop]
+impl PinnedDrop for Registration {
+    fn drop(self: Pin<&mut Self>) {
+        // The last reference: the threads and the hotplug instances are gone.
+        self.callbacks.release();
+    }
+}
+
 impl Registration {
-    fn cpu_stats(&self, cpu: CpuId) -> Option<&CpuStats> {
-        self.stats.get(cpu.index())
+    fn per_cpu(&self, cpu: CpuId) -> Option<&PerCpu> {
+        self.per_cpu.get(cpu.index())
     }
 
-    /// Creates `cpu`'s thread unless it exists: prepare-stage startup.
+    fn held(&self, cpu: CpuId) -> bool {
+        self.per_cpu(cpu)
+            .is_some_and(|p| p.held.load(Ordering::Acquire))
+    }
+
+    fn set_held(&self, cpu: CpuId, held: bool) {
+        if let Some(p) = self.per_cpu(cpu) {
+            p.held.store(held, Ordering::Release);
+        }
+    }
+
+    /// Creates `cpu`'s thread unless it exists, parked, as C smpboot does:
+    /// `ht->store` is filled before `create(cpu)`, which may refuse.
     fn create_thread(this: &Arc<Self>, threads: &mut Threads, cpu: CpuId) -> Result {
         if threads.stopped {
             return Ok(());
         }
         let slot = threads.slots.get_mut(cpu.index()).ok_or(EINVAL)?;
-        if !matches!(slot, Slot::Empty) {
+        if slot.is_some() {
             return Ok(());
         }
         let body = PerCpuThread {
             reg: this.clone(),
             cpu,
-            status: Status::None,
+            status: Cell::new(Status::None),
         };
-        let thread = Unstarted::new(body, cpu, &this.comm)?;
+        let thread = Thread::new_parked(body, cpu, &this.comm)?;
+        this.callbacks.store(cpu, thread.as_raw_task());
         if let Err(e) = this.callbacks.create(cpu) {
             drop(thread.stop());
+            this.callbacks.store(cpu, core::ptr::null_mut());
             return Err(e);
         }
-        *slot = Slot::Created(thread);
+        if this.selfparking {
+            this.set_held(cpu, true);
+        }
+        if let Some(p) = this.per_cpu(cpu) {
+            p.pid.store(thread.pid(), Ordering::Relaxed);
+        }
+        if let Some(waker) = this.wakers.get(cpu.index()) {
+            waker.publish(&thread);
+        }
+        *slot = Some(Slot {
+            thread,
+            parked: true,
+        });
         Ok(())
     }
 
-    /// Starts, or binds and unparks, `cpu`'s thread: online-stage startup,
-    /// on `cpu`.
+    /// Lets `cpu`'s thread run: online-stage startup, on `cpu`.
     fn start_thread(this: &Arc<Self>, cpu: CpuId) -> Result {
         let mut threads = this.threads.lock();
         // A CPU always passes the create state first; this only covers a
@@ -146,63 +195,46 @@ impl Registration {
         if threads.stopped {
             return Ok(());
         }
-        let slot = threads.slots.get_mut(cpu.index()).ok_or(EINVAL)?;
-        match core::mem::replace(slot, Slot::Empty) {
-            Slot::Empty => Err(EINVAL),
-            Slot::Created(thread) => {
-                let thread = if this.selfparking {
-                    thread.start_parked()
-                } else {
-                    thread.start()
-                };
-                this.publish(cpu, &thread);
-                *slot = Slot::Started {
-                    thread,
-                    parked: false,
-                };
-                Ok(())
-            }
-            Slot::Started { mut thread, parked } => {
-                // Parking may have moved the thread off its dying CPU and
-                // widened its affinity; nothing else binds it again.
-                let bound = thread.bind(cpu);
-                let parked = if parked && bound.is_ok() && !this.selfparking {
-                    thread.unpark();
-                    false
-                } else {
-                    parked
-                };
-                *slot = Slot::Started { thread, parked };
-                bound
-            }
+        let slot = threads
+            .slots
+            .get_mut(cpu.index())
+            .and_then(Option::as_mut)
+            .ok_or(EINVAL)?;
+        // Parking it, at creation or when its CPU went down, may have run it
+        // on another CPU and widened its affinity; nothing else binds it.
+        slot.thread.bind(cpu)?;
+        if this.selfparking {
+            // The owner unparks; a thread it did unpark waits for this.
+            this.set_held(cpu, false);
+            slot.thread.wake();
+        } else if slot.parked {
+            slot.thread.unpark();
+            slot.parked = false;
         }
+        Ok(())
     }
 
-    /// Parks `cpu`'s thread: online-stage teardown, on `cpu`.
+    /// Parks `cpu`'s thread: online-stage teardown, on `cpu`. A selfparking
+    /// thread is its owner's to park; one the owner left unparked is told to
+    /// let go of the CPU (a thread that keeps it, sleeping with migration
+    /// disabled, would make the CPU wait for it forever before it dies).
     fn park_thread(&self, cpu: CpuId) -> Result {
         let mut threads = self.threads.lock();
-        if let Some(Slot::Started { thread, parked }) = threads.slots.get_mut(cpu.index()) {
-            if !*parked && !self.selfparking {
-                thread.park();
-                *parked = true;
+        if let Some(Some(slot)) = threads.slots.get_mut(cpu.index()) {
+            if self.selfparking {
+                self.set_held(cpu, true);
+                slot.thread.wake();
+            } else if !slot.parked {
+                slot.thread.park();
+                slot.parked = true;
             }
         }
         Ok(())
     }
 
-    fn publish(&self, cpu: CpuId, thread: &Thread<PerCpuThread>) {
-        if let Some(stats) = self.cpu_stats(cpu) {
-            stats.pid.store(thread.pid(), Ordering::Relaxed);
-        }
-        if let Some(waker) = self.wakers.get(cpu.index()) {
-            waker.publish(thread);
-        }
-        self.callbacks.store(cpu, thread.as_raw_task());
-    }
-
     /// Wakes the thread of CPU `cpu`; callable from any context. `EINVAL`
-    /// if `cpu` is not a possible CPU, `ENOENT` if its thread has not
-    /// started.
+    /// if `cpu` is not a possible CPU, `ENOENT` if that CPU never had a
+    /// thread.
     ///
     /// Takes the raw id: a published slot is a possible CPU's, so only the
     /// error path checks the id (a shim call less on every raise).
@@ -217,9 +249,9 @@ impl Registration {
         }
     }
 
-    /// Stops every thread, parked and never started ones included, and
-    /// keeps the hotplug callbacks from making new ones. Returns when all
-    /// callbacks are done.
+    /// Stops every thread, parked ones included, and keeps the hotplug
+    /// callbacks from making new ones; clears `ht->store` after each.
+    /// Returns when all callbacks are done.
     ///
     /// This runs before the hotplug instances are removed: an active thread
     /// keeps migration disabled, so a CPU that went down after the online
@@ -232,20 +264,21 @@ impl Registration {
         let mut threads = self.threads.lock();
         threads.stopped = true;
         for (index, slot) in threads.slots.iter_mut().enumerate() {
+            let Some(slot) = slot.take() else {
+                continue;
+            };
             // Slots are indexed by CPU id; only possible CPUs ever have one.
             let Some(cpu) = u32::try_from(index).ok().and_then(CpuId::new) else {
                 continue;
             };
-            match core::mem::replace(slot, Slot::Empty) {
-                Slot::Empty => continue,
-                Slot::Created(thread) => drop(thread.stop()),
-                Slot::Started { thread, .. } => {
-                    self.callbacks.store(cpu, core::ptr::null_mut());
-                    drop(thread.stop());
-                }
+            // So that a parked thread of an online CPU runs `cleanup` there.
+            if cpu.is_online() {
+                let _ = slot.thread.bind(cpu);
             }
-            if let Some(stats) = self.cpu_stats(cpu) {
-                stats.pid.store(0, Ordering::Relaxed);
+            drop(slot.thread.stop());
+            self.callbacks.store(cpu, core::ptr::null_mut());
+            if let Some(p) = self.per_cpu(cpu) {
+                p.pid.store(0, Ordering::Relaxed);
             }
         }
     }
@@ -255,7 +288,7 @@ impl Registration {
         let before = core::str::from_utf8(&self.comm_parts.0).unwrap_or("?");
         let after = core::str::from_utf8(&self.comm_parts.1).unwrap_or("?");
         for cpu in cpu::possible_cpus() {
-            let Some(s) = self.cpu_stats(cpu) else {
+            let Some(s) = self.per_cpu(cpu) else {
                 continue;
             };
             writeln!(
@@ -269,7 +302,11 @@ impl Registration {
                 cpu,
                 u8::from(cpu.is_online()),
                 s.pid.load(Ordering::Relaxed),
-                Status::from_u8(s.status.load(Ordering::Relaxed)).name(),
+                match Status::from_u8(s.status.load(Ordering::Relaxed)) {
+                    // Let go of its CPU, which is down past our state.
+                    Status::Active if s.held.load(Ordering::Relaxed) => "held",
+                    status => status.name(),
+                },
                 s.setup.load(Ordering::Relaxed),
                 s.park.load(Ordering::Relaxed),
                 s.unpark.load(Ordering::Relaxed),
@@ -283,88 +320,143 @@ impl Registration {
 }
 
 /// The body of every thread: the loop of `smpboot_thread_fn`.
+///
+/// The thread is not a per-CPU kthread for the scheduler, which therefore
+/// runs it on its CPU only while the CPU is online and not dying, unless
+/// the thread has disabled migration. So the loop pins itself (migration
+/// disabled) on its CPU before any callback, keeps the pin while active,
+/// sleeps included, so that the park request of a dying CPU runs it there,
+/// and lets go of it before parking, stopping, or waiting held. A pass that
+/// finds itself on another CPU runs no callback: it binds itself again and
+/// waits until the scheduler lets it run on its CPU.
 struct PerCpuThread {
     reg: Arc<Registration>,
     cpu: CpuId,
-    status: Status,
+    /// Changed by the thread only.
+    status: Cell<Status>,
 }
 
 impl PerCpuThread {
-    fn set_status(&mut self, status: Status) {
-        self.status = status;
-        if let Some(stats) = self.reg.cpu_stats(self.cpu) {
-            stats.status.store(status as u8, Ordering::Relaxed);
+    fn set_status(&self, status: Status) {
+        self.status.set(status);
+        if let Some(p) = self.reg.per_cpu(self.cpu) {
+            p.status.store(status as u8, Ordering::Relaxed);
         }
     }
 
-    /// Counts a call about to run off the thread's CPU. C smpboot
-    /// `BUG_ON`s it; we count it, and the tests require zero.
-    fn check_cpu(&self, on: CpuId) {
-        if on != self.cpu {
-            self.count(|s| &s.wrong_cpu);
-        }
-    }
-
-    /// As [`Self::check_cpu`], and also counts an affinity other than
-    /// exactly the thread's CPU. Checked at setup, park, unpark and cleanup
-    /// only. The mask changes only on the hotplug path (the scheduler's
-    /// fallback while parked, the online callback's bind): `kthread_bind`
-    /// made the thread `PF_NO_SETAFFINITY`. A per-pass check cost two calls
-    /// a wakeup (Documentation/benchmarks.rst, profile).
+    /// Counts a callback about to run off the thread's CPU, or with allowed
+    /// CPUs other than exactly that CPU: the pinning rules exclude both (C
+    /// smpboot `BUG_ON`s the first), and the tests require zero. Checked
+    /// where a callback other than `should_run`/`thread_fn` runs: the mask
+    /// changes only on the hotplug path (`kthread_bind` made the thread
+    /// `PF_NO_SETAFFINITY`), and a per-pass check cost two calls a wakeup
+    /// (Documentation/benchmarks.rst, profile).
     fn check_cpu_and_affinity(&self, on: CpuId) {
         if on != self.cpu || !cpu::current_bound_to(self.cpu) {
             self.count(|s| &s.wrong_cpu);
         }
     }
 
-    fn count(&self, pick: impl Fn(&CpuStats) -> &AtomicU64) {
-        if let Some(stats) = self.reg.cpu_stats(self.cpu) {
-            bump(pick(stats));
+    fn count(&self, pick: impl Fn(&PerCpu) -> &AtomicU64) {
+        if let Some(p) = self.reg.per_cpu(self.cpu) {
+            bump(pick(p));
         }
+    }
+
+    /// Whether `thread_fn` should return so that the thread can park, stop
+    /// or let go of its CPU.
+    fn must_yield(&self) -> bool {
+        kthread::should_park() || kthread::should_stop() || self.reg.held(self.cpu)
+    }
+
+    /// The stop request: `cleanup` mirrors `setup`, with `online` true only
+    /// on its CPU, which is online.
+    fn stop(&self, pass: WaitPass, pin: &mut Option<MigrationGuard>) {
+        let cpu = self.cpu;
+        // The core bound the thread to its online CPU before stopping it:
+        // it is there unless the CPU is dying (a hotplug stopped part way).
+        if pin.is_none() && pass.cpu() == cpu {
+            *pin = Some(pass.pin());
+        }
+        pass.keep_running();
+        if self.status.get() != Status::None {
+            let online = pin.is_some() && cpu.is_online();
+            if online {
+                self.check_cpu_and_affinity(cpu::current_cpu());
+            }
+            self.reg.callbacks.cleanup(cpu, online);
+            self.count(|s| &s.cleanup);
+        }
+        self.set_status(Status::None);
     }
 }
 
 impl kthread::ThreadFn for PerCpuThread {
-    fn run(&mut self) {
+    fn run(&self) {
         let cpu = self.cpu;
-        let reg = self.reg.clone();
-        let mut pinned = Some(MigrationGuard::new());
+        let reg = &self.reg;
+        // Held while active: see the type's documentation.
+        let mut pin: Option<MigrationGuard> = None;
+        // Whether the last pass bound the thread again, off its CPU.
+        let mut rebound = false;
         loop {
             let pass = WaitPass::begin();
 
             // Checked before park: a parked thread of an offline CPU is
             // woken elsewhere to be stopped.
             if kthread::should_stop() {
-                pass.keep_running();
-                // cleanup mirrors setup.
-                if self.status != Status::None {
-                    let online = cpu.is_online();
-                    if online {
-                        self.check_cpu_and_affinity(cpu::current_cpu());
-                    }
-                    reg.callbacks.cleanup(cpu, online);
-                    self.count(|s| &s.cleanup);
-                }
-                self.set_status(Status::None);
+                self.stop(pass, &mut pin);
                 return;
             }
 
             if kthread::should_park() {
                 pass.keep_running();
-                if self.status == Status::Active {
+                // Only on its CPU: a selfparking thread its owner parks while
+                // held (its CPU going or gone down) parks without `park`, and
+                // stays active for its callbacks.
+                if self.status.get() == Status::Active && pin.is_some() {
                     self.check_cpu_and_affinity(cpu::current_cpu());
                     reg.callbacks.park(cpu);
                     self.count(|s| &s.park);
                     self.set_status(Status::Parked);
                 }
                 // A dying CPU must not keep migration-disabled tasks.
-                drop(pinned.take());
+                drop(pin.take());
                 kthread::parkme();
-                pinned.replace(MigrationGuard::new());
                 continue;
             }
 
-            match self.status {
+            if reg.held(cpu) {
+                drop(pin.take());
+                pass.sleep();
+                continue;
+            }
+
+            if pin.is_none() {
+                if pass.cpu() == cpu && cpu::current_bound_to(cpu) {
+                    pin = Some(pass.pin());
+                    rebound = false;
+                } else if !rebound {
+                    // Back to its CPU if the scheduler allows it there now.
+                    pass.keep_running();
+                    let _ = kthread::bind_current(cpu);
+                    rebound = true;
+                    continue;
+                } else {
+                    // Kept off its CPU: the CPU is dying (a failed offline
+                    // gives it back unannounced, so look again soon) or
+                    // offline (its next startup wakes us).
+                    rebound = false;
+                    if cpu.is_online() {
+                        pass.sleep_at_most(DISPLACED_RETRY_MS);
+                    } else {
+                        pass.sleep();
+                    }
+                    continue;
+                }
+            }
+
+            match self.status.get() {
                 Status::None => {
                     self.check_cpu_and_affinity(pass.cpu());
                     pass.keep_running();
@@ -381,7 +473,11 @@ impl kthread::ThreadFn for PerCpuThread {
                     self.set_status(Status::Active);
                     continue;
                 }
-                Status::Active => self.check_cpu(pass.cpu()),
+                Status::Active => {
+                    if pass.cpu() != cpu {
+                        self.count(|s| &s.wrong_cpu);
+                    }
+                }
             }
 
             if reg.callbacks.should_run(cpu) {
@@ -399,15 +495,16 @@ impl kthread::ThreadFn for PerCpuThread {
 }
 
 /// `smpboot_rs_thread_schedule()`: a preemption point for a long
-/// `thread_fn`. Returns whether the thread must return so that parking or
-/// stopping can go on; `EINVAL` outside a smpboot_rs thread.
+/// `thread_fn`. Returns whether the thread must return so that parking,
+/// stopping or letting go of its CPU can go on; `EINVAL` outside a
+/// smpboot_rs thread.
 pub(crate) fn thread_schedule() -> Result<bool> {
-    if !kthread::current_runs::<PerCpuThread>() {
-        return Err(EINVAL);
-    }
-    // Migration stays disabled: the thread is rescheduled on its CPU.
-    cpu::cond_resched();
-    Ok(kthread::should_park() || kthread::should_stop())
+    let must_yield = kthread::with_current(|t: &PerCpuThread| {
+        // Migration stays disabled: the thread is rescheduled on its CPU.
+        cpu::cond_resched();
+        t.must_yield()
+    });
+    must_yield.ok_or(EINVAL)
 }
 
 /// Prepare-stage callbacks of one registration.
@@ -464,16 +561,23 @@ impl Handle {
         self.online.as_ref().remove();
         self.create.as_ref().remove();
     }
+
+    /// Whether the current task is one of this registration's threads.
+    fn is_own_thread(&self) -> bool {
+        kthread::with_current(|t: &PerCpuThread| Arc::ptr_eq(&t.reg, &self.reg)).unwrap_or(false)
+    }
 }
 
-/// The module-wide part: the two shared hotplug states and the list of
-/// registrations.
+/// The module-wide part: the list of registrations and the two shared
+/// hotplug states.
 #[pin_data]
 pub(crate) struct Core {
-    create_state: MultiState<CreateHook>,
-    online_state: MultiState<OnlineHook>,
+    // Dropped first: registrations still listed (a user that never
+    // unregistered) leave the hotplug states before the states go.
     #[pin]
     registry: Mutex<KVec<Option<KBox<Handle>>>>,
+    create_state: MultiState<CreateHook>,
+    online_state: MultiState<OnlineHook>,
     next_id: AtomicU64,
 }
 
@@ -481,24 +585,25 @@ impl Core {
     /// Allocates the hotplug states.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
+            registry <- new_mutex!(KVec::new(), "smpboot_rs::registry"),
             create_state: MultiState::new(Stage::Prepare, kernel::c_str!("smpboot_rs:create"))?,
             online_state: MultiState::new(Stage::Online, kernel::c_str!("smpboot_rs:online"))?,
-            registry <- new_mutex!(KVec::new(), "smpboot_rs::registry"),
             next_id: AtomicU64::new(1),
         })
     }
 
-    /// Registers per-CPU threads: creates and starts one on every online
-    /// CPU, each step under the hotplug read lock. On failure everything
-    /// done is undone. Returns the registration's address, its handle.
+    /// Registers per-CPU threads: creates a parked thread for every online
+    /// CPU, then lets every CPU past `smpboot_rs:online` start its thread,
+    /// under the hotplug read lock. On failure everything done is undone.
+    /// Returns the registration's address, its handle.
     pub(crate) fn register(&'static self, req: Request, ctx: *mut c_void) -> Result<*const Handle> {
         let nr = cpu::nr_cpu_ids() as usize;
         let mut slots = KVec::with_capacity(nr, GFP_KERNEL)?;
-        let mut stats = KVec::with_capacity(nr, GFP_KERNEL)?;
+        let mut per_cpu = KVec::with_capacity(nr, GFP_KERNEL)?;
         let mut wakers = KVec::with_capacity(nr, GFP_KERNEL)?;
         for _ in 0..nr {
-            slots.push(Slot::Empty, GFP_KERNEL)?;
-            stats.push(CpuStats::default(), GFP_KERNEL)?;
+            slots.push(None, GFP_KERNEL)?;
+            per_cpu.push(PerCpu::default(), GFP_KERNEL)?;
             wakers.push(WakeSlot::new(), GFP_KERNEL)?;
         }
         let reg = Arc::pin_init(
@@ -507,9 +612,10 @@ impl Core {
                 comm: req.comm,
                 comm_parts: req.comm_parts,
                 selfparking: req.selfparking,
+                owner: req.owner,
                 callbacks: req.callbacks,
                 threads <- new_mutex!(Threads { slots, stopped: false }, "smpboot_rs::threads"),
-                stats,
+                per_cpu,
                 wakers,
             }),
             GFP_KERNEL,
@@ -526,7 +632,7 @@ impl Core {
 
         // The registry lock keeps a second registration with the same
         // context out until this one is listed. Lock order: registry, then
-        // the hotplug lock (taken by `add`), then a registration's threads.
+        // the hotplug lock, then a registration's threads.
         let mut registry = self.registry.lock();
         if registry
             .iter()
@@ -535,10 +641,19 @@ impl Core {
         {
             return Err(EBUSY);
         }
-        let added = handle
-            .create
-            .as_ref()
-            .add(&self.create_state)
+        // Created here, as C does, rather than by adding the create
+        // instance: that runs the callbacks, `create(cpu)` included, under
+        // the hotplug state mutex, which a user's `create` may need. Only a
+        // CPU that comes up between this and the next step is left to it.
+        let created = {
+            let _cpus = CpusReadGuard::new();
+            let mut threads = handle.reg.threads.lock();
+            cpu::possible_cpus()
+                .filter(|cpu| cpu.is_online())
+                .try_for_each(|cpu| Registration::create_thread(&handle.reg, &mut threads, cpu))
+        };
+        let added = created
+            .and_then(|()| handle.create.as_ref().add(&self.create_state))
             .and_then(|()| handle.online.as_ref().add(&self.online_state));
         if let Err(e) = added {
             drop(registry);
@@ -548,7 +663,7 @@ impl Core {
         }
         pr_info!(
             "registered {} (reg={})\n",
-            handle.reg.comm.to_str().unwrap_or("?"),
+            handle.reg.comm.as_cstr().to_str().unwrap_or("?"),
             handle.reg.id
         );
         match registry.iter_mut().find(|e| e.is_none()) {
@@ -563,36 +678,73 @@ impl Core {
         Ok(addr)
     }
 
-    /// Unregisters the registration at `addr`: stops all its threads and
-    /// returns once every callback is done. Unknown addresses are ignored.
-    pub(crate) fn unregister(&self, addr: *const Handle) -> bool {
+    /// Unregisters the registration `is_it` picks, if any: stops all its
+    /// threads and returns once every callback is done.
+    ///
+    /// Refused, with a message, where stopping would deadlock (from one of
+    /// its own threads: it would wait for itself) or sleep in atomic
+    /// context; the registration then stays until its owner is unloaded
+    /// ([`Core::module_going`]).
+    fn unregister_where(&self, is_it: impl Fn(&Handle) -> bool) {
+        if !cpu::may_sleep() {
+            pr_err!("unregistration from atomic context refused; the threads stay until their module is unloaded\n");
+            return;
+        }
         let handle = {
             let mut registry = self.registry.lock();
-            registry
+            let Some(entry) = registry
                 .iter_mut()
-                .find(|e| e.as_ref().is_some_and(|h| core::ptr::eq(&**h, addr)))
-                .and_then(Option::take)
-        };
-        match handle {
-            Some(handle) => {
-                let id = handle.reg.id;
-                // Dropping the handle stops the threads.
-                drop(handle);
-                pr_info!("unregistered reg={}\n", id);
-                true
+                .find(|e| e.as_deref().is_some_and(&is_it))
+            else {
+                return;
+            };
+            if entry.as_deref().is_some_and(Handle::is_own_thread) {
+                pr_err!("a registration cannot unregister itself from its own thread (it would wait for itself); the threads stay until their module is unloaded\n");
+                return;
             }
-            None => false,
+            entry.take()
+        };
+        if let Some(handle) = handle {
+            let id = handle.reg.id;
+            // Dropping the handle stops the threads.
+            drop(handle);
+            pr_info!("unregistered reg={}\n", id);
         }
     }
 
-    /// The registration made with `ctx`, if any.
-    pub(crate) fn find_ctx(&self, ctx: *mut c_void) -> Option<*const Handle> {
-        let registry = self.registry.lock();
-        let handle = registry
-            .iter()
-            .flatten()
-            .find(|h| h.reg.callbacks.has_ctx(ctx))?;
-        Some(&**handle as *const Handle)
+    /// Unregisters the registration at `addr` (see
+    /// [`Core::unregister_where`]); unknown addresses are ignored.
+    pub(crate) fn unregister(&self, addr: *const Handle) {
+        self.unregister_where(|h| core::ptr::eq(h, addr))
+    }
+
+    /// Unregisters the registration made with `ctx`: one lookup, under the
+    /// registry lock, so that it cannot pick a registration made since.
+    pub(crate) fn unregister_ctx(&self, ctx: *mut c_void) {
+        self.unregister_where(|h| h.reg.callbacks.has_ctx(ctx))
+    }
+
+    /// `module` is being unloaded: stops the threads of every registration
+    /// it still has, before its code goes.
+    pub(crate) fn module_going(&self, module: *mut bindings::module) {
+        loop {
+            let handle = {
+                let mut registry = self.registry.lock();
+                registry
+                    .iter_mut()
+                    .find(|e| e.as_deref().is_some_and(|h| h.reg.owner == module))
+                    .and_then(Option::take)
+            };
+            let Some(handle) = handle else {
+                return;
+            };
+            pr_warn!(
+                "{} (reg={}) was not unregistered by its module, which is being unloaded: unregistering it\n",
+                handle.reg.comm.as_cstr().to_str().unwrap_or("?"),
+                handle.reg.id
+            );
+            drop(handle);
+        }
     }
 
     /// Renders `/sys/kernel/smpboot_rs/threads`.

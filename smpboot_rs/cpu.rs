@@ -12,7 +12,7 @@ use core::marker::PhantomData;
 use core::mem::size_of;
 use core::ptr::addr_of;
 use kernel::bindings;
-use kernel::ffi::c_ulong;
+use kernel::ffi::{c_long, c_ulong};
 
 /// The number of CPU ids the kernel may use (`nr_cpu_ids`).
 pub(crate) fn nr_cpu_ids() -> u32 {
@@ -91,6 +91,14 @@ impl CpuId {
     /// holds the hotplug lock).
     pub(crate) fn is_online(self) -> bool {
         mask_has(addr_of!(bindings::__cpu_online_mask), self.0)
+    }
+
+    /// Whether the CPU is on its way down (`cpu_dying_mask`): from the start
+    /// of an offline until it is offline, or until a failure rolls it back.
+    /// The scheduler then lets only per-CPU kthreads and tasks that disabled
+    /// migration run on it.
+    pub(crate) fn is_dying(self) -> bool {
+        mask_has(addr_of!(bindings::__cpu_dying_mask), self.0)
     }
 
     /// The mask with only this CPU set, as the scheduler's affinity calls take it.
@@ -214,11 +222,28 @@ impl WaitPass {
         unsafe { ffi::smpboot_rs_wait_pass_running() };
     }
 
+    /// Disables migration for as long as the returned guard lives, keeping
+    /// the task on [`WaitPass::cpu`]: the pass has preemption disabled, so
+    /// the task cannot move between reading the CPU and pinning it.
+    pub(crate) fn pin(&self) -> MigrationGuard {
+        MigrationGuard::new()
+    }
+
     /// Ends the pass by sleeping until woken; a wakeup since
     /// [`WaitPass::begin`] makes it return at once.
     pub(crate) fn sleep(self) {
         drop(self);
         schedule();
+    }
+
+    /// As [`WaitPass::sleep`], but for `ms` milliseconds at most.
+    pub(crate) fn sleep_at_most(self, ms: u32) {
+        drop(self);
+        // SAFETY: Pure arithmetic on the kernel's HZ.
+        let jiffies = unsafe { bindings::__msecs_to_jiffies(ms) };
+        // SAFETY: Task context with preemption enabled again; the task state
+        // was set by `begin`. The remaining time is of no use here.
+        unsafe { bindings::schedule_timeout(jiffies.try_into().unwrap_or(c_long::MAX)) };
     }
 }
 
@@ -250,6 +275,13 @@ pub(crate) fn current_cpu() -> CpuId {
 pub(crate) fn preemptible() -> bool {
     // SAFETY: Reads the current preempt count and IRQ state.
     unsafe { ffi::smpboot_rs_preemptible() }
+}
+
+/// Whether the current context may sleep, as far as the kernel can tell
+/// (without `CONFIG_PREEMPT_COUNT`, only disabled interrupts show).
+pub(crate) fn may_sleep() -> bool {
+    // SAFETY: Reads the current preempt count and IRQ state.
+    unsafe { ffi::smpboot_rs_may_sleep() }
 }
 
 /// Whether the current task's allowed CPUs are exactly `cpu`.

@@ -9,6 +9,7 @@ use crate::callbacks::Request;
 use crate::core::{self as smp, Core, Handle};
 use crate::global::Global;
 use crate::seed::{SmpHotplugThread, SEED_OPS};
+use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
 
@@ -91,12 +92,17 @@ pub(crate) extern "C" fn smpboot_rs_thread_schedule() -> c_int {
     }
 }
 
+/// `smpboot_rs_register_percpu_thread()` of `include/smpboot_rs.h`, which
+/// passes the caller's `THIS_MODULE` as `owner`.
+///
 /// # Safety
 ///
-/// `ht` is a valid descriptor that stays valid until it is unregistered.
+/// `ht` is a valid descriptor that stays valid until it is unregistered or
+/// `owner` is unloaded; its callbacks are code of `owner`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn smpboot_rs_register_percpu_thread(
+pub(crate) unsafe extern "C" fn __smpboot_rs_register_percpu_thread(
     ht: *mut SmpHotplugThread,
+    owner: *mut bindings::module,
 ) -> c_int {
     if ht.is_null() {
         return EINVAL.to_errno();
@@ -113,6 +119,8 @@ pub(crate) unsafe extern "C" fn smpboot_rs_register_percpu_thread(
         return EINVAL.to_errno();
     }
     let desc = ThreadDesc {
+        size: core::mem::size_of::<ThreadDesc>(),
+        owner,
         ops: &SEED_OPS,
         ctx: ht.cast(),
         thread_comm: comm,
@@ -131,8 +139,6 @@ pub(crate) unsafe extern "C" fn smpboot_rs_register_percpu_thread(
 #[no_mangle]
 pub(crate) unsafe extern "C" fn smpboot_rs_unregister_percpu_thread(ht: *mut SmpHotplugThread) {
     if let Ok(core) = core() {
-        if let Some(handle) = core.find_ctx(ht.cast::<c_void>()) {
-            core.unregister(handle);
-        }
+        core.unregister_ctx(ht.cast::<c_void>());
     }
 }

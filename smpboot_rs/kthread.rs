@@ -19,13 +19,50 @@ use kernel::bindings;
 use kernel::error::{from_err_ptr, to_result};
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
-use kernel::str::CStr;
+use kernel::str::{CStr, CString};
 
 /// The body of a thread.
+///
+/// The thread runs [`ThreadFn::run`] on a shared reference, so that code the
+/// thread calls can reach its own body again ([`with_current`]); state that
+/// changes lives in cells.
 pub(crate) trait ThreadFn: Send + 'static {
     /// Runs in the new thread; returning ends the thread. A thread that can
-    /// be stopped returns once [`should_stop`] is true.
-    fn run(&mut self);
+    /// be stopped returns once [`should_stop`] is true, which it may be on
+    /// entry (a thread stopped before its first unpark).
+    fn run(&self);
+}
+
+/// The name of per-CPU threads: a `printf` format whose only conversion is
+/// one `%u`, for the CPU number.
+///
+/// # Invariants
+///
+/// The string holds exactly one `%`, followed by `u`.
+pub(crate) struct CpuThreadName(CString);
+
+impl CpuThreadName {
+    /// Checks `format`: `EINVAL` unless it holds exactly one `%u` and no
+    /// other `%` (`kthread_create_on_cpu()` formats it with the CPU only).
+    pub(crate) fn new(format: &CStr) -> Result<Self> {
+        if Self::cpu_conversion(format).is_none() {
+            return Err(EINVAL);
+        }
+        // INVARIANT: checked just above.
+        Ok(Self(format.to_cstring()?))
+    }
+
+    /// Where the `%u` of `format` is, if it is the only conversion.
+    pub(crate) fn cpu_conversion(format: &CStr) -> Option<usize> {
+        let bytes = format.as_bytes();
+        let at = bytes.windows(2).position(|w| w == b"%u")?;
+        (bytes.iter().filter(|&&b| b == b'%').count() == 1).then_some(at)
+    }
+
+    /// The format.
+    pub(crate) fn as_cstr(&self) -> &CStr {
+        &self.0
+    }
 }
 
 /// Owner of a created kthread and of the value it runs on.
@@ -34,8 +71,8 @@ pub(crate) trait ThreadFn: Send + 'static {
 ///
 /// `task` was returned by `kthread_create_on_cpu()` for `thread_entry::<T>`
 /// with `data` as argument, we hold a reference on it, and it has not been
-/// stopped. `data` came from `KBox::into_raw`; while the thread may run, only
-/// the thread uses it.
+/// stopped. `data` came from `KBox::into_raw` and is freed only once the
+/// thread has exited.
 struct Raw<T: ThreadFn> {
     task: NonNull<bindings::task_struct>,
     data: NonNull<T>,
@@ -50,8 +87,10 @@ unsafe impl<T: ThreadFn> Sync for Raw<T> {}
 impl<T: ThreadFn> Raw<T> {
     /// Stops the thread and returns its value.
     ///
-    /// A thread that never ran returns without running [`ThreadFn::run`]; a
-    /// parked one is unparked first (by `kthread_stop()` itself).
+    /// A parked thread is unparked first (by `kthread_stop()` itself). One
+    /// still in the park it was created in then runs [`ThreadFn::run`],
+    /// which sees [`should_stop`] at once (`kthread()` calls the thread
+    /// function once its creation park ends, whatever ended it).
     fn stop(self) -> KBox<T> {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: By the type invariant `task` is a kthread we hold a reference
@@ -77,33 +116,42 @@ impl<T: ThreadFn> Drop for Raw<T> {
 
 /// # Safety
 ///
-/// `data` is the body passed by `Unstarted::new`, not used by its owner
-/// while the thread runs.
+/// `data` is the body passed by `Thread::new_parked`, freed only after the
+/// thread has exited.
 unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the `KBox<T>` pointer passed by `Unstarted::new`; the
-    // handle does not touch it until `kthread_stop()` has seen us return.
-    let body = unsafe { &mut *data.cast::<T>() };
+    // SAFETY: `data` is the `KBox<T>` pointer passed by `new_parked`; the
+    // handle frees it only once `kthread_stop()` has seen us return, and
+    // hands out no reference to it meanwhile.
+    let body = unsafe { &*data.cast::<T>() };
     body.run();
     0
 }
 
-/// A thread created bound to a CPU that has not run yet.
-pub(crate) struct Unstarted<T: ThreadFn>(Raw<T>);
+/// A kthread bound to a CPU, created parked as C smpboot creates its
+/// threads: it waits in `TASK_PARKED` (not in the `TASK_UNINTERRUPTIBLE` of
+/// a kthread never woken, which the hung-task detector reports) until it is
+/// unparked, and runs its body only then.
+pub(crate) struct Thread<T: ThreadFn>(Raw<T>);
 
-impl<T: ThreadFn> Unstarted<T> {
-    /// Creates a thread bound to `cpu`, named `name` formatted with the CPU
-    /// number (`name` holds exactly one `%u` and no other conversion).
-    pub(crate) fn new(body: T, cpu: CpuId, name: &CStr) -> Result<Self> {
+impl<T: ThreadFn> Thread<T> {
+    /// Creates a thread bound to `cpu`, named by `name` with the CPU number,
+    /// and parks it before it runs `body`.
+    ///
+    /// Parking wakes the new thread once; if `cpu` is offline the scheduler
+    /// runs it elsewhere and widens its affinity (it is not a per-CPU kthread
+    /// for the scheduler): [`Thread::bind`] it before unparking.
+    pub(crate) fn new_parked(body: T, cpu: CpuId, name: &CpuThreadName) -> Result<Self> {
         let data = KBox::into_raw(KBox::new(body, GFP_KERNEL)?);
         // SAFETY: `thread_entry::<T>` matches `threadfn`; `data` stays valid
         // until the thread is stopped; `name` is a NUL-terminated format
-        // whose only conversion, `%u`, takes the CPU number passed here.
+        // whose only conversion, `%u`, takes the CPU number passed here
+        // (`CpuThreadName` invariant).
         let task = unsafe {
             bindings::kthread_create_on_cpu(
                 Some(thread_entry::<T>),
                 data.cast(),
                 cpu.as_u32(),
-                name.as_char_ptr(),
+                name.as_cstr().as_char_ptr(),
             )
         };
         let task = match from_err_ptr(task) {
@@ -117,66 +165,50 @@ impl<T: ThreadFn> Unstarted<T> {
         // SAFETY: `task` is a valid task just created; the reference keeps
         // it valid until `kthread_stop_put()`.
         unsafe { ffi::smpboot_rs_get_task_struct(task) };
-        // INVARIANT: `task` runs `thread_entry::<T>(data)` once woken, we hold
-        // a reference, and both pointers are non-null.
-        Ok(Self(Raw {
+        // INVARIANT: `task` runs `thread_entry::<T>(data)` once unparked, we
+        // hold a reference, and both pointers are non-null.
+        let thread = Self(Raw {
             // SAFETY: `from_err_ptr` returned a valid, hence non-null, pointer.
             task: unsafe { NonNull::new_unchecked(task) },
             // SAFETY: `KBox::into_raw` never returns null.
             data: unsafe { NonNull::new_unchecked(data) },
-        }))
-    }
-
-    /// Starts the thread on the CPU it is bound to.
-    pub(crate) fn start(self) -> Thread<T> {
-        // SAFETY: By the invariant of `Raw` the task is valid.
-        unsafe { bindings::wake_up_process(self.0.task.as_ptr()) };
-        Thread(self.0)
-    }
-
-    /// Starts the thread parked: it parks before running its body, which
-    /// runs once [`Thread::unpark`] is called.
-    pub(crate) fn start_parked(self) -> Thread<T> {
-        let thread = Thread(self.0);
-        thread.park_raw();
-        thread
-    }
-
-    /// Stops the thread, which never ran, and returns its value.
-    pub(crate) fn stop(self) -> KBox<T> {
-        self.0.stop()
-    }
-}
-
-/// A started thread.
-pub(crate) struct Thread<T: ThreadFn>(Raw<T>);
-
-impl<T: ThreadFn> Thread<T> {
-    fn park_raw(&self) {
-        // SAFETY: By the invariant of `Raw` the task is a live kthread. The
-        // only error is a thread that is already parking, which callers rule
-        // out by tracking the parked state.
-        unsafe { bindings::kthread_park(self.0.task.as_ptr()) };
+        });
+        // SAFETY: A live kthread that nothing else parks yet. It wakes, parks
+        // in `kthread()` before calling `thread_entry`, and `kthread_park()`
+        // returns once it is off the CPU in `TASK_PARKED`.
+        unsafe { bindings::kthread_park(task) };
+        Ok(thread)
     }
 
     /// Asks the thread to park and waits until it has (the thread sees
-    /// [`should_park`] and calls [`parkme`]). The caller must not park a
-    /// parked thread.
-    pub(crate) fn park(&mut self) {
-        self.park_raw();
+    /// [`should_park`] and calls [`parkme`]). Only for threads the caller
+    /// knows unparked: parking a parked thread warns.
+    pub(crate) fn park(&self) {
+        // SAFETY: By the invariant of `Raw` the task is a live kthread. The
+        // only error, a thread already asked to park, is the caller's to
+        // rule out, and harmless.
+        unsafe { bindings::kthread_park(self.0.task.as_ptr()) };
     }
 
-    /// Lets a parked thread go on.
-    pub(crate) fn unpark(&mut self) {
+    /// Lets a parked thread go on; does nothing to one that is not parked.
+    pub(crate) fn unpark(&self) {
         // SAFETY: By the invariant of `Raw` the task is a live kthread.
         unsafe { bindings::kthread_unpark(self.0.task.as_ptr()) };
+    }
+
+    /// Wakes the thread if it sleeps in `TASK_INTERRUPTIBLE` or
+    /// `TASK_UNINTERRUPTIBLE`; a parked thread stays parked.
+    pub(crate) fn wake(&self) {
+        // SAFETY: The task is live (type invariant); any task may be woken.
+        unsafe { bindings::wake_up_process(self.0.task.as_ptr()) };
     }
 
     /// Sets the thread's allowed CPUs to exactly `cpu`.
     ///
     /// The scheduler widens the affinity of a bound kthread that is not a
-    /// per-CPU kthread when it must move it off a dying CPU, and
-    /// `kthread_unpark()` does not bind it again: call this before unparking.
+    /// per-CPU kthread when it must move it off a CPU that is dying or
+    /// offline, and `kthread_unpark()` does not bind it again: call this
+    /// before unparking or stopping.
     pub(crate) fn bind(&self, cpu: CpuId) -> Result {
         // SAFETY: The task is live (type invariant) and `as_cpumask` points
         // to a static mask.
@@ -199,6 +231,12 @@ impl<T: ThreadFn> Thread<T> {
     pub(crate) fn is_bound_to(&self, cpu: CpuId) -> bool {
         // SAFETY: The task is live (type invariant); the test reads its mask.
         unsafe { ffi::smpboot_rs_task_bound_to(self.0.task.as_ptr(), cpu.as_u32()) }
+    }
+
+    /// Whether `self` is the current task.
+    pub(crate) fn is_current(&self) -> bool {
+        // SAFETY: `current` is valid in task context.
+        core::ptr::eq(self.0.task.as_ptr(), unsafe { ffi::smpboot_rs_current() })
     }
 
     /// The raw task, for C users that keep task pointers (`ht->store`). It
@@ -232,9 +270,9 @@ impl WakeSlot {
     }
 
     /// Makes `thread` the one [`WakeSlot::wake`] wakes; returns false, and
-    /// changes nothing, if the slot holds a thread already. Publish only
-    /// started threads: waking a thread that never ran would start it on
-    /// whichever CPU the scheduler picks.
+    /// changes nothing, if the slot holds a thread already. A thread created
+    /// by [`Thread::new_parked`] may be published at once: a wakeup leaves a
+    /// parked thread parked.
     pub(crate) fn publish<T: ThreadFn>(&self, thread: &Thread<T>) -> bool {
         let task = thread.as_raw_task();
         // SAFETY: `task` is live; the reference becomes the slot's (invariant).
@@ -309,13 +347,30 @@ pub(crate) fn parkme() {
     unsafe { bindings::kthread_parkme() };
 }
 
-/// Whether the current task is a thread created by [`Unstarted::new`] for
-/// the body type `T`.
-pub(crate) fn current_runs<T: ThreadFn>() -> bool {
+/// Calls `f` with the body of the current thread if it is a thread created
+/// by [`Thread::new_parked`] for the body type `T`, running its body.
+pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R> {
     // SAFETY: `current` is always valid in task context.
     let task = unsafe { ffi::smpboot_rs_current() };
     // SAFETY: `task` is the current task; reading its flags is always valid.
     let is_kthread = unsafe { (*task).flags } & bindings::PF_KTHREAD != 0;
     // SAFETY: `kthread_func()` is valid on any kthread.
-    is_kthread && unsafe { bindings::kthread_func(task) } == thread_entry::<T> as *mut c_void
+    if !is_kthread || unsafe { bindings::kthread_func(task) } != thread_entry::<T> as *mut c_void {
+        return None;
+    }
+    // SAFETY: The current kthread runs `thread_entry::<T>`, whose argument is
+    // the live `T` of its handle, freed only after this thread exits; the
+    // thread itself holds only shared references to it, and `f` cannot keep
+    // the reference past this call.
+    let body = unsafe { &*bindings::kthread_data(task).cast::<T>() };
+    Some(f(body))
+}
+
+/// Binds the current task to `cpu`, as [`Thread::bind`]: a later wakeup
+/// brings it back to `cpu` once the scheduler lets it run there.
+pub(crate) fn bind_current(cpu: CpuId) -> Result {
+    // SAFETY: `current` is valid in task context; the mask is static.
+    to_result(unsafe {
+        bindings::set_cpus_allowed_ptr(ffi::smpboot_rs_current(), cpu.as_cpumask())
+    })
 }

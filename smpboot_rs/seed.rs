@@ -44,6 +44,8 @@ pub(crate) static SEED_OPS: ThreadOps = ThreadOps {
     park: Some(seed_park),
     unpark: Some(seed_unpark),
     store: Some(seed_store),
+    // The descriptor is the C user's.
+    release: None,
 };
 
 /// # Safety

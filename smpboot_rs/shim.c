@@ -42,6 +42,18 @@ bool smpboot_rs_preemptible(void)
 	return preemptible();
 }
 
+/*
+ * Whether the caller may sleep, as far as the kernel can tell: without
+ * CONFIG_PREEMPT_COUNT a spinlock leaves no trace, and only disabled
+ * interrupts show.
+ */
+bool smpboot_rs_may_sleep(void)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_COUNT))
+		return !irqs_disabled();
+	return preemptible();
+}
+
 const struct cpumask *smpboot_rs_cpumask_of(unsigned int cpu)
 {
 	return cpumask_of(cpu);
@@ -105,6 +117,7 @@ EXPORT_SYMBOL_GPL(smpboot_rs_preempt_disable);
 EXPORT_SYMBOL_GPL(smpboot_rs_preempt_enable);
 EXPORT_SYMBOL_GPL(smpboot_rs_raw_smp_processor_id);
 EXPORT_SYMBOL_GPL(smpboot_rs_preemptible);
+EXPORT_SYMBOL_GPL(smpboot_rs_may_sleep);
 EXPORT_SYMBOL_GPL(smpboot_rs_cpumask_of);
 EXPORT_SYMBOL_GPL(smpboot_rs_task_bound_to);
 EXPORT_SYMBOL_GPL(smpboot_rs_wait_pass_begin);
@@ -116,7 +129,7 @@ EXPORT_SYMBOL_GPL(smpboot_rs_current);
 EXPORT_SYMBOL_GPL(smpboot_rs_percpu_task_slot);
 
 /* Defined in smpboot_rs/exports.rs. */
-EXPORT_SYMBOL_GPL(smpboot_rs_register_percpu_thread);
+EXPORT_SYMBOL_GPL(__smpboot_rs_register_percpu_thread);
 EXPORT_SYMBOL_GPL(smpboot_rs_unregister_percpu_thread);
 EXPORT_SYMBOL_GPL(smpboot_rs_thread_schedule);
 EXPORT_SYMBOL_GPL(smpboot_rs_register);
