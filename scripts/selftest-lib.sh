@@ -5,8 +5,19 @@
 
 . /smpboot_rs/scripts/ktap.sh
 
+TOP=/smpboot_rs
 THREADS=/sys/kernel/smpboot_rs/threads
 SYSCPU=/sys/devices/system/cpu
+# The test modules' controls (tests/smpboot_rs_test_c.c, _rust.rs).
+CPARAM=/sys/module/smpboot_rs_test_c/parameters
+RDIR=/sys/kernel/smpboot_rs_test_rust
+
+# Lines of the threads file for a name prefix ("sbtc0/").
+lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
+# One key of a registration's CPU: get NAMEPREFIX CPU KEY.
+get() { field "$(lines_of "$1$2 ")" "$3"; }
+# One counter of the Rust test module.
+stat_of() { field "$(cat $RDIR/stats)" "$1"; }
 
 # case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
 case_result() {
@@ -55,6 +66,10 @@ threads_consistent() {
 # The number of a hotplug state by name ("online", "smpboot_rs:online", ...).
 hp_state_nr() { sed -n "s/^ *\([0-9]*\): $1\$/\1/p" $SYSCPU/hotplug/states | head -n 1; }
 HP_ONLINE=$(hp_state_nr online)
+# The number of the state listed just below the one named.
+hp_state_below() {
+	awk -F: -v at="$(hp_state_nr "$1")" '$1 + 0 < at + 0 { n = $1 + 0 } END { print n }' $SYSCPU/hotplug/states
+}
 # The state a CPU is in now.
 hp_state_of() { cat $SYSCPU/cpu$1/hotplug/state; }
 

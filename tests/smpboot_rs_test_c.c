@@ -334,12 +334,13 @@ static void owner_set(struct test_reg *r, unsigned int cpu, enum owner_state to)
 {
 	struct task_struct *tsk = *per_cpu_ptr(r->store, cpu);
 	enum owner_state *now = per_cpu_ptr(r->owner, cpu);
+	bool parked = *now != OWNER_UNPARKED;
 
-	if (!tsk || *now == to)
+	if (!tsk)
 		return;
-	if (to == OWNER_UNPARKED)
+	if (parked && to == OWNER_UNPARKED)
 		kthread_unpark(tsk);
-	else
+	else if (!parked && to != OWNER_UNPARKED)
 		kthread_park(tsk);
 	*now = to;
 }
@@ -423,9 +424,11 @@ static void unregister_all(void)
 	follow_state = 0;
 	owner_all(true);
 	while (registered) {
-		struct test_reg *r = &regs[--registered];
+		struct test_reg *r = &regs[registered - 1];
 
+		/* Its callbacks still find it while it stops. */
 		smpboot_rs_unregister_percpu_thread(&r->ht);
+		registered--;
 		free_reg(r);
 	}
 }

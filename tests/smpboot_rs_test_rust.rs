@@ -9,9 +9,12 @@
 //! - `extra` (write N): hold N more registrations (`sbtx/%u`), 0 drops them;
 //! - `fail_create_at` (write K): register `sbtf/%u` whose `create` fails on
 //!   its K-th call; the result shows in `stats`;
+//! - `wrong_drop` (write 1 or 2): register `sbts/%u`, whose own thread
+//!   drops it (1), or `sbta/%u`, dropped with preemption disabled (2); both
+//!   must be refused without harm and cleaned up when this module unloads;
 //! - `stats` (read): `key=value` counters.
 
-use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::{new_mutex, Arc, Mutex};
@@ -134,7 +137,10 @@ impl PerCpuThread for TestThread {
         if online {
             self.check(cpu, state);
         }
-        if !state.set_up || (online && !cpu.is_online()) || (!online && state.active && cpu.is_online()) {
+        if !state.set_up
+            || (online && !cpu.is_online())
+            || (!online && state.active && cpu.is_online())
+        {
             bump(&self.counters.state_errors);
         }
         bump(&self.counters.cleanups);
@@ -207,6 +213,92 @@ impl PerCpuThread for FailingThread {
     }
 }
 
+/// Holds a registration that its own thread drops.
+type SelfDropHolder = Arc<Mutex<Option<Registration<SelfDropThread>>>>;
+
+/// A registration whose thread drops it, once: unregistering from one's
+/// own thread would wait for itself.
+struct SelfDropThread {
+    holder: SelfDropHolder,
+    armed: AtomicBool,
+}
+
+impl PerCpuThread for SelfDropThread {
+    type State = ();
+    const NAME: &'static CStr = kernel::c_str!("sbts/%u");
+
+    fn create(&self, _cpu: CpuId) -> Result {
+        Ok(())
+    }
+
+    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+        self.armed.swap(false, Ordering::Relaxed)
+    }
+
+    fn run(&self, _cpu: CpuId, _state: &mut ()) {
+        let taken = self.holder.lock().take();
+        if taken.is_none() {
+            // Ran before the registration was stored: wait for a wake.
+            self.armed.store(true, Ordering::Relaxed);
+        }
+        drop(taken);
+    }
+}
+
+/// A registration dropped with preemption disabled.
+struct AtomicDropThread;
+
+impl PerCpuThread for AtomicDropThread {
+    type State = ();
+    const NAME: &'static CStr = kernel::c_str!("sbta/%u");
+
+    fn create(&self, _cpu: CpuId) -> Result {
+        Ok(())
+    }
+
+    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+        false
+    }
+
+    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+}
+
+struct WrongDropFile;
+
+impl sysfs::FileOps for WrongDropFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        match parse_u64(input)? {
+            1 => {
+                let holder: SelfDropHolder =
+                    Arc::pin_init(new_mutex!(None, "smpboot_rs_test_rust::self_drop"), GFP_KERNEL)?;
+                let reg = Registration::new(SelfDropThread {
+                    holder: holder.clone(),
+                    armed: AtomicBool::new(false),
+                })?;
+                reg.thread().armed.store(true, Ordering::Relaxed);
+                *holder.lock() = Some(reg);
+                for cpu in cpu::possible_cpus().filter(|c| c.is_online()) {
+                    if let Some(reg) = holder.lock().as_ref() {
+                        let _ = reg.wake(cpu);
+                    }
+                }
+                Ok(())
+            }
+            2 => {
+                let reg = Registration::new(AtomicDropThread)?;
+                let _atomic = cpu::PreemptGuard::new();
+                drop(reg);
+                Ok(())
+            }
+            _ => Err(EINVAL),
+        }
+    }
+}
+
 #[pin_data]
 struct Control {
     main: Registration<TestThread>,
@@ -266,7 +358,7 @@ impl sysfs::FileOps for ExtraFile {
         }
         // 6.12's KVec cannot truncate: keep the first `n`, drop the rest.
         let mut kept = KVec::with_capacity(n, GFP_KERNEL)?;
-        for (i, reg) in core::mem::replace(&mut *extras, KVec::new()).into_iter().enumerate() {
+        for (i, reg) in core::mem::take(&mut *extras).into_iter().enumerate() {
             if i < n {
                 kept.push(reg, GFP_KERNEL)?;
             }
@@ -347,6 +439,7 @@ struct Parts {
     _kick: Pin<KBox<sysfs::File<KickFile>>>,
     _extra: Pin<KBox<sysfs::File<ExtraFile>>>,
     _fail: Pin<KBox<sysfs::File<FailFile>>>,
+    _wrong_drop: Pin<KBox<sysfs::File<WrongDropFile>>>,
     _stats: Pin<KBox<sysfs::File<StatsFile>>>,
     _dir: sysfs::Dir,
     _control: Arc<Control>,
@@ -397,6 +490,15 @@ impl kernel::Module for TestModule {
                     kernel::c_str!("fail_create_at"),
                     sysfs::MODE_WRITE,
                     FailFile(counters.clone()),
+                ),
+                GFP_KERNEL,
+            )?,
+            _wrong_drop: KBox::pin_init(
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("wrong_drop"),
+                    sysfs::MODE_WRITE,
+                    WrongDropFile,
                 ),
                 GFP_KERNEL,
             )?,

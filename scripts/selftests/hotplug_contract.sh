@@ -24,16 +24,19 @@
 # vm-run-args: --cpus 4
 . /smpboot_rs/scripts/selftest-lib.sh
 
-TOP=/smpboot_rs
-CPARAM=/sys/module/smpboot_rs_test_c/parameters
-RDIR=/sys/kernel/smpboot_rs_test_rust
-
-# Lines of the threads file for a name prefix ("sbtc0/"), one key of one.
-lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
-get() { field "$(lines_of "$1$2 ")" "$3"; }
 calls_of() { grep "^reg=$1 cpu=$2 " $CPARAM/calls; }
-rstat() { field "$(cat $RDIR/stats)" "$1"; }
 loaded() { grep -q "^$1 " /proc/modules; }
+
+# task_state_is NAME LETTER: the task named NAME is in that state (P: parked).
+task_state_is() {
+	for s in /proc/[0-9]*/status; do
+		grep -q "^Name:[[:space:]]*$1\$" "$s" 2>/dev/null || continue
+		st=$(sed -n 's/^State:[[:space:]]*//p' "$s")
+		case $st in "$2"*) return 0 ;; *) echo "$1 is '$st', not $2"; return 1 ;; esac
+	done
+	echo "no task named $1"
+	return 1
+}
 
 # The users' own checks of the contract, and every thread's health.
 users_clean() {
@@ -44,7 +47,7 @@ users_clean() {
 	fi
 	if loaded smpboot_rs_test_rust; then
 		for k in wrong_cpu bad_preempt state_errors wake_errors; do
-			[ "$(rstat $k)" = 0 ] || { echo "Rust user: $(cat $RDIR/stats)"; return 1; }
+			[ "$(stat_of $k)" = 0 ] || { echo "Rust user: $(cat $RDIR/stats)"; return 1; }
 		done
 	fi
 	threads_healthy
@@ -105,13 +108,13 @@ t_selfpark_unparked() {
 }
 
 # An owner that keeps its selfparking threads parked: offline and online
-# leave them parked (no callback), and unregistration stops them.
+# run no callback and leave them parked, and unregistration stops them.
 t_selfpark_parked() {
 	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 selfparking=1 selfparking_parked=1 || return 1
+	before=$(calls_of 1 3)
 	hp_target 3 0 && hp_target 3 "$HP_ONLINE" || { echo "offline/online failed"; return 1; }
-	c=$(calls_of 1 3)
-	[ "$(field "$c" park)" = 1 ] && [ "$(field "$c" unpark)" = 0 ] && [ "$(field "$c" state)" = parked ] ||
-		{ echo "owner-parked thread: $c"; return 1; }
+	[ "$(calls_of 1 3)" = "$before" ] || { echo "owner-parked thread: $before -> $(calls_of 1 3)"; return 1; }
+	task_state_is "sbtc1/3" P || return 1
 	kick_all
 	work_done && users_clean && unload_users
 }
@@ -141,10 +144,10 @@ t_failed_bringup() {
 	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
 	echo "$OUR_ONLINE" > $SYSCPU/cpu3/hotplug/fail || { echo "cannot arm smpboot_rs:online"; return 1; }
 	if hp_target 3 "$HP_ONLINE"; then echo "bringup succeeded despite the injected failure"; return 1; fi
+	# By name: a core that publishes the pid only once the thread runs
+	# must not hide it.
+	task_state_is "sbtc0/3" P || return 1
 	pid=$(get sbtc0/ 3 pid)
-	[ -n "$pid" ] && [ "$pid" != 0 ] || { echo "no thread for cpu3 after create: $(lines_of sbtc0/3)"; return 1; }
-	st=$(sed -n 's/^State:[[:space:]]*//p' /proc/$pid/status)
-	case $st in P*) ;; *) echo "created thread of a CPU whose bringup failed is '$st', not parked"; return 1 ;; esac
 	users_clean || return 1
 	hp_target 3 "$HP_ONLINE" || { echo "retry failed"; return 1; }
 	wait_for 5 sh -c "grep -q ' name=sbtc0/3 .*state=active' $THREADS" || { lines_of sbtc0/3; return 1; }
@@ -183,7 +186,7 @@ t_register_dying() {
 # true) on another CPU.
 t_cleanup_dying() {
 	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
-	below=$(awk -F: -v ours="$OUR_ONLINE" '$1 + 0 < ours + 0 { n = $1 + 0 } END { print n }' $SYSCPU/hotplug/states)
+	below=$(hp_state_below smpboot_rs:online)
 	hp_target 3 "$below" || { echo "cannot stop cpu3 at $below"; return 1; }
 	[ "$(get sbtc0/ 3 state)" = parked ] || { echo "cpu3 at $below: $(lines_of sbtc0/3)"; return 1; }
 	rmmod smpboot_rs_test_c || return 1
@@ -211,6 +214,24 @@ t_leaked_registration() {
 	insmod $TOP/smpboot_rs.ko
 }
 
+# Unregistering from the registration's own thread would wait for itself,
+# and from atomic context would sleep: both are refused, with a message and
+# no harm, and the module's unload cleans the registrations up.
+t_wrong_drop() {
+	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	echo 1 > $RDIR/wrong_drop && echo 2 > $RDIR/wrong_drop || return 1
+	wait_for 5 sh -c "dmesg | grep -q 'cannot unregister itself from its own thread'" ||
+		{ echo "no refusal from its own thread"; return 1; }
+	dmesg | grep -q 'unregistration from atomic context refused' || { echo "no refusal in atomic context"; return 1; }
+	[ -n "$(lines_of sbts/)" ] && [ -n "$(lines_of sbta/)" ] || { echo "refused registrations not kept"; return 1; }
+	users_clean || return 1
+	hp_target 3 0 && hp_target 3 "$HP_ONLINE" && users_clean || return 1
+	rmmod smpboot_rs_test_rust || return 1
+	[ -z "$(lines_of sbts/)$(lines_of sbta/)" ] || { echo "still registered after the owner's unload"; return 1; }
+	[ "$(dmesg | grep -c 'sbt[sa]/%u (reg=[0-9]*) was not unregistered by its module')" = 2 ] ||
+		{ echo "unload cleanup not reported"; return 1; }
+}
+
 # --- the sweeps --------------------------------------------------------------
 
 # Registrations of every kind: two plain C ones, a selfparking one its owner
@@ -220,11 +241,14 @@ load_every_kind() {
 		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 32 > $RDIR/extra
 }
 
-# One step of a sweep: the checks, work raised, and a registration made and
-# dropped while the CPU sits where it is.
+# After each step of a sweep: the checks, and work raised.
 step_checks() {
 	users_clean || return 1
 	kick_all
+}
+
+# A registration made and dropped while the CPU sits where it is.
+step_register() {
 	echo 33 > $RDIR/extra || { echo "register at state $(hp_state_of 3) failed"; return 1; }
 	users_clean || return 1
 	echo 32 > $RDIR/extra || { echo "unregister at state $(hp_state_of 3) failed"; return 1; }
@@ -245,7 +269,7 @@ t_sweep_target() {
 			echo "moving cpu3 to $s failed: $(cat /tmp/hp_write.err)"; return 1
 		fi
 		visited=$((visited + 1))
-		step_checks || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
+		step_checks && step_register || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
 	done
 	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
 	echo "$visited" > /tmp/sweep_visited
@@ -304,6 +328,7 @@ run_case failed_bringup "a thread created for a CPU whose bringup fails waits pa
 run_case register_dying "registering while a CPU is dying: no callback off the CPU, threads end bound and unpinned"
 run_case cleanup_dying "cleanup(cpu, online) of a CPU online but past smpboot_rs:online runs on its CPU or says offline"
 run_case leaked_registration "a user unloaded with a live registration: its threads are stopped, smpboot_rs unloads clean"
+run_case wrong_drop "unregistering from its own thread or atomic context: refused without harm, cleaned up at unload"
 run_case sweep_target "sweep: stop at every hotplug state down and up, register and unregister at each"
 [ ! -s /tmp/sweep_visited ] || ktap_diag "sweep: $(cat /tmp/sweep_visited) states visited"
 run_case sweep_fail "sweep: a failure injected at every state that takes one, both directions, rolls back cleanly"

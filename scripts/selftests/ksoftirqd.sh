@@ -12,7 +12,6 @@
 # the threads are bound and active. vm-run fails the run on any kernel splat.
 . /smpboot_rs/scripts/selftest-lib.sh
 
-TOP=/smpboot_rs
 STRESS_RS=${STRESS_RS:-60}
 STRESS_C=${STRESS_C:-20}
 TIMER_US=1000
@@ -113,13 +112,11 @@ expect_denied() {
 # elsewhere: vmstat_update would then report "using smp_processor_id() in
 # preemptible code" (an artifact of stopping there, not of the module), so
 # vm.stat_interval is raised for the few seconds of the case.
-state_nr() { sed -n "s/^ *\([0-9]*\): $1\$/\1/p" $SYSCPU/hotplug/states; }
 park_state() {
 	if [ "$RS" = 1 ]; then
-		first=$(sed -n 's/^ *\([0-9]*\): smpboot_rs:online$/\1/p' $SYSCPU/hotplug/states | head -n 1)
-		sed -n 's/^ *\([0-9]*\): .*/\1/p' $SYSCPU/hotplug/states | awk -v f="$first" '$1 < f { s = $1 } END { print s }'
+		hp_state_below smpboot_rs:online
 	else
-		state_nr sched:waitempty
+		hp_state_nr sched:waitempty
 	fi
 }
 t_takeover() {

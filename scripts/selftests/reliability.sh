@@ -14,9 +14,6 @@
 # vm-run-args: --cpus 4 --include tests/tools/fail_nth
 . /smpboot_rs/scripts/selftest-lib.sh
 
-TOP=/smpboot_rs
-RDIR=/sys/kernel/smpboot_rs_test_rust
-CPARAM=/sys/module/smpboot_rs_test_c/parameters
 FAIL_NTH=/include/fail_nth
 
 online_of() { cat $SYSCPU/cpu$1/online; }

@@ -8,15 +8,6 @@
 # vm-run-args: --cpus 4
 . /smpboot_rs/scripts/selftest-lib.sh
 
-TOP=/smpboot_rs
-CPARAM=/sys/module/smpboot_rs_test_c/parameters
-RDIR=/sys/kernel/smpboot_rs_test_rust
-
-# Lines of the threads file for a name prefix ("sbtc0/").
-lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
-# One key of a registration's CPU: get NAMEPREFIX CPU KEY.
-get() { field "$(lines_of "$1$2 ")" "$3"; }
-stat_of() { field "$(cat $RDIR/stats)" "$1"; }
 nr_online() { online_cpus | wc -l; }
 
 ktap_header
@@ -140,6 +131,8 @@ case_result "2h: thread_comm must hold exactly one %u (otherwise -EINVAL)" t_2h_
 
 t_2h_selfpark() {
 	insmod $TOP/tests/smpboot_rs_test_c.ko selfparking=1 || return 1
+	# The owner's unpark returns before the threads run setup.
+	wait_for 5 sh -c "[ \$(grep ' name=sbtc0/' $THREADS | grep -c 'state=active setup=1 park=0') = $(nr_online) ]"
 	n=$(lines_of sbtc0/ | grep -c 'state=active setup=1 park=0')
 	[ "$n" = "$(nr_online)" ] || { lines_of sbtc0/; return 1; }
 	[ "$(cat $CPARAM/creates)" = "$(nr_online)" ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
