@@ -273,8 +273,10 @@ impl sysfs::FileOps for WrongDropFile {
     fn store(&self, input: &[u8]) -> Result {
         match parse_u64(input)? {
             1 => {
-                let holder: SelfDropHolder =
-                    Arc::pin_init(new_mutex!(None, "smpboot_rs_test_rust::self_drop"), GFP_KERNEL)?;
+                let holder: SelfDropHolder = Arc::pin_init(
+                    new_mutex!(None, "smpboot_rs_test_rust::self_drop"),
+                    GFP_KERNEL,
+                )?;
                 let reg = Registration::new(SelfDropThread {
                     holder: holder.clone(),
                     armed: AtomicBool::new(false),
