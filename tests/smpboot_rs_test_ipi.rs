@@ -181,7 +181,7 @@ fn round(
     DROPPED.store(false, Ordering::Relaxed);
     let mut probe = KVec::new();
     probe.push(Probe { magic: MAGIC }, GFP_KERNEL)?;
-    let targets = ipi::IpiTargets::new(probe);
+    let targets = ipi::IpiTargets::new(probe)?;
 
     // SAFETY: `hold` ignores its argument; it is module code, which
     // outlives the call (`settle` waits for it before the module can go).
