@@ -393,7 +393,7 @@ impl Producers {
 
     /// Sends `cpu`'s IPI producer to it, without waiting.
     fn kick(&self, cpu: CpuId) -> Result {
-        match self.kicks.handlers().iter().position(|k| k.cpu == cpu) {
+        match self.kicks.handlers().position(|k| k.cpu == cpu) {
             Some(index) => self.kicks.send(index, cpu, false),
             None => Ok(()),
         }
@@ -792,7 +792,7 @@ impl kernel::Module for KsoftirqdRs {
         let producers = Arc::new(
             Producers {
                 timers,
-                kicks: ipi::IpiTargets::new(kicks),
+                kicks: ipi::IpiTargets::new(kicks)?,
             },
             GFP_KERNEL,
         )?;
