@@ -12,7 +12,6 @@
 # as a splat.
 . /smpboot_rs/scripts/selftest-lib.sh
 
-TOP=/smpboot_rs
 MOD=smpboot_rs_test_ipi
 
 # Loads the test module (the scenario runs then) and unloads it. Its
