@@ -112,6 +112,8 @@ pub(crate) struct Registration {
     selfparking: bool,
     owner: *mut bindings::module,
     callbacks: UserCallbacks,
+    /// Registered successfully: `callbacks.release()` is due when it goes.
+    listed: AtomicBool,
     #[pin]
     threads: Mutex<Threads>,
     per_cpu: KVec<PerCpu>,
@@ -128,7 +130,10 @@ unsafe impl Sync for Registration {}
 impl PinnedDrop for Registration {
     fn drop(self: Pin<&mut Self>) {
         // The last reference: the threads and the hotplug instances are gone.
-        self.callbacks.release();
+        // A registration that failed was never the core's to release.
+        if self.listed.load(Ordering::Relaxed) {
+            self.callbacks.release();
+        }
     }
 }
 
@@ -614,6 +619,7 @@ impl Core {
                 selfparking: req.selfparking,
                 owner: req.owner,
                 callbacks: req.callbacks,
+                listed: AtomicBool::new(false),
                 threads <- new_mutex!(Threads { slots, stopped: false }, "smpboot_rs::threads"),
                 per_cpu,
                 wakers,
@@ -641,6 +647,14 @@ impl Core {
         {
             return Err(EBUSY);
         }
+        // A free entry first, so that listing the registration cannot fail.
+        let entry = match registry.iter().position(Option::is_none) {
+            Some(free) => free,
+            None => {
+                registry.push(None, GFP_KERNEL)?;
+                registry.len() - 1
+            }
+        };
         // Created here, as C does, rather than by adding the create
         // instance: that runs the callbacks, `create(cpu)` included, under
         // the hotplug state mutex, which a user's `create` may need. Only a
@@ -666,15 +680,12 @@ impl Core {
             handle.reg.comm.as_cstr().to_str().unwrap_or("?"),
             handle.reg.id
         );
-        match registry.iter_mut().find(|e| e.is_none()) {
-            Some(free) => *free = Some(handle),
-            None => {
-                if let Err(e) = registry.push(Some(handle), GFP_KERNEL) {
-                    // `push` dropped the handle, which undoes everything.
-                    return Err(e.into());
-                }
-            }
-        }
+        // The entry was reserved above, under the lock held since.
+        let free = registry.get_mut(entry).ok_or(EINVAL)?;
+        // From now on the registration is the user's to unregister, and its
+        // memory ours to release.
+        handle.reg.listed.store(true, Ordering::Relaxed);
+        *free = Some(handle);
         Ok(addr)
     }
 
