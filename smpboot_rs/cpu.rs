@@ -93,14 +93,6 @@ impl CpuId {
         mask_has(addr_of!(bindings::__cpu_online_mask), self.0)
     }
 
-    /// Whether the CPU is on its way down (`cpu_dying_mask`): from the start
-    /// of an offline until it is offline, or until a failure rolls it back.
-    /// The scheduler then lets only per-CPU kthreads and tasks that disabled
-    /// migration run on it.
-    pub(crate) fn is_dying(self) -> bool {
-        mask_has(addr_of!(bindings::__cpu_dying_mask), self.0)
-    }
-
     /// The mask with only this CPU set, as the scheduler's affinity calls take it.
     pub(crate) fn as_cpumask(self) -> *const bindings::cpumask {
         // SAFETY: By the type invariant the id is below `nr_cpu_ids`;
