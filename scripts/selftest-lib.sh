@@ -96,21 +96,25 @@ hp_write() {
 # hp_target CPU STATE: moves CPU to hotplug state STATE (a number).
 hp_target() { hp_write $SYSCPU/cpu$1/hotplug/target "$2"; }
 
-# threads_healthy [NAME_PREFIX]: every smpboot_rs thread (of the names
-# starting with the prefix) is sane whatever the CPU's hotplug state:
-# wrong_cpu 0, never in D state (a created or parked thread must not trip the
-# hung-task detector), and if active, allowed on exactly its CPU. One awk
-# over the threads file and every /proc/PID/status: a fork per thread is too
-# slow under TCG for a check after every hotplug step.
+# threads_healthy [NAME_PREFIX [CPU]]: every smpboot_rs thread (of the
+# names starting with the prefix, of the CPU) is sane whatever the CPU's
+# hotplug state: wrong_cpu 0, never in D state (a created or parked thread
+# must not trip the hung-task detector), and if active, allowed on exactly
+# its CPU. One awk over the threads file and the threads' /proc status: a
+# fork per thread is too slow under TCG for a check after every hotplug step.
 threads_healthy() {
-	cat /proc/[0-9]*/status 2>/dev/null | awk -v p=" name=${1:-}" '
+	sel=$(awk -v p=" name=${1:-}" -v c=" cpu=${2:-}" '
+		index($0, p) && (c == " cpu=" || index($0, c " ")) {
+			for (i = 1; i <= NF; i++) if ($i ~ /^pid=[1-9]/) { sub(/^pid=/, "", $i); print "/proc/" $i "/status" }
+		}' "$THREADS")
+	cat ${sel:-/dev/null} 2>/dev/null | awk -v p=" name=${1:-}" -v c=" cpu=${2:-}" '
 		FILENAME == "-" {
 			if ($1 == "State:") s = $2
 			if ($1 == "Pid:") pid = $2
 			if ($1 == "Cpus_allowed_list:") { st[pid] = s; allowed[pid] = $2 }
 			next
 		}
-		index($0, p) {
+		index($0, p) && (c == " cpu=" || index($0, c " ")) {
 			delete v
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 			line[++n] = v["name"] " " v["cpu"] " " v["pid"] " " v["state"] " " v["wrong_cpu"]

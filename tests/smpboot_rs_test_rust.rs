@@ -12,6 +12,8 @@
 //! - `wrong_drop` (write 1 or 2): register `sbts/%u`, whose own thread
 //!   drops it (1), or `sbta/%u`, dropped with preemption disabled (2); both
 //!   must be refused without harm and cleaned up when this module unloads;
+//! - `fail_create_cpu` (write K): hold `sbtk/%u`, whose `create` fails
+//!   for CPU K (bringing K up fails while it is held); 999 drops it;
 //! - `stats` (read): `key=value` counters.
 
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -305,6 +307,8 @@ impl sysfs::FileOps for WrongDropFile {
 struct Control {
     main: Registration<TestThread>,
     #[pin]
+    failing_cpu: Mutex<Option<Registration<FailCpuThread>>>,
+    #[pin]
     extras: Mutex<KVec<Registration<ExtraThread>>>,
 }
 
@@ -366,6 +370,48 @@ impl sysfs::FileOps for ExtraFile {
             }
         }
         *extras = kept;
+        Ok(())
+    }
+}
+
+/// A registration whose `create` fails for one CPU.
+struct FailCpuThread {
+    cpu: u64,
+}
+
+impl PerCpuThread for FailCpuThread {
+    type State = ();
+    const NAME: &'static CStr = kernel::c_str!("sbtk/%u");
+
+    fn create(&self, cpu: CpuId) -> Result {
+        if u64::from(cpu.as_u32()) == self.cpu {
+            Err(ENOMEM)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+        false
+    }
+
+    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+}
+
+struct FailCpuFile(Arc<Control>);
+
+impl sysfs::FileOps for FailCpuFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let cpu = parse_u64(input)?;
+        let mut held = self.0.failing_cpu.lock();
+        *held = None;
+        if cpu != 999 {
+            *held = Some(Registration::new(FailCpuThread { cpu })?);
+        }
         Ok(())
     }
 }
@@ -442,6 +488,7 @@ struct Parts {
     _extra: Pin<KBox<sysfs::File<ExtraFile>>>,
     _fail: Pin<KBox<sysfs::File<FailFile>>>,
     _wrong_drop: Pin<KBox<sysfs::File<WrongDropFile>>>,
+    _fail_cpu: Pin<KBox<sysfs::File<FailCpuFile>>>,
     _stats: Pin<KBox<sysfs::File<StatsFile>>>,
     _dir: sysfs::Dir,
     _control: Arc<Control>,
@@ -463,6 +510,7 @@ impl kernel::Module for TestModule {
             pin_init!(Control {
                 main,
                 extras <- new_mutex!(KVec::new(), "smpboot_rs_test_rust::extras"),
+                failing_cpu <- new_mutex!(None, "smpboot_rs_test_rust::failing_cpu"),
             }),
             GFP_KERNEL,
         )?;
@@ -501,6 +549,15 @@ impl kernel::Module for TestModule {
                     kernel::c_str!("wrong_drop"),
                     sysfs::MODE_WRITE,
                     WrongDropFile,
+                ),
+                GFP_KERNEL,
+            )?,
+            _fail_cpu: KBox::pin_init(
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("fail_create_cpu"),
+                    sysfs::MODE_WRITE,
+                    FailCpuFile(control.clone()),
                 ),
                 GFP_KERNEL,
             )?,

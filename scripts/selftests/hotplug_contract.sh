@@ -38,7 +38,8 @@ task_state_is() {
 	return 1
 }
 
-# The users' own checks of the contract, and every thread's health.
+# The users' own checks of the contract, and the health of every thread (of
+# CPU $1 only, if given: a sweep moves one CPU).
 users_clean() {
 	if loaded smpboot_rs_test_c; then
 		for k in wrong_cpu bad_preempt state_errors store_errors; do
@@ -50,7 +51,7 @@ users_clean() {
 			[ "$(stat_of $k)" = 0 ] || { echo "Rust user: $(cat $RDIR/stats)"; return 1; }
 		done
 	fi
-	threads_healthy
+	threads_healthy "" "${1:-}"
 }
 
 # Work queued to every running thread is handled.
@@ -235,34 +236,70 @@ t_wrong_drop() {
 # --- the sweeps --------------------------------------------------------------
 
 # Registrations of every kind: two plain C ones, a selfparking one its owner
-# unparked, one its owner keeps parked, the typed Rust one and 32 more.
+# unparked, one its owner keeps parked, the typed Rust one, 32 more, and one
+# whose create() fails for CPU 2 (kept offline: it cannot come up while that
+# registration lives; fail_cpu_checks tries).
 load_every_kind() {
+	hp_target 2 0 || return 1
 	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 selfparking=2 selfparking_parked=1 &&
-		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 32 > $RDIR/extra
+		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 32 > $RDIR/extra &&
+		echo 2 > $RDIR/fail_create_cpu
+}
+
+# CPU 2's bringup fails with create()'s error and rolls back, leaving no
+# thread of that registration; once it is dropped, CPU 2 comes up.
+fail_cpu_checks() {
+	if hp_target 2 "$HP_ONLINE"; then echo "cpu2 came up though create() fails for it"; return 1; fi
+	grep -q 'Cannot allocate memory' /tmp/hp_write.err || { echo "cpu2 bringup: $(cat /tmp/hp_write.err)"; return 1; }
+	[ "$(hp_state_of 2)" = 0 ] || { echo "cpu2 left at $(hp_state_of 2)"; return 1; }
+	! grep -q '^Name:[[:space:]]*sbtk/2$' /proc/[0-9]*/status 2>/dev/null || { echo "sbtk/2 left"; return 1; }
+	users_clean || return 1
+	echo 999 > $RDIR/fail_create_cpu && hp_target 2 "$HP_ONLINE" || { echo "cpu2 does not come up"; return 1; }
 }
 
 # After each step of a sweep: the checks, and work raised.
 step_checks() {
-	users_clean || return 1
+	users_clean 3 || return 1
 	kick_all
 }
 
-# A registration made and dropped while the CPU sits where it is.
+# A registration made and dropped while the CPU sits where it is (the next
+# step's checks follow the unregistration).
 step_register() {
 	echo 33 > $RDIR/extra || { echo "register at state $(hp_state_of 3) failed"; return 1; }
-	users_clean || return 1
+	users_clean 3 || return 1
 	echo 32 > $RDIR/extra || { echo "unregister at state $(hp_state_of 3) failed"; return 1; }
-	users_clean
 }
+
+# A CPU stopped below the workqueue's online state has its per-CPU work run
+# elsewhere, where vmstat_update reports "using smp_processor_id() in
+# preemptible code" (an artifact of stopping there): vmstat work is put off
+# for the sweeps.
+vmstat_off() {
+	[ -s /tmp/stat_interval ] || cat /proc/sys/vm/stat_interval > /tmp/stat_interval
+	echo 3600 > /proc/sys/vm/stat_interval
+	sleep 2
+}
+vmstat_on() { [ ! -s /tmp/stat_interval ] || cat /tmp/stat_interval > /proc/sys/vm/stat_interval; }
+
+# Where a sweep is, in the kernel log: if the guest dies, the last step shows.
+step_log() { echo "hotplug_contract: $*" > /dev/kmsg; }
 
 # Every state a CPU can be stopped at, from online down to offline and back.
 t_sweep_target() {
 	load_every_kind || return 1
-	states=$(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states)
+	vmstat_off
+	# Not the atomic states between idle:dead and ap:online (STARTING and
+	# DYING, run with interrupts off as the CPU dies or starts): the kernel
+	# accepts them as targets, but a CPU that dies stopped at one hits the
+	# BUG_ON(state != ap:offline) of cpuhp_report_idle_dead() (6.12).
+	states=$(awk -F: -v lo="$(hp_state_nr idle:dead)" -v hi="$(hp_state_nr ap:online)" \
+		'$1 + 0 < lo + 0 || $1 + 0 >= hi + 0 { print $1 + 0 }' $SYSCPU/hotplug/states)
 	down=$(echo "$states" | sort -rn)
 	visited=0
 	for s in $down $states; do
 		[ "$s" != "$(hp_state_of 3)" ] || continue
+		step_log "cpu3 to $s"
 		if ! hp_target 3 "$s" 2>/dev/null; then
 			# States that cannot be stopped at refuse with EINVAL.
 			grep -q 'Invalid argument' /tmp/hp_write.err && continue
@@ -272,15 +309,17 @@ t_sweep_target() {
 		step_checks && step_register || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
 	done
 	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
+	vmstat_on
 	echo "$visited" > /tmp/sweep_visited
 	[ "$visited" -ge 20 ] || { echo "only $visited states visited"; return 1; }
-	all_active && kick_all && work_done && users_clean
+	all_active && kick_all && work_done && users_clean && fail_cpu_checks
 }
 
 # A failure at every state that accepts one, going down and going up: the
 # transition is rolled back to where it started, and the threads follow.
 t_sweep_fail() {
 	loaded smpboot_rs_test_c || load_every_kind || return 1
+	vmstat_off
 	injected=0
 	for s in $(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states); do
 		for dir in down up; do
@@ -288,6 +327,7 @@ t_sweep_fail() {
 			[ "$(hp_state_of 3)" = "$from" ] || hp_target 3 "$from" || { echo "cannot reach $from"; return 1; }
 			echo "$s" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || continue
 			injected=$((injected + 1))
+			step_log "cpu3 from $from to $to, failing at $s"
 			if hp_target 3 "$to"; then
 				# A state outside the path between the two ends never fails.
 				echo -1 > $SYSCPU/cpu3/hotplug/fail
@@ -298,9 +338,10 @@ t_sweep_fail() {
 			step_checks || { echo "after a failure at $s going $dir"; return 1; }
 		done
 	done
+	vmstat_on
 	echo "$injected" > /tmp/sweep_injected
 	[ "$injected" -ge 20 ] || { echo "only $injected failures injected"; return 1; }
-	all_cpus_online && all_active && kick_all && work_done && users_clean
+	fail_cpu_checks && all_cpus_online && all_active && kick_all && work_done && users_clean
 }
 
 ktap_header
@@ -316,6 +357,7 @@ run_case() {
 	# Whatever the case left, the next one starts from all CPUs online and
 	# no user loaded.
 	unload_users >/dev/null 2>&1
+	vmstat_on
 	loaded smpboot_rs || insmod $TOP/smpboot_rs.ko
 	OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
 	all_cpus_online >/dev/null 2>&1
