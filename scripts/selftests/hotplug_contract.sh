@@ -289,12 +289,12 @@ step_log() { echo "hotplug_contract: $*" > /dev/kmsg; }
 t_sweep_target() {
 	load_every_kind || return 1
 	vmstat_off
-	# Not the atomic states between idle:dead and ap:online (STARTING and
-	# DYING, run with interrupts off as the CPU dies or starts): the kernel
+	# Not idle:dead to ap:online (the STARTING/DYING states, run with
+	# interrupts off as the CPU starts or dies, and ap:online): the kernel
 	# accepts them as targets, but a CPU that dies stopped at one hits the
 	# BUG_ON(state != ap:offline) of cpuhp_report_idle_dead() (6.12).
 	states=$(awk -F: -v lo="$(hp_state_nr idle:dead)" -v hi="$(hp_state_nr ap:online)" \
-		'$1 + 0 < lo + 0 || $1 + 0 >= hi + 0 { print $1 + 0 }' $SYSCPU/hotplug/states)
+		'$1 + 0 < lo + 0 || $1 + 0 > hi + 0 { print $1 + 0 }' $SYSCPU/hotplug/states)
 	down=$(echo "$states" | sort -rn)
 	visited=0
 	for s in $down $states; do
