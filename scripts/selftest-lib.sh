@@ -20,9 +20,11 @@ get() { field "$(lines_of "$1$2 ")" "$3"; }
 stat_of() { field "$(cat $RDIR/stats)" "$1"; }
 
 # case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
+# After a command stuck in the kernel (within), nothing else can run.
 case_result() {
 	desc=$1; shift
 	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
+	[ ! -e /tmp/kernel_stuck ] || ktap_bail "stuck in the kernel: $(cat /tmp/kernel_stuck)"
 }
 
 # wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds.
@@ -73,25 +75,36 @@ hp_state_below() {
 # The state a CPU is in now.
 hp_state_of() { cat $SYSCPU/cpu$1/hotplug/state; }
 
-# hp_write FILE VALUE [SECONDS]: writes VALUE to a hotplug file in the
-# background and waits up to SECONDS (default 30) for the write to return.
-# Returns the write's status; a write that never returns is a hotplug hang
-# (a CPU that cannot finish going down), after which no hotplug operation
-# can work: the suite bails out, instead of hanging until vm-run's timeout.
-hp_write() {
-	rm -f /tmp/hp_write.rc
-	( echo "$2" > "$1" 2>/tmp/hp_write.err; echo $? > /tmp/hp_write.rc ) &
-	t=$(( ${3:-30} * 10 ))
-	while [ ! -s /tmp/hp_write.rc ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
-	if [ ! -s /tmp/hp_write.rc ]; then
-		echo "HANG: 'echo $2 > $1' did not return within ${3:-30}s"
-		ps 2>/dev/null | grep -v ' \[' | head -n 20
+# within SECONDS CMD...: runs CMD in the background and waits up to SECONDS
+# for it. Returns its status (its stderr in /tmp/within.err). A command that
+# never returns is stuck in the kernel (a CPU that cannot finish going down,
+# a deadlock), after which nothing else works: the suite bails out, instead
+# of hanging until vm-run's timeout.
+within() {
+	limit=$1
+	shift
+	rm -f /tmp/within.rc
+	( "$@" 2>/tmp/within.err; echo $? > /tmp/within.rc ) &
+	t=$(( limit * 10 ))
+	while [ ! -s /tmp/within.rc ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+	if [ ! -s /tmp/within.rc ]; then
+		echo "HANG: '$*' did not return within ${limit}s"
 		for s in /proc/[0-9]*/status; do
 			grep -q '^State:[[:space:]]*D' "$s" 2>/dev/null && sed -n 's/^Name:/D-state task:/p' "$s"
 		done
-		ktap_bail "CPU hotplug hung: echo $2 > $1"
+		# A case runs in a subshell: the suite bails at its top level too.
+		echo "$*" > /tmp/kernel_stuck
+		ktap_bail "stuck in the kernel: $*"
 	fi
-	return "$(cat /tmp/hp_write.rc)"
+	return "$(cat /tmp/within.rc)"
+}
+
+# hp_write FILE VALUE: writes VALUE to a hotplug file, within 30 s (the
+# write's error in /tmp/hp_write.err).
+hp_write() {
+	within 30 sh -c "echo '$2' > '$1'" && rc=0 || rc=$?
+	cp /tmp/within.err /tmp/hp_write.err
+	return $rc
 }
 # hp_target CPU STATE: moves CPU to hotplug state STATE (a number).
 hp_target() { hp_write $SYSCPU/cpu$1/hotplug/target "$2"; }

@@ -27,6 +27,9 @@
  *        selfparking threads when their CPU goes down and unparks them when
  *        it comes up, from a hotplug state of its own (as cpuhp/N's owner
  *        does); without it they stay unparked across offline and online;
+ *   create_sets_up_state (load time): create() sets up and removes a
+ *        hotplug state of its own, which takes cpuhp_state_mutex (C smpboot
+ *        calls create() under the hotplug lock, never under that mutex);
  *   leak (load time): also register "sbtl/%u" from a static descriptor
  *        and never unregister it (smpboot_rs must clean up a registration
  *        whose owner is unloaded).
@@ -67,6 +70,9 @@ MODULE_PARM_DESC(selfparking_parked, "of the selfparking ones, the last J stay p
 static bool selfparking_follow;
 module_param(selfparking_follow, bool, 0444);
 MODULE_PARM_DESC(selfparking_follow, "the owner parks/unparks its unparked threads at CPU offline/online");
+static bool create_sets_up_state;
+module_param(create_sets_up_state, bool, 0444);
+MODULE_PARM_DESC(create_sets_up_state, "create() sets up and removes a hotplug state");
 static bool leak;
 module_param(leak, bool, 0444);
 MODULE_PARM_DESC(leak, "leave one registration registered at unload");
@@ -182,6 +188,17 @@ static void test_create(unsigned int cpu)
 	unsigned int i;
 
 	atomic_long_inc(&creates);
+	if (create_sets_up_state) {
+		/* The hotplug lock is held, for reading or writing, as in C. */
+		int state = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN,
+								 "smpboot_rs_test_c:create",
+								 NULL, NULL);
+
+		if (state > 0)
+			cpuhp_remove_state_nocalls_cpuslocked(state);
+		else
+			atomic_long_inc(&state_errors);
+	}
 	for (i = 0; i < registered; i++) {
 		struct cpu_calls *c = per_cpu_ptr(regs[i].calls, cpu);
 

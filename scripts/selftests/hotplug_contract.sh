@@ -19,9 +19,10 @@
 # order (the users' state_errors), ht->store filled while the thread exists
 # (store_errors), and a CPU offline that finishes (hp_write bails on a hang).
 #
-# CASES="name ..." runs only the named cases (see the t_* functions).
+# CASES="name ..." runs only the named cases (see the t_* functions). The
+# sweeps take most of the time: about 13 minutes in all on 2 host cores.
 #
-# vm-run-args: --cpus 4
+# vm-run-args: --cpus 4 --timeout 2700
 . /smpboot_rs/scripts/selftest-lib.sh
 
 calls_of() { grep "^reg=$1 cpu=$2 " $CPARAM/calls; }
@@ -198,6 +199,18 @@ t_cleanup_dying() {
 	all_cpus_online
 }
 
+# C smpboot calls create() under the hotplug lock only (registration: read,
+# bringup: write), never under cpuhp_state_mutex: a create() that sets up a
+# hotplug state of its own works, at registration and at bringup.
+t_create_locks() {
+	hp_target 3 0 || return 1
+	within 60 insmod $TOP/tests/smpboot_rs_test_c.ko create_sets_up_state=1 ||
+		{ echo "insmod: $(cat /tmp/within.err)"; return 1; }
+	hp_target 3 "$HP_ONLINE" || return 1
+	[ "$(cat $CPARAM/creates)" = 4 ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
+	users_clean && unload_users
+}
+
 # --- a user that goes away with a live registration --------------------------
 
 # A module unloaded while it still has a registration: smpboot_rs stops its
@@ -369,6 +382,7 @@ run_case selfpark_follow "selfparking, owner parks at offline and unparks at onl
 run_case failed_bringup "a thread created for a CPU whose bringup fails waits parked, not in D state; store before create"
 run_case register_dying "registering while a CPU is dying: no callback off the CPU, threads end bound and unpinned"
 run_case cleanup_dying "cleanup(cpu, online) of a CPU online but past smpboot_rs:online runs on its CPU or says offline"
+run_case create_locks "create() runs under the hotplug lock only, not cpuhp_state_mutex (it may set up a state)"
 run_case leaked_registration "a user unloaded with a live registration: its threads are stopped, smpboot_rs unloads clean"
 run_case wrong_drop "unregistering from its own thread or atomic context: refused without harm, cleaned up at unload"
 run_case sweep_target "sweep: stop at every hotplug state down and up, register and unregister at each"
