@@ -1,25 +1,125 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * warn_test: a module that loads fine but WARNs once at init. scripts/check
- * loads it in a VM to prove that scripts/vm-run fails a run whose kernel log
- * has a splat even when the command itself succeeds.
+ * splat_test: a module that loads fine and provokes one kind of kernel
+ * splat, chosen by kind=, so that scripts/check can prove that
+ * scripts/vm-run fails a run for every class of splat it claims to catch,
+ * even when the command itself succeeds.
+ *
+ *   warn        WARN_ON(1)
+ *   bug         BUG() in a kthread (the kthread dies, insmod succeeds)
+ *   oops        a NULL pointer write in a kthread
+ *   uaf         a read after kfree() (KASAN)
+ *   leak        a kmalloc() whose pointer is dropped (kmemleak, at vm-run's scan)
+ *   lockdep     two mutexes taken in both orders
+ *   hung        a kthread in TASK_UNINTERRUPTIBLE for hold_s seconds
+ *   softlockup  a kthread busy for hold_s seconds with preemption off
+ *   rcu_stall   a kthread busy for hold_s seconds in an RCU read section,
+ *               preemption off
+ *   dump_stack  dump_stack(): a call trace that is no allocation failure
+ *
+ * The guest shortens the detectors' timeouts for hung, softlockup and
+ * rcu_stall (scripts/check).
  */
-#include <linux/bug.h>
-#include <linux/init.h>
-#include <linux/module.h>
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-static int __init warn_test_init(void)
+#include <linux/bug.h>
+#include <linux/delay.h>
+#include <linux/init.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+static char *kind = "warn";
+module_param(kind, charp, 0444);
+MODULE_PARM_DESC(kind, "the splat to provoke (see the source)");
+static unsigned int hold_s = 25;
+module_param(hold_s, uint, 0444);
+MODULE_PARM_DESC(hold_s, "how long hung, softlockup and rcu_stall last, in seconds");
+
+static DEFINE_MUTEX(lock_a);
+static DEFINE_MUTEX(lock_b);
+/* Written through a volatile pointer so that the compiler keeps the stores. */
+static void *volatile leaked;
+
+static void busy(void)
 {
-	WARN_ON(1);
+	unsigned int ms;
+
+	for (ms = 0; ms < hold_s * 1000; ms++)
+		mdelay(1);
+}
+
+static int splat_thread(void *data)
+{
+	if (!strcmp(kind, "bug")) {
+		BUG();
+	} else if (!strcmp(kind, "oops")) {
+		int *volatile nowhere = NULL;
+
+		*nowhere = 1;
+	} else if (!strcmp(kind, "hung")) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		schedule_timeout(hold_s * HZ);
+	} else if (!strcmp(kind, "softlockup")) {
+		preempt_disable();
+		busy();
+		preempt_enable();
+	} else if (!strcmp(kind, "rcu_stall")) {
+		rcu_read_lock();
+		preempt_disable();
+		busy();
+		preempt_enable();
+		rcu_read_unlock();
+	}
 	return 0;
 }
 
-static void __exit warn_test_exit(void)
+static int __init splat_test_init(void)
 {
+	pr_info("provoking: %s\n", kind);
+	if (!strcmp(kind, "warn")) {
+		WARN_ON(1);
+	} else if (!strcmp(kind, "uaf")) {
+		char *p = kmalloc(32, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		kfree(p);
+		OPTIMIZER_HIDE_VAR(p);
+		pr_info("read after free: %d\n", READ_ONCE(p[0]));
+	} else if (!strcmp(kind, "leak")) {
+		leaked = kmalloc(1234, GFP_KERNEL);
+		leaked = NULL;
+	} else if (!strcmp(kind, "lockdep")) {
+		mutex_lock(&lock_a);
+		mutex_lock(&lock_b);
+		mutex_unlock(&lock_b);
+		mutex_unlock(&lock_a);
+		mutex_lock(&lock_b);
+		mutex_lock(&lock_a);
+		mutex_unlock(&lock_a);
+		mutex_unlock(&lock_b);
+	} else if (!strcmp(kind, "dump_stack")) {
+		dump_stack();
+	} else if (!strcmp(kind, "bug") || !strcmp(kind, "oops") || !strcmp(kind, "hung") ||
+		   !strcmp(kind, "softlockup") || !strcmp(kind, "rcu_stall")) {
+		struct task_struct *t = kthread_run(splat_thread, NULL, "splat_test");
+
+		if (IS_ERR(t))
+			return PTR_ERR(t);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
 }
 
-module_init(warn_test_init);
-module_exit(warn_test_exit);
+module_init(splat_test_init);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("smpboot_rs test harness: WARN_ON(1) once at init");
+MODULE_DESCRIPTION("smpboot_rs test harness: provokes one kind of kernel splat");
