@@ -167,23 +167,34 @@ impl PerCpuThread for TestThread {
     }
 }
 
-/// The extra registrations: idle threads.
-struct ExtraThread;
+/// Defines a registration type whose threads only sleep, named `$name`.
+macro_rules! idle_thread {
+    ($(#[$doc:meta])* $ty:ident, $name:literal) => {
+        $(#[$doc])*
+        struct $ty;
 
-impl PerCpuThread for ExtraThread {
-    type State = ();
-    const NAME: &'static CStr = kernel::c_str!("sbtx/%u");
+        impl PerCpuThread for $ty {
+            type State = ();
+            const NAME: &'static CStr = kernel::c_str!($name);
 
-    fn create(&self, _cpu: CpuId) -> Result {
-        Ok(())
-    }
+            fn create(&self, _cpu: CpuId) -> Result {
+                Ok(())
+            }
 
-    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
-        false
-    }
+            fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+                false
+            }
 
-    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+            fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+        }
+    };
 }
+
+idle_thread!(
+    /// The extra registrations.
+    ExtraThread,
+    "sbtx/%u"
+);
 
 /// A registration whose `create` fails on its `fail_at`-th call.
 struct FailingThread {
@@ -247,23 +258,11 @@ impl PerCpuThread for SelfDropThread {
     }
 }
 
-/// A registration dropped with preemption disabled.
-struct AtomicDropThread;
-
-impl PerCpuThread for AtomicDropThread {
-    type State = ();
-    const NAME: &'static CStr = kernel::c_str!("sbta/%u");
-
-    fn create(&self, _cpu: CpuId) -> Result {
-        Ok(())
-    }
-
-    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
-        false
-    }
-
-    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
-}
+idle_thread!(
+    /// A registration dropped with preemption disabled.
+    AtomicDropThread,
+    "sbta/%u"
+);
 
 struct WrongDropFile;
 
