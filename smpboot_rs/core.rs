@@ -155,13 +155,18 @@ impl Registration {
 
     /// Creates `cpu`'s thread unless it exists, parked, as C smpboot does:
     /// `ht->store` is filled before `create(cpu)`, which may refuse.
-    fn create_thread(this: &Arc<Self>, threads: &mut Threads, cpu: CpuId) -> Result {
-        if threads.stopped {
-            return Ok(());
-        }
-        let slot = threads.slots.get_mut(cpu.index()).ok_or(EINVAL)?;
-        if slot.is_some() {
-            return Ok(());
+    ///
+    /// The caller holds the hotplug lock (read or write), which serialises
+    /// the creations of a CPU's thread. `create` runs without the threads
+    /// mutex, which the hotplug path takes under the hotplug state mutex: a
+    /// `create` may take that one (to set up a hotplug state of its own).
+    fn create_thread(this: &Arc<Self>, cpu: CpuId) -> Result {
+        {
+            let threads = this.threads.lock();
+            let slot = threads.slots.get(cpu.index()).ok_or(EINVAL)?;
+            if threads.stopped || slot.is_some() {
+                return Ok(());
+            }
         }
         let body = PerCpuThread {
             reg: this.clone(),
@@ -175,28 +180,41 @@ impl Registration {
             this.callbacks.store(cpu, core::ptr::null_mut());
             return Err(e);
         }
-        if this.selfparking {
-            this.set_held(cpu, true);
+        let mut threads = this.threads.lock();
+        let stopped = threads.stopped;
+        // Unregistration runs under the hotplug lock too, so it cannot have
+        // begun meanwhile; the check keeps the slots' rule anyway.
+        match threads.slots.get_mut(cpu.index()) {
+            Some(slot @ None) if !stopped => {
+                if this.selfparking {
+                    this.set_held(cpu, true);
+                }
+                if let Some(p) = this.per_cpu(cpu) {
+                    p.pid.store(thread.pid(), Ordering::Relaxed);
+                }
+                if let Some(waker) = this.wakers.get(cpu.index()) {
+                    waker.publish(&thread);
+                }
+                *slot = Some(Slot {
+                    thread,
+                    parked: true,
+                });
+            }
+            _ => {
+                drop(threads);
+                drop(thread.stop());
+                this.callbacks.store(cpu, core::ptr::null_mut());
+            }
         }
-        if let Some(p) = this.per_cpu(cpu) {
-            p.pid.store(thread.pid(), Ordering::Relaxed);
-        }
-        if let Some(waker) = this.wakers.get(cpu.index()) {
-            waker.publish(&thread);
-        }
-        *slot = Some(Slot {
-            thread,
-            parked: true,
-        });
         Ok(())
     }
 
     /// Lets `cpu`'s thread run: online-stage startup, on `cpu`.
     fn start_thread(this: &Arc<Self>, cpu: CpuId) -> Result {
-        let mut threads = this.threads.lock();
         // A CPU always passes the create state first; this only covers a
         // registration that raced with the CPU between its two states.
-        Self::create_thread(this, &mut threads, cpu)?;
+        Self::create_thread(this, cpu)?;
+        let mut threads = this.threads.lock();
         if threads.stopped {
             return Ok(());
         }
@@ -517,8 +535,7 @@ pub(crate) struct CreateHook(Arc<Registration>);
 
 impl cpuhp::Callbacks for CreateHook {
     fn startup(&self, cpu: CpuId) -> Result {
-        let mut threads = self.0.threads.lock();
-        Registration::create_thread(&self.0, &mut threads, cpu)
+        Registration::create_thread(&self.0, cpu)
     }
 
     fn teardown(&self, _cpu: CpuId) -> Result {
@@ -661,10 +678,9 @@ impl Core {
         // CPU that comes up between this and the next step is left to it.
         let created = {
             let _cpus = CpusReadGuard::new();
-            let mut threads = handle.reg.threads.lock();
             cpu::possible_cpus()
                 .filter(|cpu| cpu.is_online())
-                .try_for_each(|cpu| Registration::create_thread(&handle.reg, &mut threads, cpu))
+                .try_for_each(|cpu| Registration::create_thread(&handle.reg, cpu))
         };
         let added = created
             .and_then(|()| handle.create.as_ref().add(&self.create_state))
