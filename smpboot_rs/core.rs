@@ -5,13 +5,18 @@
 //! shared by every registration.
 //!
 //! - `smpboot_rs:create` (prepare stage, control CPU): creates the thread of
-//!   a CPU that comes up, once; it is reused across offline and online.
-//! - `smpboot_rs:online` (online stage, on the CPU): starts the thread, or
-//!   binds it to its CPU again and unparks it; on the way down, parks it.
+//!   a CPU that comes up, once and parked; it is reused across offline and
+//!   online.
+//! - `smpboot_rs:online` (online stage, on the CPU): binds the thread to its
+//!   CPU again and unparks it; on the way down, parks it. A selfparking
+//!   thread is its owner's to park: the core only holds one its owner left
+//!   unparked while the CPU is down.
 //!
-//! A thread keeps migration disabled while it is active, so the scheduler
-//! leaves it on its dying CPU and the park callback runs there; it enables
-//! migration before it parks, as the dying CPU must not keep pinned tasks.
+//! A thread pins itself (migration disabled) only on its CPU, before any
+//! callback, and keeps the pin while active, so the scheduler leaves it on
+//! its dying CPU and `park` runs there; it lets go of the pin before it
+//! parks, stops or is held, as the dying CPU must not keep pinned tasks
+//! (see [`PerCpuThread`]).
 
 use crate::callbacks::{Request, UserCallbacks};
 use crate::cpu::{self, CpuId, MigrationGuard, WaitPass};
