@@ -387,27 +387,27 @@ static void owner_all(bool park)
  * smpboot_rs's, so it runs after smpboot_rs:online on the way up and
  * before it on the way down.
  */
-static int follow_online(unsigned int cpu)
+/* The owner moves its selfparking threads of @cpu that are @from to @to. */
+static void follow(unsigned int cpu, enum owner_state from, enum owner_state to)
 {
 	unsigned int i;
 
 	mutex_lock(&owner_lock);
 	for (i = 0; i < registered; i++)
-		if (regs[i].selfparking && *per_cpu_ptr(regs[i].owner, cpu) == OWNER_FOLLOWING_DOWN)
-			owner_set(&regs[i], cpu, OWNER_UNPARKED);
+		if (regs[i].selfparking && *per_cpu_ptr(regs[i].owner, cpu) == from)
+			owner_set(&regs[i], cpu, to);
 	mutex_unlock(&owner_lock);
+}
+
+static int follow_online(unsigned int cpu)
+{
+	follow(cpu, OWNER_FOLLOWING_DOWN, OWNER_UNPARKED);
 	return 0;
 }
 
 static int follow_offline(unsigned int cpu)
 {
-	unsigned int i;
-
-	mutex_lock(&owner_lock);
-	for (i = 0; i < registered; i++)
-		if (regs[i].selfparking && *per_cpu_ptr(regs[i].owner, cpu) == OWNER_UNPARKED)
-			owner_set(&regs[i], cpu, OWNER_FOLLOWING_DOWN);
-	mutex_unlock(&owner_lock);
+	follow(cpu, OWNER_UNPARKED, OWNER_FOLLOWING_DOWN);
 	return 0;
 }
 
