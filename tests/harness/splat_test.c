@@ -14,7 +14,7 @@
  *   hung        a kthread in TASK_UNINTERRUPTIBLE for hold_s seconds
  *   softlockup  a kthread busy for hold_s seconds with preemption off
  *   rcu_stall   a kthread busy for hold_s seconds in an RCU read section,
- *               preemption off
+ *               preemption off, with a grace period requested inside it
  *   dump_stack  dump_stack(): a call trace that is no allocation failure
  *
  * The guest shortens the detectors' timeouts for hung, softlockup and
@@ -46,6 +46,12 @@ static DEFINE_MUTEX(lock_a);
 static DEFINE_MUTEX(lock_b);
 /* Written through a volatile pointer so that the compiler keeps the stores. */
 static void *volatile leaked;
+/* The module has no exit, so the callback outlives any grace period. */
+static struct rcu_head stalled_gp;
+
+static void stalled_gp_done(struct rcu_head *head)
+{
+}
 
 static void busy(void)
 {
@@ -73,6 +79,11 @@ static int splat_thread(void *data)
 	} else if (!strcmp(kind, "rcu_stall")) {
 		rcu_read_lock();
 		preempt_disable();
+		/*
+		 * A stall is reported only while a grace period waits: an idle
+		 * guest may ask for none during the busy loop, so ask here.
+		 */
+		call_rcu_hurry(&stalled_gp, stalled_gp_done);
 		busy();
 		preempt_enable();
 		rcu_read_unlock();
