@@ -40,9 +40,9 @@ t_fail_up() {
 	echo "$st" > $SYSCPU/cpu3/hotplug/fail || { echo "cannot arm $st"; return 1; }
 	if echo 1 > $SYSCPU/cpu3/online 2>/dev/null; then echo "online succeeded despite the injected failure"; return 1; fi
 	[ "$(online_of 3)" = 0 ] || { echo "cpu3 online after a failed bringup"; return 1; }
-	threads_consistent || return 1
+	threads_consistent sbtc0/ sbtr/ || return 1
 	echo 1 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
-	threads_consistent
+	threads_consistent sbtc0/ sbtr/
 }
 t_fail_down() {
 	st=$1
@@ -51,10 +51,10 @@ t_fail_down() {
 	fi
 	if echo 0 > $SYSCPU/cpu3/online 2>/dev/null; then echo "offline succeeded despite the injected failure"; return 1; fi
 	[ "$(online_of 3)" = 1 ] || { echo "cpu3 offline after a failed teardown"; return 1; }
-	threads_consistent || return 1
+	threads_consistent sbtc0/ sbtr/ || return 1
 	echo 0 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
-	threads_consistent || return 1
-	echo 1 > $SYSCPU/cpu3/online && threads_consistent
+	threads_consistent sbtc0/ sbtr/ || return 1
+	echo 1 > $SYSCPU/cpu3/online && threads_consistent sbtc0/ sbtr/
 }
 for st in $targets; do
 	sname=$(sed -n "s/^[0-9]*: *$st: //p" /tmp/states)
@@ -172,12 +172,12 @@ t_online_nth() {
 			faults=$((faults + 1))
 			[ "$(online_of 3)" = 0 ] || { echo "n=$n: failed online left cpu3 online"; return 1; }
 		fi
-		threads_consistent || { echo "n=$n ($res)"; return 1; }
+		threads_consistent sbtc:4 sbtr/ || { echo "n=$n ($res)"; return 1; }
 		[ "$(online_of 3)" = 1 ] || echo 1 > $SYSCPU/cpu3/online || { echo "n=$n: retry failed"; return 1; }
 		[ "$hit" = y ] || break
 		n=$((n + 1))
 	done
-	threads_consistent || return 1
+	threads_consistent sbtc:4 sbtr/ || return 1
 	echo "cpu online: $allocs allocations, $tried onlines with a fault armed, $faults refused cleanly, clean at n=$n" > /tmp/fail_report
 	[ "$hit" = n ]
 }
@@ -212,7 +212,7 @@ t_unload_race() {
 	wait
 	for c in 1 2 3; do echo 1 > $SYSCPU/cpu$c/online 2>/dev/null; done
 	[ "$(threads_named sbtc)" = 0 ] || { echo "C test threads left"; return 1; }
-	threads_consistent
+	threads_consistent sbtr/ sbtx/:4
 }
 case_result "unload races: insmod/rmmod with pending work while CPUs go offline and online" t_unload_race
 ktap_diag "hotplug operations during the unload races: $(( $(cat /tmp/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
@@ -267,7 +267,7 @@ t_torture() {
 	[ "$(cat /tmp/t_cycles)" -gt 0 ] && [ "$(cat /tmp/t_hotplug)" -gt 0 ] || { echo "a torture loop made no progress"; return 1; }
 	lsmod | grep -q '^ksoftirqd_c_rs ' && rmmod ksoftirqd_c_rs
 	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
-	threads_consistent || return 1
+	threads_consistent ksoftirqd_rs/ sbtr/ sbtx/:4 || return 1
 	rmmod ksoftirqd_rs
 }
 case_result "torture: hotplug, hrtimer and IPI producers, insmod/rmmod cycles at once; processed == raised, wrong_cpu 0, threads bound" t_torture

@@ -71,7 +71,7 @@ t_2b() {
 	cpu_online 2 1 || return 1
 	wait_for 5 sh -c "grep -q ' name=sbtr/2 .*state=active' $THREADS" || { echo "cpu2: $(lines_of sbtr/2)"; return 1; }
 	[ "$(stat_of creates)" = 4 ] || { echo "creates=$(stat_of creates) after online"; return 1; }
-	threads_consistent sbtr/
+	threads_consistent sbtc0/ sbtr/
 }
 case_result "2b/2h: a CPU that comes online later gets its thread then (create called for it)" t_2b
 
@@ -138,7 +138,7 @@ t_2h_selfpark() {
 	[ "$(cat $CPARAM/creates)" = "$(nr_online)" ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
 	echo 2 > $CPARAM/kick
 	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" || { echo "not handled"; return 1; }
-	threads_consistent sbtc0/ || return 1
+	threads_consistent sbtc0/ sbtr/ || return 1
 	rmmod smpboot_rs_test_c
 }
 case_result "2h: create and selfparking (the owner unparks and parks its threads)" t_2h_selfpark
@@ -170,7 +170,7 @@ t_2j() {
 	cpu_online 2 0 && cpu_online 2 1 || return 1
 	wait_for 5 sh -c "[ \$(grep ' name=sbtx/' $THREADS | grep -c state=active) = $((32 * $(nr_online))) ]" ||
 		{ echo "after offline/online: $(lines_of sbtx/ | grep -vc state=active) not active"; return 1; }
-	threads_consistent sbtx/ || return 1
+	threads_consistent sbtr/ sbtx/:32 || return 1
 	echo 0 > $RDIR/extra
 	[ -z "$(lines_of sbtx/)" ] || { echo "extras left"; return 1; }
 }
@@ -191,7 +191,7 @@ t_stress() {
 	for cpu in 1 2 3; do cpu_online $cpu 1; done
 	echo "$ops" > /tmp/stress_ops
 	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) -ge \$(cat $CPARAM/queued) ]" || true
-	for p in sbtc0/ sbtc1/ sbtc2/ sbtc3/ sbtr/; do threads_consistent $p || return 1; done
+	threads_consistent sbtc:4 sbtr/ || return 1
 	bad=$(grep -v ' wrong_cpu=0$' $THREADS)
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] && [ "$(stat_of wrong_cpu)" = 0 ] && [ "$(stat_of state_errors)" = 0 ] ||
