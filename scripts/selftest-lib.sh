@@ -46,6 +46,7 @@ possible_cpus() {
 		for (c = r[1]; c <= r[2]; c++) printf "%d ", c } } END { print "" }' $SYSCPU/possible
 }
 nr_possible() { set -- $(possible_cpus); echo $#; }
+NR_POSSIBLE=$(nr_possible)
 
 # threads_consistent PREFIX[:N]...: the threads file lists exactly the
 # registrations named, N (default 1) of them per name prefix ("sbtc0/",
@@ -59,7 +60,7 @@ threads_consistent() {
 	[ $# -gt 0 ] || { echo "threads_consistent: no registration named"; return 1; }
 	[ -r "$THREADS" ] || { echo "no $THREADS"; return 1; }
 	sel=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^pid=[1-9]/) { sub(/^pid=/, "", $i); print "/proc/" $i "/status" } }' "$THREADS")
-	cat ${sel:-/dev/null} 2>/dev/null | awk -v want="$*" -v ncpu="$(nr_possible)" '
+	cat ${sel:-/dev/null} 2>/dev/null | awk -v want="$*" -v ncpu="$NR_POSSIBLE" '
 		BEGIN {
 			np = split(want, a, " ")
 			for (i = 1; i <= np; i++) {
@@ -129,11 +130,15 @@ calls_match() {
 # final_calls MODULE REGS: the "final:" lines (the callback counts of each
 # registration and possible CPU) that the test module MODULE printed at its
 # last unload, REGS registrations' worth, as calls_match reads them, to
-# /tmp/final_calls. Call it right after the rmmod.
+# /tmp/final_calls. Call it right after the rmmod. One dmesg and one awk:
+# forks are slow while CPUs go on and off.
 final_calls() {
-	dmesg | grep "$1: final: " | tail -n $(( $2 * $(nr_possible) )) | sed 's/.*final: //' > /tmp/final_calls
-	[ "$(grep -c . /tmp/final_calls)" = $(( $2 * $(nr_possible) )) ] ||
-		{ echo "$1: $(grep -c . /tmp/final_calls) final lines, want $(( $2 * $(nr_possible) ))"; return 1; }
+	dmesg | awk -v m="$1: final: " -v n=$(( $2 * NR_POSSIBLE )) '
+		(i = index($0, m)) { line[++c] = substr($0, i + length(m)) }
+		END {
+			if (c < n) { print "only " c + 0 " final lines, want " n > "/dev/stderr"; exit 1 }
+			for (k = c - n + 1; k <= c; k++) print line[k]
+		}' > /tmp/final_calls 2>/tmp/final_calls.err || { echo "$1: $(cat /tmp/final_calls.err)"; return 1; }
 }
 
 # final_balanced: on every line of /tmp/final_calls (final_calls), the
@@ -152,12 +157,16 @@ final_balanced() {
 # printed at its last unload ("MODULE: exit: key=value ...") has each KEY
 # 0. Call it right after the rmmod.
 exit_zero() {
-	ez_line=$(dmesg | grep "$1: exit: " | tail -n 1)
-	[ -n "$ez_line" ] || { echo "$1: no exit line"; return 1; }
-	shift
-	for k in "$@"; do
-		[ "$(field "$ez_line" "$k")" = 0 ] || { echo "$ez_line"; return 1; }
-	done
+	ez_mod=$1; shift
+	dmesg | awk -v m="$ez_mod: exit: " -v keys="$*" '
+		index($0, m) { last = $0 }
+		END {
+			if (last == "") { print m "no such line"; exit 1 }
+			n = split(keys, k, " ")
+			for (i = 1; i <= n; i++) if (index(last " ", " " k[i] "=0 ") == 0) bad = 1
+			if (bad) print last
+			exit bad
+		}'
 }
 
 # The test modules' own error counters (wrong CPU, preemptible

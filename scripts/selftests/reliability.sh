@@ -316,9 +316,14 @@ ipi_once() { echo 20 > $KS/ipi && echo "all 10" > $KS/raise; r=$?; sleep 0.1; re
 # ksoftirqd_c_rs's exit totals balance: what was raised was processed or
 # is still pending.
 ks_exit_balanced() {
-	line=$(dmesg | grep 'ksoftirqd_c_rs: exit: ' | tail -n 1)
-	r=$(field "$line" raised) p=$(field "$line" processed) q=$(field "$line" pending)
-	[ -n "$r" ] && [ -n "$p" ] && [ -n "$q" ] && [ "$r" = $((p + q)) ] || { echo "$line"; return 1; }
+	dmesg | awk '
+		/ksoftirqd_c_rs: exit: / { last = $0 }
+		END {
+			n = split(last, w, " ")
+			for (i = 1; i <= n; i++) { k = w[i]; sub(/=.*/, "", k); v[k] = substr(w[i], length(k) + 2) }
+			if (v["raised"] == "" || v["processed"] == "" || v["pending"] == "" ||
+			    v["raised"] + 0 != v["processed"] + v["pending"]) { print "ksoftirqd_c_rs: " last; exit 1 }
+		}'
 }
 module_cycle() {
 	insmod $TOP/samples/ksoftirqd_c_rs.ko && echo "all 100" > /sys/kernel/ksoftirqd_c_rs/raise &&
