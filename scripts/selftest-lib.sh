@@ -27,10 +27,11 @@ case_result() {
 	[ ! -e /tmp/kernel_stuck ] || ktap_bail "stuck in the kernel: $(cat /tmp/kernel_stuck)"
 }
 
-# wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds.
+# wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
+# SECONDS, then once more; only that last try's output is shown.
 wait_for() {
 	t=$(( $1 * 10 )); shift
-	while [ $t -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done
+	while [ $t -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; t=$((t - 1)); done
 	"$@"
 }
 
@@ -41,29 +42,150 @@ cpu_online() { echo "$2" > $SYSCPU/cpu$1/online; }
 online_cpus() { for c in $SYSCPU/cpu[0-9]*; do [ "$(cat $c/online 2>/dev/null || echo 1)" = 1 ] && echo "${c##*cpu}"; done; }
 allowed_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
 
-# threads_consistent [NAME_PREFIX]: every smpboot_rs thread (of the names
-# starting with the prefix) matches its CPU: active and allowed on that CPU
-# only if the CPU is online, not active if it is offline, and wrong_cpu 0.
-# Prints what does not match. One awk, not a fork per field: forks are slow
-# under TCG.
-threads_consistent() {
-	bad=0
-	awk -v p=" name=${1:-}" 'index($0, p) {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		print v["name"], v["cpu"], v["pid"], v["state"], v["online"], v["wrong_cpu"]
-	}' "$THREADS" > /tmp/threads_consistent
-	while read -r name cpu pid st on wrong; do
-		if [ "$on" = 1 ]; then
-			allowed=$(allowed_of "$pid")
-			[ "$st" = active ] && [ "$allowed" = "$cpu" ] ||
-				{ echo "$name: online, state=$st, allowed CPUs $allowed"; bad=1; }
-		else
-			[ "$st" != active ] || { echo "$name: active on an offline CPU"; bad=1; }
-		fi
-		[ "$wrong" = 0 ] || { echo "$name: wrong_cpu=$wrong"; bad=1; }
-	done < /tmp/threads_consistent
-	return $bad
+# The possible CPUs, as a list ("0 1 2 3"), and how many there are.
+possible_cpus() {
+	awk -F, '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-"); if (n == 1) r[2] = r[1]
+		for (c = r[1]; c <= r[2]; c++) printf "%d ", c } } END { print "" }' $SYSCPU/possible
 }
+nr_possible() { set -- $(possible_cpus); echo $#; }
+NR_POSSIBLE=$(nr_possible)
+
+# threads_consistent PREFIX[:N]...: the threads file lists exactly the
+# registrations named, N (default 1) of them per name prefix ("sbtc0/",
+# "sbtc:4" for sbtc0/ to sbtc3/), nothing else, each with a line per
+# possible CPU; and every thread listed matches its CPU: active and allowed
+# on that CPU only if the CPU is online, not active if it is offline, and
+# wrong_cpu 0. Fails when the file is missing or a prefix matches fewer or
+# more registrations than said. Prints what does not match. Two awks, not
+# a fork per thread: forks are slow under TCG.
+threads_consistent() {
+	[ $# -gt 0 ] || { echo "threads_consistent: no registration named"; return 1; }
+	[ -r "$THREADS" ] || { echo "no $THREADS"; return 1; }
+	sel=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^pid=[1-9]/) { sub(/^pid=/, "", $i); print "/proc/" $i "/status" } }' "$THREADS")
+	cat ${sel:-/dev/null} 2>/dev/null | awk -v want="$*" -v ncpu="$NR_POSSIBLE" '
+		BEGIN {
+			np = split(want, a, " ")
+			for (i = 1; i <= np; i++) {
+				pre[i] = a[i]; cnt[i] = 1
+				if (a[i] ~ /:[0-9]+$/) { pre[i] = a[i]; sub(/:[0-9]+$/, "", pre[i]); cnt[i] = substr(a[i], length(pre[i]) + 2) + 0 }
+			}
+		}
+		FILENAME == "-" {
+			if ($1 == "State:") s = $2
+			if ($1 == "Pid:") pid = $2
+			if ($1 == "Cpus_allowed_list:") { st[pid] = s; allowed[pid] = $2 }
+			next
+		}
+		{
+			delete v
+			for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v[k] = substr($i, length(k) + 2) }
+			name = v["name"]; reg = v["reg"]
+			if (!(reg in lines)) {
+				m = 0
+				for (i = 1; i <= np && !m; i++) if (index(name, pre[i]) == 1) m = i
+				if (m) nregs[m]++
+				else { print "registration " reg " (" name ") listed, not expected"; bad = 1 }
+			}
+			lines[reg]++
+			if (v["online"] == "1") {
+				if (v["state"] != "active" || allowed[v["pid"]] != v["cpu"]) {
+					print name ": online, state=" v["state"] ", allowed CPUs " allowed[v["pid"]]; bad = 1
+				}
+			} else if (v["state"] == "active") { print name ": active on an offline CPU"; bad = 1 }
+			if (v["wrong_cpu"] != "0") { print name ": wrong_cpu=" v["wrong_cpu"]; bad = 1 }
+		}
+		END {
+			for (i = 1; i <= np; i++) if (nregs[i] + 0 != cnt[i]) {
+				print "\"" pre[i] "\": " nregs[i] + 0 " registrations listed, want " cnt[i]; bad = 1
+			}
+			for (r in lines) if (lines[r] != ncpu) { print "registration " r ": " lines[r] " lines for " ncpu " possible CPUs"; bad = 1 }
+			exit bad
+		}' - "$THREADS"
+}
+
+# calls_match FILE REG CPUS KEY=VALUE...: a test module's own count of its
+# callbacks, lines "reg=R cpu=C key=value ..." (its calls file, or its
+# "final:" lines at unload, see final_calls) has, on exactly one line of
+# registration REG for each CPU of CPUS, every KEY=VALUE given. Independent
+# of smpboot_rs's own counters. Prints what differs.
+calls_match() {
+	cm_file=$1 cm_reg=$2 cm_cpus=$(echo $3); shift 3
+	awk -v reg="$cm_reg" -v cpus=" $cm_cpus " -v want="$*" '
+		{
+			delete v
+			for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v[k] = substr($i, length(k) + 2) }
+			if (v["reg"] != reg || v["cpu"] == "" || !index(cpus, " " v["cpu"] " ")) next
+			seen[v["cpu"]]++
+			n = split(want, w, " ")
+			for (i = 1; i <= n; i++) {
+				k = w[i]; sub(/=.*/, "", k)
+				if (v[k] != substr(w[i], length(k) + 2)) { print "reg " reg " cpu " v["cpu"] ": " k "=" v[k] ", want " w[i]; bad = 1 }
+			}
+		}
+		END {
+			n = split(cpus, c, " ")
+			for (i = 1; i <= n; i++) if (seen[c[i]] != 1) { print "reg " reg " cpu " c[i] ": " seen[c[i]] + 0 " lines"; bad = 1 }
+			exit bad
+		}' "$cm_file"
+}
+
+# final_calls MODULE REGS: the "final:" lines (the callback counts of each
+# registration and possible CPU) that the test module MODULE printed at its
+# last unload, REGS registrations' worth, as calls_match reads them, to
+# /tmp/final_calls. Call it right after the rmmod. One dmesg and one awk:
+# forks are slow while CPUs go on and off.
+final_calls() {
+	dmesg | awk -v m="$1: final: " -v n=$(( $2 * NR_POSSIBLE )) '
+		(i = index($0, m)) { line[++c] = substr($0, i + length(m)) }
+		END {
+			if (c < n) { print "only " c + 0 " final lines, want " n > "/dev/stderr"; exit 1 }
+			for (k = c - n + 1; k <= c; k++) print line[k]
+		}' > /tmp/final_calls 2>/tmp/final_calls.err || { echo "$1: $(cat /tmp/final_calls.err)"; return 1; }
+}
+
+# final_balanced: on every line of /tmp/final_calls (final_calls), the
+# thread was set up at most once and cleaned up exactly as often (C
+# smpboot: cleanup for every thread that ran setup, and only for those),
+# and its callbacks saw it end in state none.
+final_balanced() {
+	awk '{
+		delete v
+		for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v[k] = substr($i, length(k) + 2) }
+		if (v["setup"] + 0 > 1 || v["cleanup_online"] + v["cleanup_offline"] != v["setup"] + 0 || v["state"] != "none") { print; bad = 1 }
+	} END { exit bad }' /tmp/final_calls
+}
+
+# exit_zero MODULE KEY...: the summary line that the test module MODULE
+# printed at its last unload ("MODULE: exit: key=value ...") has each KEY
+# 0. Call it right after the rmmod.
+exit_zero() {
+	ez_mod=$1; shift
+	dmesg | awk -v m="$ez_mod: exit: " -v keys="$*" '
+		index($0, m) { last = $0 }
+		END {
+			if (last == "") { print m "no such line"; exit 1 }
+			n = split(keys, k, " ")
+			for (i = 1; i <= n; i++) if (index(last " ", " " k[i] "=0 ") == 0) bad = 1
+			if (bad) print last
+			exit bad
+		}'
+}
+
+# The test modules' own error counters (wrong CPU, preemptible
+# should_run, wrong callback order, ht->store not filled) are all 0.
+c_clean() {
+	for k in wrong_cpu bad_preempt state_errors store_errors; do
+		[ "$(cat $CPARAM/$k)" = 0 ] || { echo "C user: $k=$(cat $CPARAM/$k)"; return 1; }
+	done
+}
+rust_clean() {
+	rc_line=$(cat $RDIR/stats) || return 1
+	for k in wrong_cpu bad_preempt state_errors wake_errors; do
+		case " $rc_line " in *" $k=0 "*) ;; *) echo "Rust user: $rc_line"; return 1 ;; esac
+	done
+}
+C_EXIT_ERRORS="wrong_cpu bad_preempt state_errors store_errors"
+RUST_EXIT_ERRORS="wrong_cpu bad_preempt state_errors wake_errors"
 
 # The number of a hotplug state by name ("online", "smpboot_rs:online", ...).
 hp_state_nr() { sed -n "s/^ *\([0-9]*\): $1\$/\1/p" $SYSCPU/hotplug/states | head -n 1; }
@@ -146,5 +268,5 @@ threads_healthy() {
 				}
 			}
 			exit bad
-		}' "$THREADS" -
+		}' - "$THREADS"
 }

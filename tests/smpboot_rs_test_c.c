@@ -15,7 +15,10 @@
  *   handled, queued, wrong_cpu, bad_preempt, state_errors, store_errors,
  *        schedule_stops, creates (read): counters;
  *   calls (read): per registration and CPU, the callback counts and the
- *        state the callbacks saw last ("none", "active", "parked");
+ *        state the callbacks saw last ("none", "active", "parked"); the
+ *        same lines, prefixed "final: ", go to the log at unload, after
+ *        each registration is unregistered (cleanup included) and before
+ *        the "exit:" summary line;
  *   long_work_ms (load time): each work item runs this long, calling
  *        smpboot_rs_thread_schedule() and returning early when it says so;
  *   selfparking=K (load time): the last K registrations are selfparking;
@@ -317,6 +320,12 @@ COUNTER_PARAM(creates);
 
 static const char *const cb_state_names[] = { "none", "active", "parked" };
 
+#define CALLS_FMT                                                             \
+	"reg=%u cpu=%u state=%s setup=%lu park=%lu unpark=%lu cleanup_online=%lu cleanup_offline=%lu runs=%lu\n"
+#define CALLS_ARGS(i, cpu, c)                                                 \
+	(i), (cpu), cb_state_names[(c)->state], (c)->setup, (c)->park,        \
+		(c)->unpark, (c)->cleanup_online, (c)->cleanup_offline, (c)->runs
+
 static int calls_get(char *buf, const struct kernel_param *kp)
 {
 	struct seq_buf s;
@@ -324,14 +333,8 @@ static int calls_get(char *buf, const struct kernel_param *kp)
 
 	seq_buf_init(&s, buf, PAGE_SIZE);
 	for (i = 0; i < registered; i++)
-		for_each_possible_cpu(cpu) {
-			struct cpu_calls *c = per_cpu_ptr(regs[i].calls, cpu);
-
-			seq_buf_printf(&s,
-				       "reg=%u cpu=%u state=%s setup=%lu park=%lu unpark=%lu cleanup_online=%lu cleanup_offline=%lu runs=%lu\n",
-				       i, cpu, cb_state_names[c->state], c->setup, c->park,
-				       c->unpark, c->cleanup_online, c->cleanup_offline, c->runs);
-		}
+		for_each_possible_cpu(cpu)
+			seq_buf_printf(&s, CALLS_FMT, CALLS_ARGS(i, cpu, per_cpu_ptr(regs[i].calls, cpu)));
 	return seq_buf_used(&s);
 }
 
@@ -434,7 +437,8 @@ static struct smp_hotplug_thread leaked_ht = {
 	.thread_comm		= "sbtl/%u",
 };
 
-static void unregister_all(void)
+/* report: log each registration's final callback counts (at unload). */
+static void unregister_all(bool report)
 {
 	if (follow_state > 0)
 		cpuhp_remove_state(follow_state);
@@ -446,6 +450,13 @@ static void unregister_all(void)
 		/* Its callbacks still find it while it stops. */
 		smpboot_rs_unregister_percpu_thread(&r->ht);
 		registered--;
+		if (report) {
+			unsigned int cpu;
+
+			for_each_possible_cpu(cpu)
+				pr_info("final: " CALLS_FMT,
+					CALLS_ARGS(registered, cpu, per_cpu_ptr(r->calls, cpu)));
+		}
 		free_reg(r);
 	}
 }
@@ -518,7 +529,7 @@ fail:
 	pr_info("registration %u failed: %d\n", i, ret);
 	if (leak)
 		smpboot_rs_unregister_percpu_thread(&leaked_ht);
-	unregister_all();
+	unregister_all(false);
 	kfree(regs);
 	return ret;
 }
@@ -527,7 +538,7 @@ static void __exit test_exit(void)
 {
 	if (leak)
 		pr_info("exit: leaving sbtl/%%u registered\n");
-	unregister_all();
+	unregister_all(true);
 	pr_info("exit: queued=%ld handled=%ld wrong_cpu=%ld bad_preempt=%ld state_errors=%ld store_errors=%ld\n",
 		atomic_long_read(&queued), atomic_long_read(&handled),
 		atomic_long_read(&wrong_cpu), atomic_long_read(&bad_preempt),

@@ -14,9 +14,16 @@
 //!   must be refused without harm and cleaned up when this module unloads;
 //! - `fail_create_cpu` (write K): hold `sbtk/%u`, whose `create` fails
 //!   for CPU K (bringing K up fails while it is held); 999 drops it;
-//! - `stats` (read): `key=value` counters.
+//! - `stats` (read): `key=value` counters;
+//! - `calls` (read): per CPU of `sbtr/%u`, what its callbacks counted
+//!   themselves, independently of smpboot_rs's counters: one line
+//!   `reg=0 cpu=C state=S creates=.. setup=.. park=.. unpark=..
+//!   cleanup_online=.. cleanup_offline=.. runs=..`, S the state the
+//!   callbacks left the thread in (`none`, `active`, `parked`), as the C
+//!   test module's `calls`; the same lines, prefixed `final: `, go to the
+//!   log at unload, after unregistration and before the `exit:` line.
 
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::{new_mutex, Arc, Mutex};
@@ -40,7 +47,6 @@ module! {
     license: "GPL",
 }
 
-#[derive(Default)]
 struct Counters {
     queued: AtomicU64,
     handled: AtomicU64,
@@ -56,6 +62,92 @@ struct Counters {
     fail_result: AtomicI64,
     fail_creates: AtomicU64,
     fail_setups: AtomicU64,
+    /// The main registration's callbacks, per CPU (indexed by CPU id).
+    calls: KVec<CpuCalls>,
+}
+
+impl Counters {
+    fn new() -> Result<Arc<Self>> {
+        let nr = cpu::nr_cpu_ids() as usize;
+        let mut calls = KVec::with_capacity(nr, GFP_KERNEL)?;
+        for _ in 0..nr {
+            calls.push(CpuCalls::default(), GFP_KERNEL)?;
+        }
+        Ok(Arc::new(
+            Self {
+                queued: AtomicU64::new(0),
+                handled: AtomicU64::new(0),
+                wrong_cpu: AtomicU64::new(0),
+                bad_preempt: AtomicU64::new(0),
+                state_errors: AtomicU64::new(0),
+                creates: AtomicU64::new(0),
+                setups: AtomicU64::new(0),
+                cleanups: AtomicU64::new(0),
+                parks: AtomicU64::new(0),
+                unparks: AtomicU64::new(0),
+                wake_errors: AtomicU64::new(0),
+                fail_result: AtomicI64::new(0),
+                fail_creates: AtomicU64::new(0),
+                fail_setups: AtomicU64::new(0),
+                calls,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+}
+
+/// The states the callbacks leave a thread in, as `CpuCalls::state`.
+const CALLS_NONE: u8 = 0;
+const CALLS_ACTIVE: u8 = 1;
+const CALLS_PARKED: u8 = 2;
+
+/// What the main registration's callbacks of one CPU counted.
+#[derive(Default)]
+struct CpuCalls {
+    /// `CALLS_NONE` (no thread, or cleaned up), `CALLS_ACTIVE` (set up or
+    /// unparked), `CALLS_PARKED`.
+    state: AtomicU8,
+    creates: AtomicU64,
+    setup: AtomicU64,
+    park: AtomicU64,
+    unpark: AtomicU64,
+    cleanup_online: AtomicU64,
+    cleanup_offline: AtomicU64,
+    runs: AtomicU64,
+}
+
+impl CpuCalls {
+    /// Counts a callback in `count` and records the state it leaves.
+    fn record(&self, count: &AtomicU64, state: Option<u8>) {
+        bump(count);
+        if let Some(state) = state {
+            self.state.store(state, Ordering::Relaxed);
+        }
+    }
+
+    fn render(&self, cpu: CpuId, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let state = match self.state.load(Ordering::Relaxed) {
+            CALLS_NONE => "none",
+            CALLS_ACTIVE => "active",
+            CALLS_PARKED => "parked",
+            _ => "?",
+        };
+        writeln!(
+            out,
+            "reg=0 cpu={} state={} creates={} setup={} park={} unpark={} cleanup_online={} \
+             cleanup_offline={} runs={}",
+            cpu.as_u32(),
+            state,
+            get(&self.creates),
+            get(&self.setup),
+            get(&self.park),
+            get(&self.unpark),
+            get(&self.cleanup_online),
+            get(&self.cleanup_offline),
+            get(&self.runs),
+        )
+    }
 }
 
 fn bump(c: &AtomicU64) {
@@ -88,6 +180,13 @@ impl TestThread {
     fn pending(&self, cpu: CpuId) -> Option<&AtomicU64> {
         self.pending.get(cpu.index())
     }
+
+    /// Counts a callback of `cpu` (see `CpuCalls::record`).
+    fn record(&self, cpu: CpuId, count: fn(&CpuCalls) -> &AtomicU64, state: Option<u8>) {
+        if let Some(c) = self.counters.calls.get(cpu.index()) {
+            c.record(count(c), state);
+        }
+    }
 }
 
 impl PerCpuThread for TestThread {
@@ -96,6 +195,7 @@ impl PerCpuThread for TestThread {
 
     fn create(&self, cpu: CpuId) -> Result<CpuState> {
         bump(&self.counters.creates);
+        self.record(cpu, |c| &c.creates, None);
         Ok(CpuState {
             cpu,
             active: false,
@@ -117,6 +217,7 @@ impl PerCpuThread for TestThread {
         if !state.active {
             bump(&self.counters.state_errors);
         }
+        self.record(cpu, |c| &c.runs, None);
         if let Some(p) = self.pending(cpu) {
             p.fetch_sub(1, Ordering::Relaxed);
             bump(&self.counters.handled);
@@ -131,6 +232,7 @@ impl PerCpuThread for TestThread {
         state.set_up = true;
         state.active = true;
         bump(&self.counters.setups);
+        self.record(cpu, |c| &c.setup, Some(CALLS_ACTIVE));
     }
 
     fn cleanup(&self, cpu: CpuId, state: &mut CpuState, online: bool) {
@@ -146,6 +248,11 @@ impl PerCpuThread for TestThread {
             bump(&self.counters.state_errors);
         }
         bump(&self.counters.cleanups);
+        if online {
+            self.record(cpu, |c| &c.cleanup_online, Some(CALLS_NONE));
+        } else {
+            self.record(cpu, |c| &c.cleanup_offline, Some(CALLS_NONE));
+        }
     }
 
     fn park(&self, cpu: CpuId, state: &mut CpuState) {
@@ -155,6 +262,7 @@ impl PerCpuThread for TestThread {
         }
         state.active = false;
         bump(&self.counters.parks);
+        self.record(cpu, |c| &c.park, Some(CALLS_PARKED));
     }
 
     fn unpark(&self, cpu: CpuId, state: &mut CpuState) {
@@ -164,6 +272,7 @@ impl PerCpuThread for TestThread {
         }
         state.active = true;
         bump(&self.counters.unparks);
+        self.record(cpu, |c| &c.unpark, Some(CALLS_ACTIVE));
     }
 }
 
@@ -476,6 +585,19 @@ impl sysfs::FileOps for StatsFile {
     }
 }
 
+struct CallsFile(Arc<Counters>);
+
+impl sysfs::FileOps for CallsFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        for cpu in cpu::possible_cpus() {
+            if let Some(c) = self.0.calls.get(cpu.index()) {
+                c.render(cpu, &mut sysfs::Text(out)).map_err(|_| ENOMEM)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 struct TestModule {
     parts: Option<Parts>,
     counters: Arc<Counters>,
@@ -489,13 +611,14 @@ struct Parts {
     _wrong_drop: Pin<KBox<sysfs::File<WrongDropFile>>>,
     _fail_cpu: Pin<KBox<sysfs::File<FailCpuFile>>>,
     _stats: Pin<KBox<sysfs::File<StatsFile>>>,
+    _calls: Pin<KBox<sysfs::File<CallsFile>>>,
     _dir: sysfs::Dir,
     _control: Arc<Control>,
 }
 
 impl kernel::Module for TestModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let counters = Arc::new(Counters::default(), GFP_KERNEL)?;
+        let counters = Counters::new()?;
         let nr = cpu::nr_cpu_ids() as usize;
         let mut pending = KVec::with_capacity(nr, GFP_KERNEL)?;
         for _ in 0..nr {
@@ -569,6 +692,15 @@ impl kernel::Module for TestModule {
                 ),
                 GFP_KERNEL,
             )?,
+            _calls: KBox::pin_init(
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("calls"),
+                    sysfs::MODE_READ,
+                    CallsFile(counters.clone()),
+                ),
+                GFP_KERNEL,
+            )?,
             _dir: dir,
             _control: control,
         };
@@ -583,6 +715,13 @@ impl Drop for TestModule {
     fn drop(&mut self) {
         // Unregister first, so that the report includes cleanup.
         drop(self.parts.take());
+        for cpu in cpu::possible_cpus() {
+            let mut line = KVec::new();
+            if let Some(c) = self.counters.calls.get(cpu.index()) {
+                let _ = c.render(cpu, &mut sysfs::Text(&mut line));
+                pr_info!("final: {}", core::str::from_utf8(&line).unwrap_or("?\n"));
+            }
+        }
         let mut text = KVec::new();
         let _ = self.counters.render(&mut sysfs::Text(&mut text));
         pr_info!("exit: {}", core::str::from_utf8(&text).unwrap_or("?\n"));

@@ -17,7 +17,12 @@ STRESS_C=${STRESS_C:-20}
 TIMER_US=1000
 
 now() { cut -d. -f1 /proc/uptime; }
-all_online() { for c in 1 2 3; do cpu_online $c 1 2>/dev/null; done; }
+# Brings CPUs 1-3 online; fails, saying which, if one does not come.
+all_online() {
+	ao=0
+	for c in 1 2 3; do cpu_online $c 1 || { echo "cpu$c does not come online"; ao=1; }; done
+	return $ao
+}
 
 # Sums of the stats keys over all CPUs (max_batch_ns: the largest), as "key=value" words.
 totals() {
@@ -53,6 +58,9 @@ check_threads() {
 		for cpu in $(online_cpus); do
 			echo "$lines" | grep -q " name=$COMM$cpu .*state=active" || { echo "smpboot_rs: $COMM$cpu not active"; bad=1; }
 		done
+		# Its registration alone is listed, every thread consistent
+		# (offline CPUs' ones included).
+		threads_consistent "$COMM" || bad=1
 	fi
 	return $bad
 }
@@ -165,14 +173,20 @@ t_bad() {
 	return $bad
 }
 
-# Producers in the background while CPUs go on and off.
+# Producers in the background while CPUs go on and off. raise and ipi hold
+# the hotplug lock, so no write of theirs may fail: the failures are counted
+# (in /tmp/producer_fails at the stop, the first messages in
+# /tmp/producer_err).
 producers_start() {
 	echo $TIMER_US > $D/timer || return 1
-	( while [ ! -e /tmp/stop_producers ]; do
-		echo 20 > $D/ipi 2>/dev/null
-		echo "all 50" > $D/raise 2>/dev/null
+	rm -f /tmp/producer_fails /tmp/producer_err
+	( pf=0
+	while [ ! -e /tmp/stop_producers ]; do
+		echo 20 > $D/ipi 2>>/tmp/producer_err || pf=$((pf + 1))
+		echo "all 50" > $D/raise 2>>/tmp/producer_err || pf=$((pf + 1))
 		sleep 0.2
-	done ) &
+	done
+	echo $pf > /tmp/producer_fails ) &
 	PRODUCER=$!
 }
 producers_stop() {
@@ -195,17 +209,22 @@ t_stress() {
 		state=$(cat $SYSCPU/cpu$cpu/online)
 		if cpu_online $cpu $((1 - state)) 2>/dev/null; then ops=$((ops + 1)); else fails=$((fails + 1)); fi
 	done
-	all_online
+	all_online || { producers_stop; return 1; }
 	t0=$(now)
 	UID=0 sh /include/cpu-on-off-test.sh -a > /tmp/onoff.log 2>&1
 	rc=$?
 	grep -q "Full scope test" /tmp/onoff.log || rc="$rc (did not run)"
 	took=$(( $(now) - t0 ))
-	all_online
+	all_online || { producers_stop; return 1; }
 	producers_stop
-	echo "$ops random hotplug operations in $DUR s ($fails refused), cpu-on-off-test.sh -a (3 CPUs off, then on) exit $rc in ${took}s" > /tmp/diag_stress
+	pfails=$(cat /tmp/producer_fails 2>/dev/null)
+	echo "$ops random hotplug operations in $DUR s ($fails refused), cpu-on-off-test.sh -a (3 CPUs off, then on) exit $rc in ${took}s; producer writes refused: $pfails" > /tmp/diag_stress
 	[ "$rc" = 0 ] || { cat /tmp/onoff.log; return 1; }
 	[ "$fails" = 0 ] || { echo "$fails hotplug operations failed"; return 1; }
+	# A loop that went round a few times is no stress: a run does about one
+	# operation per second of TCG; 1 per 5 s is the floor.
+	[ "$ops" -ge $((DUR / 5)) ] || { echo "only $ops hotplug operations in $DUR s"; return 1; }
+	[ "$pfails" = 0 ] || { echo "producer writes refused: ${pfails:-? (no count)}"; head -n 5 /tmp/producer_err; return 1; }
 }
 
 t_balance() {

@@ -17,7 +17,14 @@
 FAIL_NTH=/include/fail_nth
 
 online_of() { cat $SYSCPU/cpu$1/online; }
+nr_online() { online_cpus | wc -l; }
 threads_named() { grep -l "^Name:[[:space:]]*$1" /proc/[0-9]*/status 2>/dev/null | wc -l; }
+# The test users' own error counters are 0 (wrong CPU, callback order, ...).
+users_clean() { c_clean && rust_clean; }
+# Parts 1 and 2: the C user's sbtc0/ (or its 4 registrations, "sbtc:4") and
+# the Rust user's sbtr/ are listed, nothing else, every thread consistent,
+# and the users saw nothing wrong.
+consistent() { threads_consistent "${1:-sbtc0/}" sbtr/ && users_clean; }
 
 ktap_header
 
@@ -34,27 +41,37 @@ for name in smpboot_rs:create smpboot_rs:online; do
 	done
 done
 
+# refused_by_injection WHAT ERR: the write failed with the injected
+# failure's EAGAIN, not for a reason of its own.
+refused_by_injection() {
+	case $2 in
+	*"Resource temporarily unavailable"*) ;;
+	*) echo "$1 refused, but not with the injected EAGAIN: $2"; return 1 ;;
+	esac
+}
 t_fail_up() {
 	st=$1
 	echo 0 > $SYSCPU/cpu3/online || return 1
 	echo "$st" > $SYSCPU/cpu3/hotplug/fail || { echo "cannot arm $st"; return 1; }
-	if echo 1 > $SYSCPU/cpu3/online 2>/dev/null; then echo "online succeeded despite the injected failure"; return 1; fi
+	if err=$({ echo 1 > $SYSCPU/cpu3/online; } 2>&1); then echo "online succeeded despite the injected failure"; return 1; fi
+	refused_by_injection online "$err" || return 1
 	[ "$(online_of 3)" = 0 ] || { echo "cpu3 online after a failed bringup"; return 1; }
-	threads_consistent || return 1
+	consistent || return 1
 	echo 1 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
-	threads_consistent
+	consistent
 }
 t_fail_down() {
 	st=$1
 	if ! echo "$st" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null; then
 		echo "SKIP"; return 0
 	fi
-	if echo 0 > $SYSCPU/cpu3/online 2>/dev/null; then echo "offline succeeded despite the injected failure"; return 1; fi
+	if err=$({ echo 0 > $SYSCPU/cpu3/online; } 2>&1); then echo "offline succeeded despite the injected failure"; return 1; fi
+	refused_by_injection offline "$err" || return 1
 	[ "$(online_of 3)" = 1 ] || { echo "cpu3 offline after a failed teardown"; return 1; }
-	threads_consistent || return 1
+	consistent || return 1
 	echo 0 > $SYSCPU/cpu3/online || { echo "retry failed"; return 1; }
-	threads_consistent || return 1
-	echo 1 > $SYSCPU/cpu3/online && threads_consistent
+	consistent || return 1
+	echo 1 > $SYSCPU/cpu3/online && consistent
 }
 for st in $targets; do
 	sname=$(sed -n "s/^[0-9]*: *$st: //p" /tmp/states)
@@ -68,10 +85,18 @@ for st in $targets; do
 		ktap_fail "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads threads_consistent" "$out"
 	fi
 done
-echo 1 > $CPARAM/kick && echo 1 > $RDIR/kick
-sleep 1
-case_result "cpuhp: work still handled after the injected failures" sh -c \
-	"[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ] || { cat $CPARAM/handled $CPARAM/queued; exit 1; }"
+# Both users are kicked: each handles its items, one per online CPU.
+t_work_after() {
+	echo 1 > $CPARAM/kick && echo 1 > $RDIR/kick || return 1
+	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+		{ echo "C user: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
+	wait_for 10 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+		{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
+	[ "$(cat $CPARAM/queued)" = "$(nr_online)" ] && [ "$(stat_of queued)" = "$(nr_online)" ] ||
+		{ echo "queued: C $(cat $CPARAM/queued), Rust $(stat_of queued), for $(nr_online) online CPUs"; return 1; }
+	users_clean
+}
+case_result "cpuhp: work still handled after the injected failures" t_work_after
 
 # 2. Allocation failures with failslab and fail-nth.
 FS=/sys/kernel/debug/failslab
@@ -124,6 +149,9 @@ insmod_until_clean() {
 	done
 	[ "$hit" = n ] || { echo "still reaching the fault at n=$n of $allocs"; return 1; }
 	echo "$modname: $allocs allocations, $tried loads with a fault armed, $faults failed cleanly, clean load at n=$n" > /tmp/fail_report
+	# A sweep that failed no load, or stopped early, tried nothing.
+	[ "$faults" -gt 0 ] && [ $n -gt $((allocs / 2)) ] ||
+		{ echo "no real sweep: $(cat /tmp/fail_report)"; return 1; }
 	insmod "$ko" $params || { echo "a later insmod failed"; return 1; }
 }
 # Registrations are listed until their threads are stopped, so the threads
@@ -144,10 +172,17 @@ ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
 case_result "failslab: every failing insmod of smpboot_rs_test_c.ko (4 registrations) cleans up" \
 	insmod_until_clean "$TOP/tests/smpboot_rs_test_c.ko" c_gone nr_regs=4
 ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+# After the sweeps of the test users and of the sample, with every CPU
+# online: the loaded registrations (sbtr/, sbtc0/ to sbtc3/, ksoftirqd_rs/)
+# are listed, nothing else, and /proc has their threads, a thread per CPU
+# each, and no other thread of those names: a failed load's thread that
+# smpboot_rs no longer lists still shows there.
 t_no_leftover() {
-	have=$(grep -l '^Name:[[:space:]]*sbt' /proc/[0-9]*/status 2>/dev/null | wc -l)
-	want=$(grep -c ' name=sbt.* pid=[1-9]' $THREADS)
-	[ "$have" = "$want" ] || { echo "$have sbt* threads, $want registered"; return 1; }
+	[ "$(nr_online)" = "$(nr_possible)" ] || { echo "$(nr_online) CPUs online"; return 1; }
+	threads_consistent sbtr/ sbtc:4 ksoftirqd_rs/ || return 1
+	have=$(grep -lE '^Name:[[:space:]]*(sbt|ksoftirqd_rs/)' /proc/[0-9]*/status 2>/dev/null | wc -l)
+	want=$((6 * $(nr_possible)))
+	[ "$have" = "$want" ] || { echo "$have threads named sbt* or ksoftirqd_rs/*, want $want (6 registrations)"; return 1; }
 }
 case_result "failslab: every failing insmod of the sample ksoftirqd_rs.ko cleans up" \
 	insmod_until_clean $TOP/samples/ksoftirqd_rs.ko sample_gone
@@ -172,14 +207,16 @@ t_online_nth() {
 			faults=$((faults + 1))
 			[ "$(online_of 3)" = 0 ] || { echo "n=$n: failed online left cpu3 online"; return 1; }
 		fi
-		threads_consistent || { echo "n=$n ($res)"; return 1; }
+		threads_consistent sbtc:4 sbtr/ || { echo "n=$n ($res)"; return 1; }
 		[ "$(online_of 3)" = 1 ] || echo 1 > $SYSCPU/cpu3/online || { echo "n=$n: retry failed"; return 1; }
 		[ "$hit" = y ] || break
 		n=$((n + 1))
 	done
-	threads_consistent || return 1
+	consistent sbtc:4 || return 1
 	echo "cpu online: $allocs allocations, $tried onlines with a fault armed, $faults refused cleanly, clean at n=$n" > /tmp/fail_report
-	[ "$hit" = n ]
+	[ "$hit" = n ] || { echo "still reaching the fault at n=$n"; return 1; }
+	# A sweep that refused no online tried nothing.
+	[ "$faults" -gt 0 ] || { echo "no online refused: $(cat /tmp/fail_report)"; return 1; }
 }
 case_result "failslab: a CPU online whose allocations fail is refused cleanly; the retry works" t_online_nth
 ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
@@ -187,87 +224,154 @@ fault_injection_off
 echo Y > $FS/ignore-gfp-wait
 
 # 3. Unload races with CPU hotplug and pending work.
+# No failure is injected: every hotplug operation must work.
 hotplug_loop() {
-	i=0
+	i=0 f=0
 	while [ ! -e /tmp/stop_hotplug ]; do
 		cpu=$(( 1 + i % 3 ))
-		echo 0 > $SYSCPU/cpu$cpu/online 2>/dev/null
-		echo 1 > $SYSCPU/cpu$cpu/online 2>/dev/null
+		echo 0 > $SYSCPU/cpu$cpu/online 2>>/tmp/hotplug_err || f=$((f + 1))
+		echo 1 > $SYSCPU/cpu$cpu/online 2>>/tmp/hotplug_err || f=$((f + 1))
 		i=$((i + 1))
 	done
-	echo $i > /tmp/hotplug_ops
+	echo "$i $f" > /tmp/hotplug_ops
+}
+# After each unload, what the user saw: no error, and each thread cleaned
+# up once if it was set up, else not (C smpboot's rule).
+c_unloaded() {
+	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS && final_calls smpboot_rs_test_c "$1" && final_balanced
+}
+rust_unloaded() {
+	exit_zero smpboot_rs_test_rust $RUST_EXIT_ERRORS && final_calls smpboot_rs_test_rust 1 && final_balanced
+}
+race_rounds() {
+	for i in 1 2 3 4 5 6 7 8; do
+		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 || { echo "round $i: insmod C"; return 1; }
+		echo 200 > $CPARAM/kick || { echo "round $i: kick C"; return 1; }
+		rmmod smpboot_rs_test_c || { echo "round $i: rmmod C"; return 1; }
+		c_unloaded 2 || { echo "round $i: C user"; return 1; }
+		rmmod smpboot_rs_test_rust || { echo "round $i: rmmod Rust"; return 1; }
+		rust_unloaded || { echo "round $i: Rust user"; return 1; }
+		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 100 > $RDIR/kick && echo 4 > $RDIR/extra ||
+			{ echo "round $i: Rust insmod, kick or extra"; return 1; }
+	done
 }
 t_unload_race() {
 	rmmod smpboot_rs_test_c || return 1
-	rm -f /tmp/stop_hotplug
+	c_unloaded 4 || return 1
+	rm -f /tmp/stop_hotplug /tmp/hotplug_err /tmp/hotplug_ops
 	hotplug_loop &
-	for i in 1 2 3 4 5 6 7 8; do
-		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 || { touch /tmp/stop_hotplug; wait; return 1; }
-		echo 200 > $CPARAM/kick
-		rmmod smpboot_rs_test_c || { touch /tmp/stop_hotplug; wait; return 1; }
-		rmmod smpboot_rs_test_rust
-		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 100 > $RDIR/kick && echo 4 > $RDIR/extra
-	done
+	race_rounds > /tmp/race_out 2>&1
+	rounds=$?
 	touch /tmp/stop_hotplug
 	wait
-	for c in 1 2 3; do echo 1 > $SYSCPU/cpu$c/online 2>/dev/null; done
+	[ "$rounds" = 0 ] || { cat /tmp/race_out; return 1; }
+	for c in 1 2 3; do cpu_online $c 1 || { echo "cpu$c does not come back"; return 1; }; done
+	set -- $(cat /tmp/hotplug_ops 2>/dev/null)
+	# At least one offline/online pair per round.
+	[ "${2:-x}" = 0 ] && [ "${1:-0}" -ge 8 ] ||
+		{ echo "${1:-?} offline/online pairs, ${2:-?} operations failed:"; head -n 5 /tmp/hotplug_err; return 1; }
 	[ "$(threads_named sbtc)" = 0 ] || { echo "C test threads left"; return 1; }
-	threads_consistent
+	# The last Rust user handles its items.
+	wait_for 10 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+		{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
+	[ "$(stat_of queued)" -gt 0 ] || { echo "Rust user: nothing queued"; return 1; }
+	rust_clean && threads_consistent sbtr/ sbtx/:4
 }
 case_result "unload races: insmod/rmmod with pending work while CPUs go offline and online" t_unload_race
-ktap_diag "hotplug operations during the unload races: $(( $(cat /tmp/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
+ktap_diag "hotplug operations during the unload races: $(( $(cut -d' ' -f1 /tmp/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
 
 # 4. Torture: random hotplug, the sample's hrtimer and IPI producers, and
 # insmod/rmmod cycles of a second sample and a test registration, at once.
 KS=/sys/kernel/ksoftirqd_rs
 TORTURE_SECONDS=${TORTURE_SECONDS:-120}
 ks_total() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }' $KS/stats; }
+# loop_until_stop NAME CMD...: runs CMD until the torture stops; writes
+# "done failed" counts to /tmp/t_NAME, the output of the first failures to
+# /tmp/t_NAME.err. No failure is injected: every try must work.
 loop_until_stop() {
-	n=0
-	while [ ! -e /tmp/stop_torture ]; do "$@" && n=$((n + 1)); done
-	echo $n
+	name=$1; shift
+	n=0 f=0
+	: > /tmp/t_$name.err
+	while [ ! -e /tmp/stop_torture ]; do
+		# In this shell, not a subshell: CMD may keep state (a seed).
+		if "$@" > /tmp/t_$name.out 2>&1; then
+			n=$((n + 1))
+		else
+			f=$((f + 1))
+			[ $f -gt 3 ] || cat /tmp/t_$name.out >> /tmp/t_$name.err
+		fi
+	done
+	echo "$n $f" > /tmp/t_$name
+}
+hotplug_once() {
+	seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
+	cpu=$(( 1 + seed % 3 ))
+	echo $(( 1 - $(online_of $cpu) )) > $SYSCPU/cpu$cpu/online
 }
 random_hotplug() {
 	seed=$(( $(cut -d' ' -f1 /proc/loadavg | tr -d .) + $$ ))
-	n=0
-	while [ ! -e /tmp/stop_torture ]; do
-		seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
-		cpu=$(( 1 + seed % 3 ))
-		echo $(( 1 - $(online_of $cpu) )) > $SYSCPU/cpu$cpu/online && n=$((n + 1))
-	done
-	echo $n
+	loop_until_stop hotplug hotplug_once
 }
-ipi_once() { echo 20 > $KS/ipi 2>/dev/null; echo "all 10" > $KS/raise 2>/dev/null; sleep 0.1; }
+ipi_once() { echo 20 > $KS/ipi && echo "all 10" > $KS/raise; r=$?; sleep 0.1; return $r; }
+# ksoftirqd_c_rs's exit totals balance: what was raised was processed or
+# is still pending.
+ks_exit_balanced() {
+	dmesg | awk '
+		/ksoftirqd_c_rs: exit: / { last = $0 }
+		END {
+			n = split(last, w, " ")
+			for (i = 1; i <= n; i++) { k = w[i]; sub(/=.*/, "", k); v[k] = substr(w[i], length(k) + 2) }
+			if (v["raised"] == "" || v["processed"] == "" || v["pending"] == "" ||
+			    v["raised"] + 0 != v["processed"] + v["pending"]) { print "ksoftirqd_c_rs: " last; exit 1 }
+		}'
+}
 module_cycle() {
 	insmod $TOP/samples/ksoftirqd_c_rs.ko && echo "all 100" > /sys/kernel/ksoftirqd_c_rs/raise &&
 		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 && echo 50 > $CPARAM/kick &&
-		sleep 0.5 && rmmod smpboot_rs_test_c && rmmod ksoftirqd_c_rs
+		sleep 0.5 || return 1
+	rmmod smpboot_rs_test_c && c_unloaded 2 || { echo "C user unload"; return 1; }
+	rmmod ksoftirqd_c_rs && ks_exit_balanced || { echo "ksoftirqd_c_rs unload"; return 1; }
+}
+# t_torture_check NAME WHAT FLOOR: the loop NAME did at least FLOOR tries,
+# none failed.
+t_torture_check() {
+	set -- "$1" "$2" "$3" $(cat /tmp/t_$1 2>/dev/null)
+	[ "${5:-x}" = 0 ] && [ "${4:-0}" -ge "$3" ] ||
+		{ echo "$2: ${4:-?} done (at least $3 wanted), ${5:-?} failed:"; cat /tmp/t_$1.err; return 1; }
 }
 t_torture() {
 	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
 	insmod $TOP/samples/ksoftirqd_rs.ko && echo 300 > $KS/timer || return 1
-	rm -f /tmp/stop_torture
-	random_hotplug > /tmp/t_hotplug &
-	loop_until_stop ipi_once > /tmp/t_ipi &
-	loop_until_stop module_cycle > /tmp/t_cycles &
+	rm -f /tmp/stop_torture /tmp/t_hotplug /tmp/t_ipi /tmp/t_cycles
+	random_hotplug &
+	loop_until_stop ipi ipi_once &
+	loop_until_stop cycles module_cycle &
 	sleep "$TORTURE_SECONDS"
 	touch /tmp/stop_torture
 	wait
-	echo 0 > $KS/timer
-	for c in 1 2 3; do echo 1 > $SYSCPU/cpu$c/online 2>/dev/null; done
+	echo 0 > $KS/timer || return 1
+	for c in 1 2 3; do cpu_online $c 1 || { echo "cpu$c does not come back"; return 1; }; done
 	t=0
 	while [ $t -lt 300 ] && { [ "$(ks_total pending)" != 0 ] || [ "$(ks_total processed)" != "$(ks_total raised)" ]; }; do
 		sleep 0.1; t=$((t + 1))
 	done
-	echo "$TORTURE_SECONDS s: $(cat /tmp/t_hotplug) hotplug operations, $(cat /tmp/t_cycles) insmod/rmmod cycles," \
-		"$(cat /tmp/t_ipi) IPI bursts; ksoftirqd_rs raised $(ks_total raised), processed $(ks_total processed)," \
+	echo "$TORTURE_SECONDS s: $(cut -d' ' -f1 /tmp/t_hotplug) hotplug operations," \
+		"$(cut -d' ' -f1 /tmp/t_cycles) insmod/rmmod cycles, $(cut -d' ' -f1 /tmp/t_ipi) IPI bursts" \
+		"(failed: $(cut -d' ' -f2 /tmp/t_hotplug), $(cut -d' ' -f2 /tmp/t_cycles), $(cut -d' ' -f2 /tmp/t_ipi));" \
+		"ksoftirqd_rs raised $(ks_total raised), processed $(ks_total processed)," \
 		"migrated_in $(ks_total migrated_in), wrong_cpu $(ks_total wrong_cpu)" > /tmp/torture_report
 	[ "$(ks_total processed)" = "$(ks_total raised)" ] || { echo "processed != raised"; cat $KS/stats; return 1; }
-	[ "$(ks_total wrong_cpu)" = 0 ] || { cat $KS/stats; return 1; }
-	[ "$(cat /tmp/t_cycles)" -gt 0 ] && [ "$(cat /tmp/t_hotplug)" -gt 0 ] || { echo "a torture loop made no progress"; return 1; }
-	lsmod | grep -q '^ksoftirqd_c_rs ' && rmmod ksoftirqd_c_rs
-	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
-	threads_consistent || return 1
+	for k in wrong_cpu tick_wrong_cpu ipi_wrong_cpu; do
+		[ "$(ks_total $k)" = 0 ] || { cat $KS/stats; return 1; }
+	done
+	# Each loop went on all along (floors far below what a run does), and
+	# none of its tries failed.
+	t_torture_check hotplug "hotplug operations" $((TORTURE_SECONDS / 10)) &&
+		t_torture_check cycles "insmod/rmmod cycles" $((TORTURE_SECONDS / 30)) &&
+		t_torture_check ipi "IPI bursts" $((TORTURE_SECONDS / 10)) || return 1
+	lsmod | grep -q '^ksoftirqd_c_rs ' && { echo "ksoftirqd_c_rs left loaded"; return 1; }
+	lsmod | grep -q '^smpboot_rs_test_c ' && { echo "smpboot_rs_test_c left loaded"; return 1; }
+	threads_consistent ksoftirqd_rs/ sbtr/ sbtx/:4 && rust_clean || return 1
 	rmmod ksoftirqd_rs
 }
 case_result "torture: hotplug, hrtimer and IPI producers, insmod/rmmod cycles at once; processed == raised, wrong_cpu 0, threads bound" t_torture
@@ -284,23 +388,29 @@ t_bad_input() {
 	before=$(cat $RDIR/stats)
 	ext=$(cat $RDIR/extra)
 	long=$(printf '%0200d' 1)
-	for f in $RDIR/kick $RDIR/extra $RDIR/fail_create_at; do
+	calls=$(cat $RDIR/calls)
+	for f in $RDIR/kick $RDIR/extra $RDIR/fail_create_at $RDIR/wrong_drop $RDIR/fail_create_cpu; do
 		expect_refused $f "" "abc" "-1" "1x" "1 2" "99999999999999999999" "$long" "0x10" || return 1
 	done
 	expect_refused $RDIR/extra 65 || return 1
 	expect_refused $THREADS "1" || return 1
 	expect_refused $RDIR/stats "1" || return 1
-	for f in $RDIR/kick $RDIR/extra $RDIR/fail_create_at; do
+	expect_refused $RDIR/calls "1" || return 1
+	# A refused write proves nothing if su itself does not work.
+	[ "$(su nobody -s /bin/sh -c 'id -u' 2>&1)" = 65534 ] || { echo "su nobody does not work"; return 1; }
+	for f in $RDIR/kick $RDIR/extra $RDIR/fail_create_at $RDIR/wrong_drop $RDIR/fail_create_cpu; do
 		if su nobody -s /bin/sh -c "echo 1 > $f" 2>/dev/null; then echo "non-root wrote $f"; return 1; fi
 	done
 	[ "$(cat $RDIR/stats)" = "$before" ] || { echo "stats changed: $before -> $(cat $RDIR/stats)"; return 1; }
+	[ "$(cat $RDIR/calls)" = "$calls" ] || { echo "calls changed"; return 1; }
+	threads_consistent sbtr/ sbtx/:4 || return 1
 	[ "$(cat $RDIR/extra)" = "$ext" ] || { echo "extra changed"; return 1; }
 	cat $THREADS > /dev/null && su nobody -s /bin/sh -c "cat $THREADS > /dev/null" || { echo "threads not readable"; return 1; }
 }
 case_result "bad input: garbage, overlong, negative, huge and non-root writes refused, state unchanged" t_bad_input
 
 t_unload() {
-	rmmod smpboot_rs_test_rust && rmmod smpboot_rs && core_gone
+	rmmod smpboot_rs_test_rust && rust_unloaded && rmmod smpboot_rs && core_gone
 }
 case_result "everything unloads cleanly afterwards" t_unload
 

@@ -5,10 +5,17 @@
 # rule of C smpboot semantics (issue rules 2a-2j), the affinity counters
 # after hotplug stress, and the C and Rust user APIs.
 #
+# Besides smpboot_rs's own view (its threads file), the cases compare the
+# test users' own count of their callbacks, per registration and CPU (their
+# calls files, and the "final:" lines they log at unload), with what the
+# case's hotplug sequence implies.
+#
 # vm-run-args: --cpus 4
 . /smpboot_rs/scripts/selftest-lib.sh
 
 nr_online() { online_cpus | wc -l; }
+CCALLS=$CPARAM/calls
+RCALLS=$RDIR/calls
 
 ktap_header
 ktap_plan 16
@@ -31,20 +38,28 @@ t_2a() {
 		pid=$(get sbtc0/ "$cpu" pid)
 		grep -q "^Name:[[:space:]]*sbtc0/$cpu\$" /proc/$pid/status || { echo "pid $pid is not sbtc0/$cpu"; return 1; }
 	done
-	threads_consistent sbtc0/
+	[ "$(cat $CPARAM/creates)" = "$(nr_online)" ] || { echo "create called $(cat $CPARAM/creates) times"; return 1; }
+	# The user's own count: setup once on each CPU's thread, nothing else.
+	wait_for 5 calls_match $CCALLS 0 "$(online_cpus)" state=active setup=1 park=0 unpark=0 \
+		cleanup_online=0 cleanup_offline=0 runs=0 || return 1
+	c_clean && threads_consistent sbtc0/
 }
 case_result "2a: registration creates and starts a thread per online CPU, bound to it" t_2a
 
 t_2e() {
-	echo 5 > $CPARAM/kick
+	echo 5 > $CPARAM/kick || return 1
 	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
 		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
 	[ "$(cat $CPARAM/queued)" = $((5 * $(nr_online))) ] || { echo "queued $(cat $CPARAM/queued)"; return 1; }
 	[ "$(cat $CPARAM/bad_preempt)" = 0 ] || { echo "thread_should_run preemptible $(cat $CPARAM/bad_preempt) times"; return 1; }
 	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] || { echo "wrong_cpu $(cat $CPARAM/wrong_cpu)"; return 1; }
+	c_clean || return 1
+	# The user's own count: each CPU's thread ran thread_fn for its 5 items.
+	calls_match $CCALLS 0 "$(online_cpus)" runs=5 || return 1
 	runs=$(get sbtc0/ 1 runs)
 	sleep 1
 	[ "$(get sbtc0/ 1 runs)" = "$runs" ] || { echo "idle thread kept running"; return 1; }
+	calls_match $CCALLS 0 "$(online_cpus)" runs=5 || { echo "(idle threads kept running)"; return 1; }
 	[ "$(grep '^State:' /proc/$(get sbtc0/ 1 pid)/status | cut -f2 | cut -c1)" = S ] || { echo "idle thread not sleeping"; return 1; }
 }
 case_result "2e: should_run with preemption off on its CPU; thread_fn on its CPU; idle threads sleep and wake on request" t_2e
@@ -54,12 +69,21 @@ t_2c() {
 	cpu_online 3 0 || return 1
 	[ "$(get sbtc0/ 3 state)" = parked ] || { echo "cpu3 offline: $(lines_of sbtc0/3)"; return 1; }
 	[ "$(get sbtc0/ 3 park)" = 1 ] || { echo "park callback count $(get sbtc0/ 3 park)"; return 1; }
+	# The user's own count: park ran once, for cpu3's thread only.
+	calls_match $CCALLS 0 3 state=parked setup=1 park=1 unpark=0 || return 1
+	calls_match $CCALLS 0 "0 1 2" state=active setup=1 park=0 unpark=0 || return 1
 	[ -d /proc/$pid ] || { echo "thread gone while parked"; return 1; }
 	cpu_online 3 1 || return 1
-	wait_for 5 sh -c "[ \"\$(grep ' name=sbtc0/3 ' $THREADS | grep -o 'state=[a-z]*')\" = state=active ]" || true
+	wait_for 5 sh -c "[ \"\$(grep ' name=sbtc0/3 ' $THREADS | grep -o 'state=[a-z]*')\" = state=active ]" ||
+		{ echo "cpu3 online again: $(lines_of sbtc0/3)"; return 1; }
+	# The same thread: smpboot_rs lists the same pid, that task is still
+	# sbtc0/3, and the user saw unpark, not a second setup.
 	[ "$(get sbtc0/ 3 pid)" = "$pid" ] || { echo "not the same thread: $pid -> $(get sbtc0/ 3 pid)"; return 1; }
+	grep -q "^Name:[[:space:]]*sbtc0/3\$" /proc/$pid/status || { echo "pid $pid is no longer sbtc0/3"; return 1; }
 	[ "$(get sbtc0/ 3 unpark)" = 1 ] || { echo "unpark count: $(lines_of sbtc0/3)"; return 1; }
-	threads_consistent sbtc0/
+	wait_for 5 calls_match $CCALLS 0 3 state=active setup=1 park=1 unpark=1 || return 1
+	calls_match $CCALLS 0 "0 1 2" state=active setup=1 park=0 unpark=0 || return 1
+	c_clean && threads_consistent sbtc0/
 }
 case_result "2c: offline parks the thread (park callback on its CPU), online unparks the same thread" t_2c
 
@@ -68,25 +92,43 @@ t_2b() {
 	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
 	[ "$(get sbtr/ 2 pid)" = 0 ] || { echo "offline CPU got a thread: $(lines_of sbtr/2)"; return 1; }
 	[ "$(stat_of creates)" = 3 ] || { echo "creates=$(stat_of creates) with 3 CPUs online"; return 1; }
+	# The Rust user's own count: create and setup on the online CPUs only.
+	wait_for 5 calls_match $RCALLS 0 "0 1 3" state=active creates=1 setup=1 || return 1
+	calls_match $RCALLS 0 2 state=none creates=0 setup=0 || return 1
 	cpu_online 2 1 || return 1
 	wait_for 5 sh -c "grep -q ' name=sbtr/2 .*state=active' $THREADS" || { echo "cpu2: $(lines_of sbtr/2)"; return 1; }
 	[ "$(stat_of creates)" = 4 ] || { echo "creates=$(stat_of creates) after online"; return 1; }
-	threads_consistent sbtr/
+	# cpu2's new thread: created and set up once, never parked or unparked
+	# (C smpboot unparks a new thread without the unpark callback).
+	wait_for 5 calls_match $RCALLS 0 "0 1 2 3" state=active creates=1 setup=1 park=0 unpark=0 || return 1
+	# The C user's thread of cpu2 was parked and unparked, once.
+	wait_for 5 calls_match $CCALLS 0 2 state=active setup=1 park=1 unpark=1 || return 1
+	rust_clean && c_clean && threads_consistent sbtc0/ sbtr/
 }
 case_result "2b/2h: a CPU that comes online later gets its thread then (create called for it)" t_2b
 
 t_2d() {
-	echo 3 > $RDIR/kick
+	echo 3 > $RDIR/kick || return 1
 	wait_for 10 sh -c "[ \$(sed 's/.*handled=\([0-9]*\).*/\1/' $RDIR/stats) = \$(sed 's/^queued=\([0-9]*\).*/\1/' $RDIR/stats) ]" ||
 		{ cat $RDIR/stats; return 1; }
+	[ "$(stat_of queued)" = $((3 * $(nr_online))) ] || { echo "queued $(stat_of queued) for 3 on $(nr_online) CPUs"; return 1; }
+	# The user's own count: each CPU's thread ran its 3 items.
+	calls_match $RCALLS 0 "$(online_cpus)" runs=3 || return 1
 	[ "$(stat_of setups)" = 4 ] && [ "$(stat_of state_errors)" = 0 ] && [ "$(stat_of wake_errors)" = 0 ] &&
 		[ "$(stat_of wrong_cpu)" = 0 ] && [ "$(stat_of bad_preempt)" = 0 ] || { cat $RDIR/stats; return 1; }
 	# cleanup mirrors setup: park cpu3, unload, count cleanups (one offline).
 	cpu_online 3 0 || return 1
+	calls_match $RCALLS 0 3 state=parked park=1 unpark=0 || return 1
 	rmmod smpboot_rs_test_rust || return 1
 	exitline=$(dmesg | grep 'smpboot_rs_test_rust: exit:' | tail -n 1)
 	[ "$(field "$exitline" cleanups)" = 4 ] && [ "$(field "$exitline" state_errors)" = 0 ] ||
 		{ echo "$exitline"; return 1; }
+	exit_zero smpboot_rs_test_rust $RUST_EXIT_ERRORS || return 1
+	# cleanup as the user saw it, once per set-up thread: not online for
+	# offline cpu3's, online for the others.
+	final_calls smpboot_rs_test_rust 1 || return 1
+	calls_match /tmp/final_calls 0 3 state=none setup=1 cleanup_online=0 cleanup_offline=1 || return 1
+	calls_match /tmp/final_calls 0 "0 1 2" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
 	cpu_online 3 1
 }
 case_result "2d: setup before the first thread_fn; cleanup(cpu, online) at unregistration for every set-up thread" t_2d
@@ -97,8 +139,15 @@ t_2f() {
 	rmmod smpboot_rs_test_c || return 1
 	for p in $pids; do [ ! -d /proc/$p ] || { echo "thread $p still alive"; return 1; }; done
 	[ -z "$(lines_of sbtc0/)" ] || { echo "registration still listed"; return 1; }
-	exitline=$(dmesg | grep 'smpboot_rs_test_c: exit:' | tail -n 1)
-	[ "$(field "$exitline" wrong_cpu)" = 0 ] && [ "$(field "$exitline" bad_preempt)" = 0 ] || { echo "$exitline"; return 1; }
+	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS || return 1
+	# cleanup as the user saw it, once per thread: not online for offline
+	# cpu1's, online for the others; and park/unpark once per offline and
+	# online of the cases before (cpu3 twice, cpu2 once, cpu1 offline now).
+	final_calls smpboot_rs_test_c 1 || return 1
+	calls_match /tmp/final_calls 0 1 state=none setup=1 cleanup_online=0 cleanup_offline=1 park=1 unpark=0 runs=5 || return 1
+	calls_match /tmp/final_calls 0 "0 2 3" state=none setup=1 cleanup_online=1 cleanup_offline=0 runs=5 || return 1
+	calls_match /tmp/final_calls 0 0 park=0 unpark=0 && calls_match /tmp/final_calls 0 2 park=1 unpark=1 &&
+		calls_match /tmp/final_calls 0 3 park=2 unpark=2 || return 1
 	cpu_online 1 1
 }
 case_result "2f: unregistration stops every thread, parked ones of offline CPUs included" t_2f
@@ -120,9 +169,13 @@ case_result "2g: a failure part way through registration undoes everything and r
 
 t_2h_comm() {
 	for comm in 'bad%d' 'two%u%u' 'none' 'pct%u%%' 'eq=/%u'; do
-		if insmod $TOP/tests/smpboot_rs_test_c.ko "comm=$comm" 2>/dev/null; then
+		if err=$(insmod $TOP/tests/smpboot_rs_test_c.ko "comm=$comm" 2>&1); then
 			rmmod smpboot_rs_test_c; echo "comm '$comm' accepted"; return 1
 		fi
+		case $err in
+		*"Invalid argument"*) ;;
+		*) echo "comm '$comm' refused, but not with EINVAL: $err"; return 1 ;;
+		esac
 	done
 	insmod $TOP/tests/smpboot_rs_test_c.ko 'comm=ok/%u' || return 1
 	rmmod smpboot_rs_test_c
@@ -138,16 +191,17 @@ t_2h_selfpark() {
 	[ "$(cat $CPARAM/creates)" = "$(nr_online)" ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
 	echo 2 > $CPARAM/kick
 	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" || { echo "not handled"; return 1; }
-	threads_consistent sbtc0/ || return 1
-	rmmod smpboot_rs_test_c
+	[ "$(cat $CPARAM/queued)" = $((2 * $(nr_online))) ] || { echo "queued $(cat $CPARAM/queued)"; return 1; }
+	c_clean && threads_consistent sbtc0/ sbtr/ || return 1
+	rmmod smpboot_rs_test_c || return 1
+	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS && final_calls smpboot_rs_test_c 1 && final_balanced
 }
 case_result "2h: create and selfparking (the owner unparks and parks its threads)" t_2h_selfpark
 
 t_2i() {
-	[ "$(cat /sys/module/smpboot_rs_test_c/parameters/schedule_outside 2>/dev/null)" = "" ] || true
 	insmod $TOP/tests/smpboot_rs_test_c.ko long_work_ms=4000 || return 1
 	[ "$(cat $CPARAM/schedule_outside)" = -22 ] || { echo "outside a thread: $(cat $CPARAM/schedule_outside)"; return 1; }
-	echo 1 > $CPARAM/kick
+	echo 1 > $CPARAM/kick || return 1
 	sleep 0.5
 	start=$(cut -d. -f1 /proc/uptime)
 	cpu_online 3 0 || return 1
@@ -157,8 +211,8 @@ t_2i() {
 	cpu_online 3 1 || return 1
 	wait_for 15 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
 		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
-	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] || return 1
-	rmmod smpboot_rs_test_c
+	c_clean || return 1
+	rmmod smpboot_rs_test_c && exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
 }
 case_result "2i: smpboot_rs_thread_schedule() yields and says when a long thread_fn must return for park" t_2i
 
@@ -170,32 +224,69 @@ t_2j() {
 	cpu_online 2 0 && cpu_online 2 1 || return 1
 	wait_for 5 sh -c "[ \$(grep ' name=sbtx/' $THREADS | grep -c state=active) = $((32 * $(nr_online))) ]" ||
 		{ echo "after offline/online: $(lines_of sbtx/ | grep -vc state=active) not active"; return 1; }
-	threads_consistent sbtx/ || return 1
-	echo 0 > $RDIR/extra
+	threads_consistent sbtr/ sbtx/:32 || return 1
+	echo 0 > $RDIR/extra || return 1
 	[ -z "$(lines_of sbtx/)" ] || { echo "extras left"; return 1; }
 }
 case_result "2j: 32 registrations at once share the two hotplug states" t_2j
 
+# One key of one CPU's line of a calls file: calls_key FILE REG CPU KEY.
+calls_key() { sed -n "s/^reg=$2 cpu=$3 .* $4=\([0-9]*\).*/\1/p" "$1"; }
+
 t_stress() {
+	[ "$(nr_online)" = 4 ] || { echo "$(nr_online) CPUs online before the stress"; return 1; }
 	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 || return 1
-	seed=1
-	ops=0
+	cp $RCALLS /tmp/rcalls_before
+	rqueued=$(stat_of queued)
+	# What the script did, per CPU: offlines (off), onlines (on), kicks
+	# while online (kicks); and the items it queued per registration.
+	for c in 0 1 2 3; do eval "up$c=1 off$c=0 on$c=0 kicks$c=0"; done
+	seed=1 ops=0 fails=0 kick_fails=0 items=0
 	for i in $(seq 1 40); do
 		seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
 		cpu=$(( 1 + seed % 3 ))
 		state=$(cat $SYSCPU/cpu$cpu/online)
-		cpu_online $cpu $((1 - state)) && ops=$((ops + 1))
-		echo 1 > $CPARAM/kick
-		echo 1 > $RDIR/kick
+		# No failure is injected: every operation must work.
+		if cpu_online $cpu $((1 - state)); then
+			ops=$((ops + 1))
+			if [ "$state" = 1 ]; then eval "up$cpu=0 off$cpu=\$((off$cpu + 1))"; else eval "up$cpu=1 on$cpu=\$((on$cpu + 1))"; fi
+		else
+			fails=$((fails + 1))
+		fi
+		echo 1 > $CPARAM/kick || kick_fails=$((kick_fails + 1))
+		echo 1 > $RDIR/kick || kick_fails=$((kick_fails + 1))
+		for c in 0 1 2 3; do eval "[ \$up$c = 0 ] || { kicks$c=\$((kicks$c + 1)); items=\$((items + 1)); }"; done
 	done
-	for cpu in 1 2 3; do cpu_online $cpu 1; done
+	for cpu in 1 2 3; do
+		[ "$(cat $SYSCPU/cpu$cpu/online)" = 1 ] && continue
+		if cpu_online $cpu 1; then eval "up$cpu=1 on$cpu=\$((on$cpu + 1))"; else fails=$((fails + 1)); fi
+	done
 	echo "$ops" > /tmp/stress_ops
-	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) -ge \$(cat $CPARAM/queued) ]" || true
-	for p in sbtc0/ sbtc1/ sbtc2/ sbtc3/ sbtr/; do threads_consistent $p || return 1; done
+	[ "$fails" = 0 ] && [ "$ops" = 40 ] || { echo "$ops of 40 hotplug operations done, $fails failed"; return 1; }
+	[ "$kick_fails" = 0 ] || { echo "$kick_fails kicks refused"; return 1; }
+	# Every item queued is handled, and as many were queued as the script
+	# asked for (1 per online CPU and registration at each kick).
+	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+		{ echo "C user: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
+	[ "$(cat $CPARAM/queued)" = $((4 * items)) ] || { echo "C user: queued $(cat $CPARAM/queued), want $((4 * items))"; return 1; }
+	wait_for 10 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+		{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
+	[ "$(stat_of queued)" = $((rqueued + items)) ] || { echo "Rust user: queued $(stat_of queued), want $((rqueued + items))"; return 1; }
+	# The users' own counts, per CPU: parked once per offline, unparked once
+	# per online, set up once, thread_fn once per item queued there.
+	for c in 0 1 2 3; do
+		eval "off=\$off$c on=\$on$c kicks=\$kicks$c"
+		for reg in 0 1 2 3; do
+			wait_for 5 calls_match $CCALLS $reg $c state=active setup=1 park=$off unpark=$on runs=$kicks || return 1
+		done
+		for k in park unpark runs setup; do eval "b_$k=\$(calls_key /tmp/rcalls_before 0 $c $k)"; done
+		wait_for 5 calls_match $RCALLS 0 $c state=active setup=$b_setup park=$((b_park + off)) \
+			unpark=$((b_unpark + on)) runs=$((b_runs + kicks)) || return 1
+	done
+	threads_consistent sbtc:4 sbtr/ || return 1
 	bad=$(grep -v ' wrong_cpu=0$' $THREADS)
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
-	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] && [ "$(stat_of wrong_cpu)" = 0 ] && [ "$(stat_of state_errors)" = 0 ] ||
-		{ echo "c wrong_cpu=$(cat $CPARAM/wrong_cpu)"; cat $RDIR/stats; return 1; }
+	c_clean && rust_clean
 }
 case_result "affinity: 40 random offline/online operations, every call on its CPU, threads bound (wrong_cpu 0)" t_stress
 ktap_diag "stress: $(cat /tmp/stress_ops 2>/dev/null) hotplug operations, $(cat $CPARAM/queued 2>/dev/null) C items, $(stat_of queued) Rust items"
@@ -207,9 +298,22 @@ t_pinned() {
 case_result "smpboot_rs cannot be unloaded while a user is loaded" t_pinned
 
 t_unload() {
-	rmmod smpboot_rs_test_c && rmmod smpboot_rs_test_rust && rmmod smpboot_rs || return 1
+	[ "$(nr_online)" = 4 ] || { echo "$(nr_online) CPUs online"; return 1; }
+	# All CPUs online: cleanup(cpu, true) once for every thread, as each
+	# user saw it.
+	rmmod smpboot_rs_test_c || return 1
+	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS && final_calls smpboot_rs_test_c 4 || return 1
+	for reg in 0 1 2 3; do
+		calls_match /tmp/final_calls $reg "$(possible_cpus)" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
+	done
+	rmmod smpboot_rs_test_rust || return 1
+	exit_zero smpboot_rs_test_rust $RUST_EXIT_ERRORS && final_calls smpboot_rs_test_rust 1 &&
+		calls_match /tmp/final_calls 0 "$(possible_cpus)" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
+	rmmod smpboot_rs || return 1
 	[ ! -e /sys/kernel/smpboot_rs ] || { echo "sysfs left"; return 1; }
 	! grep -q smpboot_rs: $SYSCPU/hotplug/states || { echo "hotplug states left"; return 1; }
+	left=$(grep -l '^Name:[[:space:]]*sbt' /proc/[0-9]*/status 2>/dev/null)
+	[ -z "$left" ] || { echo "threads left: $left"; return 1; }
 }
 case_result "unload removes threads, sysfs and hotplug states" t_unload
 
