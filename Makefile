@@ -30,10 +30,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 all: modules tools
 
 # Guest-side test tools: static, so that they run in the busybox initramfs.
-tools: tests/tools/fail_nth tests/tools/bench
-
-tests/tools/fail_nth: tests/tools/fail_nth.c
-	$(HOSTCC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+tools: tests/tools/bench
 
 tests/tools/bench: tests/tools/bench.c
 	$(HOSTCC) -static -O2 -Wall -Wextra -Werror -o $@ $<
@@ -54,7 +51,7 @@ rust-analyzer: kernel
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
-	@rm -f rust-project.json tests/tools/fail_nth tests/tools/bench
+	@rm -f rust-project.json tests/tools/bench
 
 lint: kernel
 	@$(TOP)/scripts/lint $(KDIR) $(KMAKE_ARGS)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# C smpboot's contract in every hotplug sequence (guest, KTAP).
+# C smpboot's contract in every hotplug sequence (KTAP).
 #
 # Each case names what kernel/smpboot.c promises and a sequence that breaks
 # a core that only keeps it on the paths a design had in mind: selfparking
@@ -23,7 +23,7 @@
 # sweeps take most of the time: about 13 minutes in all on 2 host cores.
 #
 # vm-run-args: --cpus 4 --timeout 2700
-. /smpboot_rs/scripts/selftest-lib.sh
+. "$(dirname "$0")/selftest-lib.sh"
 
 calls_of() { grep "^reg=$1 cpu=$2 " $CPARAM/calls; }
 loaded() { grep -q "^$1 " /proc/modules; }
@@ -95,7 +95,7 @@ all_cpus_online() {
 # unparked one goes offline and comes back, and the thread goes on, with no
 # park or unpark callback (its owner did not park it).
 t_selfpark_unparked() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 selfparking=1 || return 1
+	modprobe smpboot_rs_test_c nr_regs=2 selfparking=1 || return 1
 	kick_all
 	hp_target 3 0 || { echo "offline failed"; return 1; }
 	users_clean || return 1
@@ -112,7 +112,7 @@ t_selfpark_unparked() {
 # An owner that keeps its selfparking threads parked: offline and online
 # run no callback and leave them parked, and unregistration stops them.
 t_selfpark_parked() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 selfparking=1 selfparking_parked=1 || return 1
+	modprobe smpboot_rs_test_c nr_regs=2 selfparking=1 selfparking_parked=1 || return 1
 	before=$(calls_of 1 3)
 	hp_target 3 0 && hp_target 3 "$HP_ONLINE" || { echo "offline/online failed"; return 1; }
 	[ "$(calls_of 1 3)" = "$before" ] || { echo "owner-parked thread: $before -> $(calls_of 1 3)"; return 1; }
@@ -124,7 +124,7 @@ t_selfpark_parked() {
 # An owner that parks its threads when their CPU goes down and unparks them
 # when it is back (cpuhp/N's way): park and unpark run on the CPU.
 t_selfpark_follow() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 selfparking=1 selfparking_follow=1 || return 1
+	modprobe smpboot_rs_test_c nr_regs=2 selfparking=1 selfparking_follow=1 || return 1
 	for i in 1 2; do
 		hp_target 3 0 && hp_target 3 "$HP_ONLINE" || { echo "offline/online $i failed"; return 1; }
 	done
@@ -143,7 +143,7 @@ t_selfpark_follow() {
 # it parked, and the next bringup starts it.
 t_failed_bringup() {
 	hp_target 3 0 || return 1
-	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
+	modprobe smpboot_rs_test_c || return 1
 	echo "$OUR_ONLINE" > $SYSCPU/cpu3/hotplug/fail || { echo "cannot arm smpboot_rs:online"; return 1; }
 	if hp_target 3 "$HP_ONLINE"; then echo "bringup succeeded despite the injected failure"; return 1; fi
 	# By name: a core that publishes the pid only once the thread runs
@@ -167,7 +167,7 @@ t_failed_bringup() {
 # goes back up), end up on its CPU, bound, active, and never pinned to
 # another CPU (offlining that one would then hang).
 t_register_dying() {
-	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	modprobe smpboot_rs_test_rust || return 1
 	hp_target 3 "$OUR_ONLINE" || { echo "cannot stop cpu3 at $OUR_ONLINE"; return 1; }
 	echo 2 > $RDIR/extra || return 1
 	users_clean || return 1
@@ -187,7 +187,7 @@ t_register_dying() {
 # its death is still online; its parked thread must not run cleanup(cpu,
 # true) on another CPU.
 t_cleanup_dying() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
+	modprobe smpboot_rs_test_c || return 1
 	below=$(hp_state_below smpboot_rs:online)
 	hp_target 3 "$below" || { echo "cannot stop cpu3 at $below"; return 1; }
 	[ "$(get sbtc0/ 3 state)" = parked ] || { echo "cpu3 at $below: $(lines_of sbtc0/3)"; return 1; }
@@ -204,8 +204,8 @@ t_cleanup_dying() {
 # hotplug state of its own works, at registration and at bringup.
 t_create_locks() {
 	hp_target 3 0 || return 1
-	within 60 insmod $TOP/tests/smpboot_rs_test_c.ko create_sets_up_state=1 ||
-		{ echo "insmod: $(cat /tmp/within.err)"; return 1; }
+	within 60 modprobe smpboot_rs_test_c create_sets_up_state=1 ||
+		{ echo "insmod: $(cat $SUITE_TMP/within.err)"; return 1; }
 	hp_target 3 "$HP_ONLINE" || return 1
 	[ "$(cat $CPARAM/creates)" = 4 ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
 	users_clean && unload_users
@@ -217,7 +217,7 @@ t_create_locks() {
 # threads before the module's code goes (no callback into freed memory on the
 # next hotplug), and unloads cleanly afterwards.
 t_leaked_registration() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko leak=1 || return 1
+	modprobe smpboot_rs_test_c leak=1 || return 1
 	[ -n "$(lines_of sbtl/)" ] || { echo "no leaked registration"; return 1; }
 	rmmod smpboot_rs_test_c || return 1
 	[ -z "$(lines_of sbtl/)" ] || { echo "registration of an unloaded module still listed"; return 1; }
@@ -225,14 +225,14 @@ t_leaked_registration() {
 	hp_target 3 0 && hp_target 3 "$HP_ONLINE" || return 1
 	rmmod smpboot_rs || return 1
 	! grep -q smpboot_rs: $SYSCPU/hotplug/states || { echo "hotplug states left"; return 1; }
-	insmod $TOP/smpboot_rs.ko
+	modprobe smpboot_rs
 }
 
 # Unregistering from the registration's own thread would wait for itself,
 # and from atomic context would sleep: both are refused, with a message and
 # no harm, and the module's unload cleans the registrations up.
 t_wrong_drop() {
-	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	modprobe smpboot_rs_test_rust || return 1
 	echo 1 > $RDIR/wrong_drop && echo 2 > $RDIR/wrong_drop || return 1
 	wait_for 5 sh -c "dmesg | grep -q 'cannot unregister itself from its own thread'" ||
 		{ echo "no refusal from its own thread"; return 1; }
@@ -254,8 +254,8 @@ t_wrong_drop() {
 # registration lives; fail_cpu_checks tries).
 load_every_kind() {
 	hp_target 2 0 || return 1
-	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 selfparking=2 selfparking_parked=1 &&
-		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 32 > $RDIR/extra &&
+	modprobe smpboot_rs_test_c nr_regs=4 selfparking=2 selfparking_parked=1 &&
+		modprobe smpboot_rs_test_rust && echo 32 > $RDIR/extra &&
 		echo 2 > $RDIR/fail_create_cpu
 }
 
@@ -263,7 +263,7 @@ load_every_kind() {
 # thread of that registration; once it is dropped, CPU 2 comes up.
 fail_cpu_checks() {
 	if hp_target 2 "$HP_ONLINE"; then echo "cpu2 came up though create() fails for it"; return 1; fi
-	grep -q 'Cannot allocate memory' /tmp/hp_write.err || { echo "cpu2 bringup: $(cat /tmp/hp_write.err)"; return 1; }
+	grep -q 'Cannot allocate memory' $SUITE_TMP/hp_write.err || { echo "cpu2 bringup: $(cat $SUITE_TMP/hp_write.err)"; return 1; }
 	[ "$(hp_state_of 2)" = 0 ] || { echo "cpu2 left at $(hp_state_of 2)"; return 1; }
 	! grep -q '^Name:[[:space:]]*sbtk/2$' /proc/[0-9]*/status 2>/dev/null || { echo "sbtk/2 left"; return 1; }
 	users_clean || return 1
@@ -289,11 +289,11 @@ step_register() {
 # preemptible code" (an artifact of stopping there): vmstat work is put off
 # for the sweeps.
 vmstat_off() {
-	[ -s /tmp/stat_interval ] || cat /proc/sys/vm/stat_interval > /tmp/stat_interval
+	[ -s $SUITE_TMP/stat_interval ] || cat /proc/sys/vm/stat_interval > $SUITE_TMP/stat_interval
 	echo 3600 > /proc/sys/vm/stat_interval
 	sleep 2
 }
-vmstat_on() { [ ! -s /tmp/stat_interval ] || cat /tmp/stat_interval > /proc/sys/vm/stat_interval; }
+vmstat_on() { [ ! -s $SUITE_TMP/stat_interval ] || cat $SUITE_TMP/stat_interval > /proc/sys/vm/stat_interval; }
 
 # Where a sweep is, in the kernel log: if the guest dies, the last step shows.
 step_log() { echo "hotplug_contract: $*" > /dev/kmsg; }
@@ -315,15 +315,15 @@ t_sweep_target() {
 		step_log "cpu3 to $s"
 		if ! hp_target 3 "$s" 2>/dev/null; then
 			# States that cannot be stopped at refuse with EINVAL.
-			grep -q 'Invalid argument' /tmp/hp_write.err && continue
-			echo "moving cpu3 to $s failed: $(cat /tmp/hp_write.err)"; return 1
+			grep -q 'Invalid argument' $SUITE_TMP/hp_write.err && continue
+			echo "moving cpu3 to $s failed: $(cat $SUITE_TMP/hp_write.err)"; return 1
 		fi
 		visited=$((visited + 1))
 		step_checks && step_register || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
 	done
 	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
 	vmstat_on
-	echo "$visited" > /tmp/sweep_visited
+	echo "$visited" > $SUITE_TMP/sweep_visited
 	[ "$visited" -ge 20 ] || { echo "only $visited states visited"; return 1; }
 	all_active && kick_all && work_done && users_clean && fail_cpu_checks
 }
@@ -352,26 +352,32 @@ t_sweep_fail() {
 		done
 	done
 	vmstat_on
-	echo "$injected" > /tmp/sweep_injected
+	echo "$injected" > $SUITE_TMP/sweep_injected
 	[ "$injected" -ge 20 ] || { echo "only $injected failures injected"; return 1; }
 	fail_cpu_checks && all_cpus_online && all_active && kick_all && work_done && users_clean
 }
 
-ktap_header
-insmod $TOP/smpboot_rs.ko || ktap_bail "cannot load smpboot_rs.ko"
+# selected NAME: CASES is empty or names the case.
+selected() { case " ${CASES:-$1} " in *" $1 "*) ;; *) return 1 ;; esac; }
+# The plan: the run_case lines below that CASES selects.
+nr_cases=0
+for name in $(sed -n 's/^run_case \([a-z_]*\) .*/\1/p' "$0"); do
+	! selected "$name" || nr_cases=$((nr_cases + 1))
+done
+suite_begin $nr_cases 4 smpboot_rs_test_c smpboot_rs_test_rust $SYSCPU/cpu3/hotplug/target $SYSCPU/cpu3/hotplug/fail
+modprobe smpboot_rs || ktap_exit_fail_msg "cannot load smpboot_rs"
 OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
-[ -n "$OUR_ONLINE" ] && [ -n "$HP_ONLINE" ] || ktap_bail "no hotplug state numbers"
-[ -w $SYSCPU/cpu3/hotplug/target ] || ktap_bail "needs CONFIG_CPU_HOTPLUG_STATE_CONTROL and 4 CPUs"
+[ -n "$OUR_ONLINE" ] && [ -n "$HP_ONLINE" ] || ktap_exit_fail_msg "no hotplug state numbers"
 
 run_case() {
 	name=$1 desc=$2
-	case " ${CASES:-$name} " in *" $name "*) ;; *) return 0 ;; esac
+	selected "$name" || return 0
 	case_result "$desc" "t_$name"
 	# Whatever the case left, the next one starts from all CPUs online and
 	# no user loaded.
 	unload_users >/dev/null 2>&1
 	vmstat_on
-	loaded smpboot_rs || insmod $TOP/smpboot_rs.ko
+	loaded smpboot_rs || modprobe smpboot_rs
 	OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
 	all_cpus_online >/dev/null 2>&1
 }
@@ -386,7 +392,7 @@ run_case create_locks "create() runs under the hotplug lock only, not cpuhp_stat
 run_case leaked_registration "a user unloaded with a live registration: its threads are stopped, smpboot_rs unloads clean"
 run_case wrong_drop "unregistering from its own thread or atomic context: refused without harm, cleaned up at unload"
 run_case sweep_target "sweep: stop at every hotplug state down and up, register and unregister at each"
-[ ! -s /tmp/sweep_visited ] || ktap_diag "sweep: $(cat /tmp/sweep_visited) states visited"
+[ ! -s $SUITE_TMP/sweep_visited ] || diag "sweep: $(cat $SUITE_TMP/sweep_visited) states visited"
 run_case sweep_fail "sweep: a failure injected at every state that takes one, both directions, rolls back cleanly"
-[ ! -s /tmp/sweep_injected ] || ktap_diag "sweep: $(cat /tmp/sweep_injected) failures injected"
-ktap_finish
+[ ! -s $SUITE_TMP/sweep_injected ] || diag "sweep: $(cat $SUITE_TMP/sweep_injected) failures injected"
+suite_end

@@ -1,26 +1,27 @@
 #!/bin/sh
-# vm-run-args: --cpus 4
 # SPDX-License-Identifier: GPL-2.0
 #
-# The smpboot_rs/ipi.rs selftest (runs in the guest, KTAP output): dropping
+# The smpboot_rs/ipi.rs selftest (KTAP): dropping
 # an IpiTargets set waits for the asynchronous calls to its handlers that
 # are still in flight, even when the target CPU runs a synchronous call
 # queued after them first (kernel/smp.c runs a batch's synchronous calls
 # before the others). tests/smpboot_rs_test_ipi.rs runs the scenario when
 # it loads and fails to load if a handler ran after its set was dropped;
-# the debug kernel's KASAN reports the use after free, which vm-run counts
-# as a splat.
-. /smpboot_rs/scripts/selftest-lib.sh
+# the debug kernel's KASAN reports the use after free, which fails the
+# suite as a splat (suite_end).
+#
+# vm-run-args: --cpus 4
+. "$(dirname "$0")/selftest-lib.sh"
 
 MOD=smpboot_rs_test_ipi
 
 # Loads the test module (the scenario runs then) and unloads it. Its
-# summary line goes to /tmp/diag_ipi; on failure it and the start of a
+# summary line goes to $SUITE_TMP/diag_ipi; on failure it and the start of a
 # KASAN report, if any, are the diagnostics.
 t_drop_waits() {
 	rc=0
-	insmod $TOP/tests/$MOD.ko || rc=$?
-	dmesg | grep "$MOD: rounds=" | tail -n 1 > /tmp/diag_ipi
+	modprobe $MOD || rc=$?
+	dmesg | grep "$MOD: rounds=" | tail -n 1 > $SUITE_TMP/diag_ipi
 	if [ "$rc" != 0 ]; then
 		echo "insmod exit $rc"
 		dmesg | grep "$MOD: " | tail -n 3
@@ -30,14 +31,12 @@ t_drop_waits() {
 	rmmod $MOD
 }
 
-ktap_header
-ktap_plan 3
-[ "$(online_cpus | wc -l)" -ge 2 ] || ktap_bail "needs 2 online CPUs"
+suite_begin 3 2 smpboot_rs_test_ipi
 
 # The test module calls the shim of smpboot_rs.ko (through smpboot_rs/cpu.rs).
-case_result "smpboot_rs loads" insmod $TOP/smpboot_rs.ko
+case_result "smpboot_rs loads" modprobe smpboot_rs
 case_result "IpiTargets drop waits for the asynchronous calls in flight (a handler queued behind a slow call, dropped at once)" t_drop_waits
-[ -s /tmp/diag_ipi ] && ktap_diag "$(cat /tmp/diag_ipi)"
+[ -s $SUITE_TMP/diag_ipi ] && diag "$(cat $SUITE_TMP/diag_ipi)"
 case_result "smpboot_rs unloads" rmmod smpboot_rs
 
-ktap_finish
+suite_end

@@ -1,16 +1,17 @@
 #!/bin/sh
-# vm-run-args: --cpus 4
 # SPDX-License-Identifier: GPL-2.0
 #
-# The ksoftirqd sample selftest (runs in the guest, KTAP output), for each of
+# The ksoftirqd sample selftest (KTAP), for each of
 # ksoftirqd_rs.ko (Rust, smpboot_rs typed API), ksoftirqd_c.ko (C, kernel
 # smpboot) and ksoftirqd_c_rs.ko (the same C, smpboot_rs C API): raised work
 # is handled on its CPU; bad writes are rejected and change nothing; with the
 # hrtimer and IPI producers on, random CPU offline/online (60 s for the Rust
 # module, 20 s for each C one) and the kernel's cpu-on-off-test.sh -a; then
 # every item raised is handled (takeover included), never on a wrong CPU, and
-# the threads are bound and active. vm-run fails the run on any kernel splat.
-. /smpboot_rs/scripts/selftest-lib.sh
+# the threads are bound and active. Any kernel splat fails the suite.
+#
+# vm-run-args: --cpus 4
+. "$(dirname "$0")/selftest-lib.sh"
 
 STRESS_RS=${STRESS_RS:-60}
 STRESS_C=${STRESS_C:-20}
@@ -66,8 +67,8 @@ check_threads() {
 }
 
 t_load() {
-	[ "$RS" = 0 ] || [ -d /sys/kernel/smpboot_rs ] || insmod $TOP/smpboot_rs.ko || return 1
-	insmod $TOP/samples/$MOD.ko || return 1
+	[ "$RS" = 0 ] || [ -d /sys/kernel/smpboot_rs ] || modprobe smpboot_rs || return 1
+	modprobe $MOD || return 1
 	for f in raise ipi timer reset stats; do [ -e $D/$f ] || { echo "no $D/$f"; return 1; }; done
 	[ "$(grep -c "^cpu=" $D/stats)" = "$(ls -d $SYSCPU/cpu[0-9]* | wc -l)" ] || { cat $D/stats; return 1; }
 	wait_for 5 check_threads
@@ -88,7 +89,7 @@ t_local() {
 		{ echo "ipis:"; cat $D/stats; return 1; }
 	wait_for 20 drained || { cat $D/stats; return 1; }
 	[ "$(tot ipi_wrong_cpu)" = 0 ] && [ "$(tot wrong_cpu)" = 0 ] || { cat $D/stats; return 1; }
-	echo "local: $(tot processed) items raised on 4 CPUs and by 40 IPIs, all handled on their CPU" > /tmp/diag_local
+	echo "local: $(tot processed) items raised on 4 CPUs and by 40 IPIs, all handled on their CPU" > $SUITE_TMP/diag_local
 }
 
 # expect_reject FILE INPUT: the write fails with EINVAL or ERANGE.
@@ -143,7 +144,7 @@ t_takeover() {
 	wait_for 20 drained || { echo "not drained:"; cat $D/stats; return 1; }
 	cpu_online 3 1 || return 1
 	[ "$(cpustat 3 processed)" = 0 ] && [ "$(tot processed)" = 1000 ] && [ "$(tot wrong_cpu)" = 0 ] || { cat $D/stats; return 1; }
-	echo "takeover: 1000 items queued on cpu3 with its thread parked (hotplug state $wait_st), all $(tot migrated_in) moved to a live CPU at its death and handled there" > /tmp/diag_takeover
+	echo "takeover: 1000 items queued on cpu3 with its thread parked (hotplug state $wait_st), all $(tot migrated_in) moved to a live CPU at its death and handled there" > $SUITE_TMP/diag_takeover
 }
 
 t_bad() {
@@ -175,24 +176,24 @@ t_bad() {
 
 # Producers in the background while CPUs go on and off. raise and ipi hold
 # the hotplug lock, so no write of theirs may fail: the failures are counted
-# (in /tmp/producer_fails at the stop, the first messages in
-# /tmp/producer_err).
+# (in $SUITE_TMP/producer_fails at the stop, the first messages in
+# $SUITE_TMP/producer_err).
 producers_start() {
 	echo $TIMER_US > $D/timer || return 1
-	rm -f /tmp/producer_fails /tmp/producer_err
+	rm -f $SUITE_TMP/producer_fails $SUITE_TMP/producer_err
 	( pf=0
-	while [ ! -e /tmp/stop_producers ]; do
-		echo 20 > $D/ipi 2>>/tmp/producer_err || pf=$((pf + 1))
-		echo "all 50" > $D/raise 2>>/tmp/producer_err || pf=$((pf + 1))
+	while [ ! -e $SUITE_TMP/stop_producers ]; do
+		echo 20 > $D/ipi 2>>$SUITE_TMP/producer_err || pf=$((pf + 1))
+		echo "all 50" > $D/raise 2>>$SUITE_TMP/producer_err || pf=$((pf + 1))
 		sleep 0.2
 	done
-	echo $pf > /tmp/producer_fails ) &
+	echo $pf > $SUITE_TMP/producer_fails ) &
 	PRODUCER=$!
 }
 producers_stop() {
-	touch /tmp/stop_producers
+	touch $SUITE_TMP/stop_producers
 	wait $PRODUCER 2>/dev/null
-	rm -f /tmp/stop_producers
+	rm -f $SUITE_TMP/stop_producers
 	echo 0 > $D/timer
 }
 
@@ -211,26 +212,26 @@ t_stress() {
 	done
 	all_online || { producers_stop; return 1; }
 	t0=$(now)
-	UID=0 sh /include/cpu-on-off-test.sh -a > /tmp/onoff.log 2>&1
+	UID=0 sh "$ONOFF_TEST" -a > $SUITE_TMP/onoff.log 2>&1
 	rc=$?
-	grep -q "Full scope test" /tmp/onoff.log || rc="$rc (did not run)"
+	grep -q "Full scope test" $SUITE_TMP/onoff.log || rc="$rc (did not run)"
 	took=$(( $(now) - t0 ))
 	all_online || { producers_stop; return 1; }
 	producers_stop
-	pfails=$(cat /tmp/producer_fails 2>/dev/null)
-	echo "$ops random hotplug operations in $DUR s ($fails refused), cpu-on-off-test.sh -a (3 CPUs off, then on) exit $rc in ${took}s; producer writes refused: $pfails" > /tmp/diag_stress
-	[ "$rc" = 0 ] || { cat /tmp/onoff.log; return 1; }
+	pfails=$(cat $SUITE_TMP/producer_fails 2>/dev/null)
+	echo "$ops random hotplug operations in $DUR s ($fails refused), cpu-on-off-test.sh -a (3 CPUs off, then on) exit $rc in ${took}s; producer writes refused: $pfails" > $SUITE_TMP/diag_stress
+	[ "$rc" = 0 ] || { cat $SUITE_TMP/onoff.log; return 1; }
 	[ "$fails" = 0 ] || { echo "$fails hotplug operations failed"; return 1; }
 	# A loop that went round a few times is no stress: a run does about one
 	# operation per second of TCG; 1 per 5 s is the floor.
 	[ "$ops" -ge $((DUR / 5)) ] || { echo "only $ops hotplug operations in $DUR s"; return 1; }
-	[ "$pfails" = 0 ] || { echo "producer writes refused: ${pfails:-? (no count)}"; head -n 5 /tmp/producer_err; return 1; }
+	[ "$pfails" = 0 ] || { echo "producer writes refused: ${pfails:-? (no count)}"; head -n 5 $SUITE_TMP/producer_err; return 1; }
 }
 
 t_balance() {
 	wait_for 30 drained || { echo "not drained:"; cat $D/stats; return 1; }
 	t=$(totals)
-	echo "items: $t" > /tmp/diag_balance
+	echo "items: $t" > $SUITE_TMP/diag_balance
 	for k in wrong_cpu tick_wrong_cpu ipi_wrong_cpu; do
 		[ "$(tot $k)" = 0 ] || { echo "$k=$(tot $k)"; cat $D/stats; return 1; }
 	done
@@ -254,7 +255,7 @@ t_unload() {
 run_module() {
 	MOD=$1; COMM=$2; RS=$3; DUR=$4
 	D=/sys/kernel/$MOD
-	rm -f /tmp/diag_*
+	rm -f $SUITE_TMP/diag_*
 	case_result "$MOD: loads, one bound active thread ${COMM}N per online CPU" t_load
 	case_result "$MOD: raised work is handled on the CPU it was raised on (raise, ipi)" t_local
 	case_result "$MOD: a CPU that dies with work pending hands it to a live CPU (takeover)" t_takeover
@@ -263,18 +264,18 @@ run_module() {
 	case_result "$MOD: afterwards processed == raised (takeover included), wrong_cpu 0" t_balance
 	case_result "$MOD: threads bound to their CPU and active after hotplug" check_threads
 	case_result "$MOD: unload removes sysfs, hotplug states and threads; exit totals balance" t_unload
-	for f in /tmp/diag_local /tmp/diag_takeover /tmp/diag_stress /tmp/diag_balance; do
-		[ -r $f ] && ktap_diag "$MOD: $(cat $f)"
+	for f in $SUITE_TMP/diag_local $SUITE_TMP/diag_takeover $SUITE_TMP/diag_stress $SUITE_TMP/diag_balance; do
+		[ -r $f ] && diag "$MOD: $(cat $f)"
 	done
 }
 
-ktap_header
-ktap_plan 25
-[ "$(online_cpus | wc -l)" -ge 4 ] || ktap_bail "needs 4 online CPUs"
+# The kernel's own CPU hotplug selftest, installed beside this one.
+ONOFF_TEST=$KSFT_DIR/../cpu-hotplug/cpu-on-off-test.sh
+suite_begin 25 4 ksoftirqd_rs ksoftirqd_c ksoftirqd_c_rs "$ONOFF_TEST"
 
 run_module ksoftirqd_rs ksoftirqd_rs/ 1 "$STRESS_RS"
 run_module ksoftirqd_c ksoftirqd_c/ 0 "$STRESS_C"
 run_module ksoftirqd_c_rs ksoftirqd_crs/ 1 "$STRESS_C"
 case_result "smpboot_rs unloads after its users" rmmod smpboot_rs
 
-ktap_finish
+suite_end

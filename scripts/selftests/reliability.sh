@@ -1,20 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# smpboot_rs reliability selftest (guest, KTAP): cpuhp fail injection at and
+# smpboot_rs reliability selftest (KTAP): cpuhp fail injection at and
 # around smpboot_rs's hotplug states, allocation failures (failslab +
 # fail-nth) during insmod and CPU online, unload races with CPU hotplug, and
 # bad input to every sysfs file of the core and the test modules. kmemleak is
 # scanned by vm-run at the end.
 #
 # The torture case runs TORTURE_SECONDS (default 120); for a longer one:
-#   scripts/vm-run --include tests/tools/fail_nth -- \
-#     env TORTURE_SECONDS=1800 sh /smpboot_rs/scripts/selftests/reliability.sh
+#   scripts/check --suite-only reliability, with TORTURE_SECONDS=1800 in its
+#   environment (scripts/check passes it to the guest)
 #
-# vm-run-args: --cpus 4 --include tests/tools/fail_nth
-. /smpboot_rs/scripts/selftest-lib.sh
+# vm-run-args: --cpus 4
+. "$(dirname "$0")/selftest-lib.sh"
 
-FAIL_NTH=/include/fail_nth
+FAIL_NTH=$KSFT_DIR/fail_nth
 
 online_of() { cat $SYSCPU/cpu$1/online; }
 nr_online() { online_cpus | wc -l; }
@@ -26,18 +26,21 @@ users_clean() { c_clean && rust_clean; }
 # and the users saw nothing wrong.
 consistent() { threads_consistent "${1:-sbtc0/}" sbtr/ && users_clean; }
 
-ktap_header
+# Six states (smpboot_rs's two and their neighbours) up and down, and 11
+# other cases.
+suite_begin 23 4 smpboot_rs_test_c smpboot_rs_test_rust ksoftirqd_rs ksoftirqd_c_rs \
+	$SYSCPU/cpu3/hotplug/fail /sys/kernel/debug/failslab /proc/self/fail-nth "$FAIL_NTH"
 
-insmod $TOP/smpboot_rs.ko && insmod $TOP/tests/smpboot_rs_test_c.ko && insmod $TOP/tests/smpboot_rs_test_rust.ko ||
-	ktap_bail "cannot load the modules"
+modprobe smpboot_rs && modprobe smpboot_rs_test_c && modprobe smpboot_rs_test_rust ||
+	ktap_exit_fail_msg "cannot load the modules"
 
 # 1. cpuhp fail injection at smpboot_rs's states and their neighbours.
-grep -n '' $SYSCPU/hotplug/states > /tmp/states
+grep -n '' $SYSCPU/hotplug/states > $SUITE_TMP/states
 targets=""
 for name in smpboot_rs:create smpboot_rs:online; do
-	line=$(grep ": *[0-9]*: $name\$" /tmp/states | cut -d: -f1)
+	line=$(grep ": *[0-9]*: $name\$" $SUITE_TMP/states | cut -d: -f1)
 	for l in $((line - 1)) $line $((line + 1)); do
-		targets="$targets $(sed -n "${l}p" /tmp/states | cut -d: -f2 | tr -d ' ')"
+		targets="$targets $(sed -n "${l}p" $SUITE_TMP/states | cut -d: -f2 | tr -d ' ')"
 	done
 done
 
@@ -74,15 +77,17 @@ t_fail_down() {
 	echo 1 > $SYSCPU/cpu3/online && consistent
 }
 for st in $targets; do
-	sname=$(sed -n "s/^[0-9]*: *$st: //p" /tmp/states)
+	sname=$(sed -n "s/^[0-9]*: *$st: //p" $SUITE_TMP/states)
 	case_result "cpuhp: failure at $st ($sname) on the way up rolls back, retry works, threads threads_consistent" t_fail_up "$st"
 	out=$(t_fail_down "$st" 2>&1) && rc=0 || rc=$?
 	if [ "$out" = SKIP ]; then
-		ktap_skip "cpuhp: failure at $st ($sname) on the way down" "the kernel fails prepare states only on the way up"
+		diag "the kernel fails prepare states only on the way up"
+		ktap_test_skip "cpuhp: failure at $st ($sname) on the way down"
 	elif [ "$rc" = 0 ]; then
-		ktap_ok "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads threads_consistent"
+		ktap_test_pass "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads threads_consistent"
 	else
-		ktap_fail "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads threads_consistent" "$out"
+		diag "$out"
+		ktap_test_fail "cpuhp: failure at $st ($sname) on the way down rolls back, retry works, threads threads_consistent"
 	fi
 done
 # Both users are kicked: each handles its items, one per online CPU.
@@ -100,6 +105,13 @@ case_result "cpuhp: work still handled after the injected failures" t_work_after
 
 # 2. Allocation failures with failslab and fail-nth.
 FS=/sys/kernel/debug/failslab
+# The knobs as found, put back after this part and at any exit.
+FS_FOUND="$(cat $FS/ignore-gfp-wait) $(cat $FS/verbose)"
+failslab_restore() {
+	set -- $FS_FOUND
+	echo "$1" > $FS/ignore-gfp-wait && echo "$2" > $FS/verbose
+}
+suite_cleanup() { failslab_restore; }
 echo N > $FS/ignore-gfp-wait
 echo 0 > $FS/verbose
 # probability stays 0: only the fail-nth countdown of one task fails.
@@ -148,10 +160,10 @@ insmod_until_clean() {
 		if [ $n -lt $((allocs - TAIL)) ]; then n=$((n + STRIDE)); else n=$((n + 1)); fi
 	done
 	[ "$hit" = n ] || { echo "still reaching the fault at n=$n of $allocs"; return 1; }
-	echo "$modname: $allocs allocations, $tried loads with a fault armed, $faults failed cleanly, clean load at n=$n" > /tmp/fail_report
+	echo "$modname: $allocs allocations, $tried loads with a fault armed, $faults failed cleanly, clean load at n=$n" > $SUITE_TMP/fail_report
 	# A sweep that failed no load, or stopped early, tried nothing.
 	[ "$faults" -gt 0 ] && [ $n -gt $((allocs / 2)) ] ||
-		{ echo "no real sweep: $(cat /tmp/fail_report)"; return 1; }
+		{ echo "no real sweep: $(cat $SUITE_TMP/fail_report)"; return 1; }
 	insmod "$ko" $params || { echo "a later insmod failed"; return 1; }
 }
 # Registrations are listed until their threads are stopped, so the threads
@@ -167,11 +179,11 @@ sample_gone() {
 # Deliberate allocation failures print allocation-failure reports.
 fault_injection_on
 case_result "failslab: every failing insmod of smpboot_rs_test_rust.ko cleans up; a later one works" \
-	insmod_until_clean $TOP/tests/smpboot_rs_test_rust.ko rust_gone
-ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+	insmod_until_clean "$(module_file smpboot_rs_test_rust)" rust_gone
+diag "$(cat $SUITE_TMP/fail_report 2>/dev/null)"
 case_result "failslab: every failing insmod of smpboot_rs_test_c.ko (4 registrations) cleans up" \
-	insmod_until_clean "$TOP/tests/smpboot_rs_test_c.ko" c_gone nr_regs=4
-ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+	insmod_until_clean "$(module_file smpboot_rs_test_c)" c_gone nr_regs=4
+diag "$(cat $SUITE_TMP/fail_report 2>/dev/null)"
 # After the sweeps of the test users and of the sample, with every CPU
 # online: the loaded registrations (sbtr/, sbtc0/ to sbtc3/, ksoftirqd_rs/)
 # are listed, nothing else, and /proc has their threads, a thread per CPU
@@ -185,17 +197,17 @@ t_no_leftover() {
 	[ "$have" = "$want" ] || { echo "$have threads named sbt* or ksoftirqd_rs/*, want $want (6 registrations)"; return 1; }
 }
 case_result "failslab: every failing insmod of the sample ksoftirqd_rs.ko cleans up" \
-	insmod_until_clean $TOP/samples/ksoftirqd_rs.ko sample_gone
-ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+	insmod_until_clean "$(module_file ksoftirqd_rs)" sample_gone
+diag "$(cat $SUITE_TMP/fail_report 2>/dev/null)"
 case_result "failslab: no thread of a failed load is left" t_no_leftover
 rmmod ksoftirqd_rs smpboot_rs_test_c smpboot_rs_test_rust
 rmmod smpboot_rs
 case_result "failslab: every failing insmod of smpboot_rs.ko cleans up" \
-	insmod_until_clean $TOP/smpboot_rs.ko core_gone
-ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+	insmod_until_clean "$(module_file smpboot_rs)" core_gone
+diag "$(cat $SUITE_TMP/fail_report 2>/dev/null)"
 
 t_online_nth() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 && insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	modprobe smpboot_rs_test_c nr_regs=4 && modprobe smpboot_rs_test_rust || return 1
 	echo 0 > $SYSCPU/cpu3/online || return 1
 	allocs=$($FAIL_NTH 1000000 write $SYSCPU/cpu3/online 1 | sed -n 's/.*allocs=\([0-9]*\).*/\1/p')
 	n=1 faults=0 tried=0
@@ -213,27 +225,27 @@ t_online_nth() {
 		n=$((n + 1))
 	done
 	consistent sbtc:4 || return 1
-	echo "cpu online: $allocs allocations, $tried onlines with a fault armed, $faults refused cleanly, clean at n=$n" > /tmp/fail_report
+	echo "cpu online: $allocs allocations, $tried onlines with a fault armed, $faults refused cleanly, clean at n=$n" > $SUITE_TMP/fail_report
 	[ "$hit" = n ] || { echo "still reaching the fault at n=$n"; return 1; }
 	# A sweep that refused no online tried nothing.
-	[ "$faults" -gt 0 ] || { echo "no online refused: $(cat /tmp/fail_report)"; return 1; }
+	[ "$faults" -gt 0 ] || { echo "no online refused: $(cat $SUITE_TMP/fail_report)"; return 1; }
 }
 case_result "failslab: a CPU online whose allocations fail is refused cleanly; the retry works" t_online_nth
-ktap_diag "$(cat /tmp/fail_report 2>/dev/null)"
+diag "$(cat $SUITE_TMP/fail_report 2>/dev/null)"
 fault_injection_off
-echo Y > $FS/ignore-gfp-wait
+failslab_restore
 
 # 3. Unload races with CPU hotplug and pending work.
 # No failure is injected: every hotplug operation must work.
 hotplug_loop() {
 	i=0 f=0
-	while [ ! -e /tmp/stop_hotplug ]; do
+	while [ ! -e $SUITE_TMP/stop_hotplug ]; do
 		cpu=$(( 1 + i % 3 ))
-		echo 0 > $SYSCPU/cpu$cpu/online 2>>/tmp/hotplug_err || f=$((f + 1))
-		echo 1 > $SYSCPU/cpu$cpu/online 2>>/tmp/hotplug_err || f=$((f + 1))
+		echo 0 > $SYSCPU/cpu$cpu/online 2>>$SUITE_TMP/hotplug_err || f=$((f + 1))
+		echo 1 > $SYSCPU/cpu$cpu/online 2>>$SUITE_TMP/hotplug_err || f=$((f + 1))
 		i=$((i + 1))
 	done
-	echo "$i $f" > /tmp/hotplug_ops
+	echo "$i $f" > $SUITE_TMP/hotplug_ops
 }
 # After each unload, what the user saw: no error, and each thread cleaned
 # up once if it was set up, else not (C smpboot's rule).
@@ -245,31 +257,31 @@ rust_unloaded() {
 }
 race_rounds() {
 	for i in 1 2 3 4 5 6 7 8; do
-		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 || { echo "round $i: insmod C"; return 1; }
+		modprobe smpboot_rs_test_c nr_regs=2 || { echo "round $i: insmod C"; return 1; }
 		echo 200 > $CPARAM/kick || { echo "round $i: kick C"; return 1; }
 		rmmod smpboot_rs_test_c || { echo "round $i: rmmod C"; return 1; }
 		c_unloaded 2 || { echo "round $i: C user"; return 1; }
 		rmmod smpboot_rs_test_rust || { echo "round $i: rmmod Rust"; return 1; }
 		rust_unloaded || { echo "round $i: Rust user"; return 1; }
-		insmod $TOP/tests/smpboot_rs_test_rust.ko && echo 100 > $RDIR/kick && echo 4 > $RDIR/extra ||
+		modprobe smpboot_rs_test_rust && echo 100 > $RDIR/kick && echo 4 > $RDIR/extra ||
 			{ echo "round $i: Rust insmod, kick or extra"; return 1; }
 	done
 }
 t_unload_race() {
 	rmmod smpboot_rs_test_c || return 1
 	c_unloaded 4 || return 1
-	rm -f /tmp/stop_hotplug /tmp/hotplug_err /tmp/hotplug_ops
+	rm -f $SUITE_TMP/stop_hotplug $SUITE_TMP/hotplug_err $SUITE_TMP/hotplug_ops
 	hotplug_loop &
-	race_rounds > /tmp/race_out 2>&1
+	race_rounds > $SUITE_TMP/race_out 2>&1
 	rounds=$?
-	touch /tmp/stop_hotplug
+	touch $SUITE_TMP/stop_hotplug
 	wait
-	[ "$rounds" = 0 ] || { cat /tmp/race_out; return 1; }
+	[ "$rounds" = 0 ] || { cat $SUITE_TMP/race_out; return 1; }
 	for c in 1 2 3; do cpu_online $c 1 || { echo "cpu$c does not come back"; return 1; }; done
-	set -- $(cat /tmp/hotplug_ops 2>/dev/null)
+	set -- $(cat $SUITE_TMP/hotplug_ops 2>/dev/null)
 	# At least one offline/online pair per round.
 	[ "${2:-x}" = 0 ] && [ "${1:-0}" -ge 8 ] ||
-		{ echo "${1:-?} offline/online pairs, ${2:-?} operations failed:"; head -n 5 /tmp/hotplug_err; return 1; }
+		{ echo "${1:-?} offline/online pairs, ${2:-?} operations failed:"; head -n 5 $SUITE_TMP/hotplug_err; return 1; }
 	[ "$(threads_named sbtc)" = 0 ] || { echo "C test threads left"; return 1; }
 	# The last Rust user handles its items.
 	wait_for 10 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
@@ -278,7 +290,7 @@ t_unload_race() {
 	rust_clean && threads_consistent sbtr/ sbtx/:4
 }
 case_result "unload races: insmod/rmmod with pending work while CPUs go offline and online" t_unload_race
-ktap_diag "hotplug operations during the unload races: $(( $(cut -d' ' -f1 /tmp/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
+diag "hotplug operations during the unload races: $(( $(cut -d' ' -f1 $SUITE_TMP/hotplug_ops 2>/dev/null || echo 0) * 2 ))"
 
 # 4. Torture: random hotplug, the sample's hrtimer and IPI producers, and
 # insmod/rmmod cycles of a second sample and a test registration, at once.
@@ -286,22 +298,22 @@ KS=/sys/kernel/ksoftirqd_rs
 TORTURE_SECONDS=${TORTURE_SECONDS:-120}
 ks_total() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }' $KS/stats; }
 # loop_until_stop NAME CMD...: runs CMD until the torture stops; writes
-# "done failed" counts to /tmp/t_NAME, the output of the first failures to
-# /tmp/t_NAME.err. No failure is injected: every try must work.
+# "done failed" counts to $SUITE_TMP/t_NAME, the output of the first failures to
+# $SUITE_TMP/t_NAME.err. No failure is injected: every try must work.
 loop_until_stop() {
 	name=$1; shift
 	n=0 f=0
-	: > /tmp/t_$name.err
-	while [ ! -e /tmp/stop_torture ]; do
+	: > $SUITE_TMP/t_$name.err
+	while [ ! -e $SUITE_TMP/stop_torture ]; do
 		# In this shell, not a subshell: CMD may keep state (a seed).
-		if "$@" > /tmp/t_$name.out 2>&1; then
+		if "$@" > $SUITE_TMP/t_$name.out 2>&1; then
 			n=$((n + 1))
 		else
 			f=$((f + 1))
-			[ $f -gt 3 ] || cat /tmp/t_$name.out >> /tmp/t_$name.err
+			[ $f -gt 3 ] || cat $SUITE_TMP/t_$name.out >> $SUITE_TMP/t_$name.err
 		fi
 	done
-	echo "$n $f" > /tmp/t_$name
+	echo "$n $f" > $SUITE_TMP/t_$name
 }
 hotplug_once() {
 	seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
@@ -326,8 +338,8 @@ ks_exit_balanced() {
 		}'
 }
 module_cycle() {
-	insmod $TOP/samples/ksoftirqd_c_rs.ko && echo "all 100" > /sys/kernel/ksoftirqd_c_rs/raise &&
-		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 && echo 50 > $CPARAM/kick &&
+	modprobe ksoftirqd_c_rs && echo "all 100" > /sys/kernel/ksoftirqd_c_rs/raise &&
+		modprobe smpboot_rs_test_c nr_regs=2 && echo 50 > $CPARAM/kick &&
 		sleep 0.5 || return 1
 	rmmod smpboot_rs_test_c && c_unloaded 2 || { echo "C user unload"; return 1; }
 	rmmod ksoftirqd_c_rs && ks_exit_balanced || { echo "ksoftirqd_c_rs unload"; return 1; }
@@ -335,19 +347,19 @@ module_cycle() {
 # t_torture_check NAME WHAT FLOOR: the loop NAME did at least FLOOR tries,
 # none failed.
 t_torture_check() {
-	set -- "$1" "$2" "$3" $(cat /tmp/t_$1 2>/dev/null)
+	set -- "$1" "$2" "$3" $(cat $SUITE_TMP/t_$1 2>/dev/null)
 	[ "${5:-x}" = 0 ] && [ "${4:-0}" -ge "$3" ] ||
-		{ echo "$2: ${4:-?} done (at least $3 wanted), ${5:-?} failed:"; cat /tmp/t_$1.err; return 1; }
+		{ echo "$2: ${4:-?} done (at least $3 wanted), ${5:-?} failed:"; cat $SUITE_TMP/t_$1.err; return 1; }
 }
 t_torture() {
 	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
-	insmod $TOP/samples/ksoftirqd_rs.ko && echo 300 > $KS/timer || return 1
-	rm -f /tmp/stop_torture /tmp/t_hotplug /tmp/t_ipi /tmp/t_cycles
+	modprobe ksoftirqd_rs && echo 300 > $KS/timer || return 1
+	rm -f $SUITE_TMP/stop_torture $SUITE_TMP/t_hotplug $SUITE_TMP/t_ipi $SUITE_TMP/t_cycles
 	random_hotplug &
 	loop_until_stop ipi ipi_once &
 	loop_until_stop cycles module_cycle &
 	sleep "$TORTURE_SECONDS"
-	touch /tmp/stop_torture
+	touch $SUITE_TMP/stop_torture
 	wait
 	echo 0 > $KS/timer || return 1
 	for c in 1 2 3; do cpu_online $c 1 || { echo "cpu$c does not come back"; return 1; }; done
@@ -355,11 +367,11 @@ t_torture() {
 	while [ $t -lt 300 ] && { [ "$(ks_total pending)" != 0 ] || [ "$(ks_total processed)" != "$(ks_total raised)" ]; }; do
 		sleep 0.1; t=$((t + 1))
 	done
-	echo "$TORTURE_SECONDS s: $(cut -d' ' -f1 /tmp/t_hotplug) hotplug operations," \
-		"$(cut -d' ' -f1 /tmp/t_cycles) insmod/rmmod cycles, $(cut -d' ' -f1 /tmp/t_ipi) IPI bursts" \
-		"(failed: $(cut -d' ' -f2 /tmp/t_hotplug), $(cut -d' ' -f2 /tmp/t_cycles), $(cut -d' ' -f2 /tmp/t_ipi));" \
+	echo "$TORTURE_SECONDS s: $(cut -d' ' -f1 $SUITE_TMP/t_hotplug) hotplug operations," \
+		"$(cut -d' ' -f1 $SUITE_TMP/t_cycles) insmod/rmmod cycles, $(cut -d' ' -f1 $SUITE_TMP/t_ipi) IPI bursts" \
+		"(failed: $(cut -d' ' -f2 $SUITE_TMP/t_hotplug), $(cut -d' ' -f2 $SUITE_TMP/t_cycles), $(cut -d' ' -f2 $SUITE_TMP/t_ipi));" \
 		"ksoftirqd_rs raised $(ks_total raised), processed $(ks_total processed)," \
-		"migrated_in $(ks_total migrated_in), wrong_cpu $(ks_total wrong_cpu)" > /tmp/torture_report
+		"migrated_in $(ks_total migrated_in), wrong_cpu $(ks_total wrong_cpu)" > $SUITE_TMP/torture_report
 	[ "$(ks_total processed)" = "$(ks_total raised)" ] || { echo "processed != raised"; cat $KS/stats; return 1; }
 	for k in wrong_cpu tick_wrong_cpu ipi_wrong_cpu; do
 		[ "$(ks_total $k)" = 0 ] || { cat $KS/stats; return 1; }
@@ -375,7 +387,7 @@ t_torture() {
 	rmmod ksoftirqd_rs
 }
 case_result "torture: hotplug, hrtimer and IPI producers, insmod/rmmod cycles at once; processed == raised, wrong_cpu 0, threads bound" t_torture
-ktap_diag "$(cat /tmp/torture_report 2>/dev/null)"
+diag "$(cat $SUITE_TMP/torture_report 2>/dev/null)"
 
 # 5. Bad input: every sysfs file is refused cleanly and nothing changes.
 expect_refused() {
@@ -414,4 +426,4 @@ t_unload() {
 }
 case_result "everything unloads cleanly afterwards" t_unload
 
-ktap_finish
+suite_end

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# smpboot_rs core selftest (runs in the guest, KTAP output): one case per
+# smpboot_rs core selftest (KTAP): one case per
 # rule of C smpboot semantics (issue rules 2a-2j), the affinity counters
 # after hotplug stress, and the C and Rust user APIs.
 #
@@ -11,19 +11,16 @@
 # case's hotplug sequence implies.
 #
 # vm-run-args: --cpus 4
-. /smpboot_rs/scripts/selftest-lib.sh
+. "$(dirname "$0")/selftest-lib.sh"
 
 nr_online() { online_cpus | wc -l; }
 CCALLS=$CPARAM/calls
 RCALLS=$RDIR/calls
 
-ktap_header
-ktap_plan 16
-
-[ "$(nr_online)" -ge 4 ] || ktap_bail "needs 4 online CPUs, have $(nr_online)"
+suite_begin 16 4 smpboot_rs_test_c smpboot_rs_test_rust
 
 t_load() {
-	insmod $TOP/smpboot_rs.ko || return 1
+	modprobe smpboot_rs || return 1
 	[ -r $THREADS ] || { echo "no $THREADS"; return 1; }
 	n=$(grep -c 'smpboot_rs:' $SYSCPU/hotplug/states)
 	[ "$n" = 2 ] || { echo "$n smpboot_rs hotplug states"; grep smpboot $SYSCPU/hotplug/states; return 1; }
@@ -31,7 +28,7 @@ t_load() {
 case_result "smpboot_rs.ko loads with two shared hotplug states" t_load
 
 t_2a() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko || return 1
+	modprobe smpboot_rs_test_c || return 1
 	n=$(lines_of sbtc0/ | grep -c 'state=active setup=1')
 	[ "$n" = "$(nr_online)" ] || { echo "$n active threads for $(nr_online) CPUs"; cat $THREADS; return 1; }
 	for cpu in $(online_cpus); do
@@ -89,7 +86,7 @@ case_result "2c: offline parks the thread (park callback on its CPU), online unp
 
 t_2b() {
 	cpu_online 2 0 || return 1
-	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	modprobe smpboot_rs_test_rust || return 1
 	[ "$(get sbtr/ 2 pid)" = 0 ] || { echo "offline CPU got a thread: $(lines_of sbtr/2)"; return 1; }
 	[ "$(stat_of creates)" = 3 ] || { echo "creates=$(stat_of creates) with 3 CPUs online"; return 1; }
 	# The Rust user's own count: create and setup on the online CPUs only.
@@ -127,8 +124,8 @@ t_2d() {
 	# cleanup as the user saw it, once per set-up thread: not online for
 	# offline cpu3's, online for the others.
 	final_calls smpboot_rs_test_rust 1 || return 1
-	calls_match /tmp/final_calls 0 3 state=none setup=1 cleanup_online=0 cleanup_offline=1 || return 1
-	calls_match /tmp/final_calls 0 "0 1 2" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
+	calls_match $SUITE_TMP/final_calls 0 3 state=none setup=1 cleanup_online=0 cleanup_offline=1 || return 1
+	calls_match $SUITE_TMP/final_calls 0 "0 1 2" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
 	cpu_online 3 1
 }
 case_result "2d: setup before the first thread_fn; cleanup(cpu, online) at unregistration for every set-up thread" t_2d
@@ -144,16 +141,16 @@ t_2f() {
 	# cpu1's, online for the others; and park/unpark once per offline and
 	# online of the cases before (cpu3 twice, cpu2 once, cpu1 offline now).
 	final_calls smpboot_rs_test_c 1 || return 1
-	calls_match /tmp/final_calls 0 1 state=none setup=1 cleanup_online=0 cleanup_offline=1 park=1 unpark=0 runs=5 || return 1
-	calls_match /tmp/final_calls 0 "0 2 3" state=none setup=1 cleanup_online=1 cleanup_offline=0 runs=5 || return 1
-	calls_match /tmp/final_calls 0 0 park=0 unpark=0 && calls_match /tmp/final_calls 0 2 park=1 unpark=1 &&
-		calls_match /tmp/final_calls 0 3 park=2 unpark=2 || return 1
+	calls_match $SUITE_TMP/final_calls 0 1 state=none setup=1 cleanup_online=0 cleanup_offline=1 park=1 unpark=0 runs=5 || return 1
+	calls_match $SUITE_TMP/final_calls 0 "0 2 3" state=none setup=1 cleanup_online=1 cleanup_offline=0 runs=5 || return 1
+	calls_match $SUITE_TMP/final_calls 0 0 park=0 unpark=0 && calls_match $SUITE_TMP/final_calls 0 2 park=1 unpark=1 &&
+		calls_match $SUITE_TMP/final_calls 0 3 park=2 unpark=2 || return 1
 	cpu_online 1 1
 }
 case_result "2f: unregistration stops every thread, parked ones of offline CPUs included" t_2f
 
 t_2g() {
-	insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
+	modprobe smpboot_rs_test_rust || return 1
 	before=$(grep -c . $THREADS)
 	for k in 3 1; do
 		echo $k > $RDIR/fail_create_at || return 1
@@ -169,7 +166,7 @@ case_result "2g: a failure part way through registration undoes everything and r
 
 t_2h_comm() {
 	for comm in 'bad%d' 'two%u%u' 'none' 'pct%u%%' 'eq=/%u'; do
-		if err=$(insmod $TOP/tests/smpboot_rs_test_c.ko "comm=$comm" 2>&1); then
+		if err=$(modprobe smpboot_rs_test_c "comm=$comm" 2>&1); then
 			rmmod smpboot_rs_test_c; echo "comm '$comm' accepted"; return 1
 		fi
 		case $err in
@@ -177,13 +174,13 @@ t_2h_comm() {
 		*) echo "comm '$comm' refused, but not with EINVAL: $err"; return 1 ;;
 		esac
 	done
-	insmod $TOP/tests/smpboot_rs_test_c.ko 'comm=ok/%u' || return 1
+	modprobe smpboot_rs_test_c 'comm=ok/%u' || return 1
 	rmmod smpboot_rs_test_c
 }
 case_result "2h: thread_comm must hold exactly one %u (otherwise -EINVAL)" t_2h_comm
 
 t_2h_selfpark() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko selfparking=1 || return 1
+	modprobe smpboot_rs_test_c selfparking=1 || return 1
 	# The owner's unpark returns before the threads run setup.
 	wait_for 5 sh -c "[ \$(grep ' name=sbtc0/' $THREADS | grep -c 'state=active setup=1 park=0') = $(nr_online) ]"
 	n=$(lines_of sbtc0/ | grep -c 'state=active setup=1 park=0')
@@ -199,7 +196,7 @@ t_2h_selfpark() {
 case_result "2h: create and selfparking (the owner unparks and parks its threads)" t_2h_selfpark
 
 t_2i() {
-	insmod $TOP/tests/smpboot_rs_test_c.ko long_work_ms=4000 || return 1
+	modprobe smpboot_rs_test_c long_work_ms=4000 || return 1
 	[ "$(cat $CPARAM/schedule_outside)" = -22 ] || { echo "outside a thread: $(cat $CPARAM/schedule_outside)"; return 1; }
 	echo 1 > $CPARAM/kick || return 1
 	sleep 0.5
@@ -235,8 +232,8 @@ calls_key() { sed -n "s/^reg=$2 cpu=$3 .* $4=\([0-9]*\).*/\1/p" "$1"; }
 
 t_stress() {
 	[ "$(nr_online)" = 4 ] || { echo "$(nr_online) CPUs online before the stress"; return 1; }
-	insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 || return 1
-	cp $RCALLS /tmp/rcalls_before
+	modprobe smpboot_rs_test_c nr_regs=4 || return 1
+	cp $RCALLS $SUITE_TMP/rcalls_before
 	rqueued=$(stat_of queued)
 	# What the script did, per CPU: offlines (off), onlines (on), kicks
 	# while online (kicks); and the items it queued per registration.
@@ -261,7 +258,7 @@ t_stress() {
 		[ "$(cat $SYSCPU/cpu$cpu/online)" = 1 ] && continue
 		if cpu_online $cpu 1; then eval "up$cpu=1 on$cpu=\$((on$cpu + 1))"; else fails=$((fails + 1)); fi
 	done
-	echo "$ops" > /tmp/stress_ops
+	echo "$ops" > $SUITE_TMP/stress_ops
 	[ "$fails" = 0 ] && [ "$ops" = 40 ] || { echo "$ops of 40 hotplug operations done, $fails failed"; return 1; }
 	[ "$kick_fails" = 0 ] || { echo "$kick_fails kicks refused"; return 1; }
 	# Every item queued is handled, and as many were queued as the script
@@ -279,7 +276,7 @@ t_stress() {
 		for reg in 0 1 2 3; do
 			wait_for 5 calls_match $CCALLS $reg $c state=active setup=1 park=$off unpark=$on runs=$kicks || return 1
 		done
-		for k in park unpark runs setup; do eval "b_$k=\$(calls_key /tmp/rcalls_before 0 $c $k)"; done
+		for k in park unpark runs setup; do eval "b_$k=\$(calls_key $SUITE_TMP/rcalls_before 0 $c $k)"; done
 		wait_for 5 calls_match $RCALLS 0 $c state=active setup=$b_setup park=$((b_park + off)) \
 			unpark=$((b_unpark + on)) runs=$((b_runs + kicks)) || return 1
 	done
@@ -289,7 +286,7 @@ t_stress() {
 	c_clean && rust_clean
 }
 case_result "affinity: 40 random offline/online operations, every call on its CPU, threads bound (wrong_cpu 0)" t_stress
-ktap_diag "stress: $(cat /tmp/stress_ops 2>/dev/null) hotplug operations, $(cat $CPARAM/queued 2>/dev/null) C items, $(stat_of queued) Rust items"
+diag "stress: $(cat $SUITE_TMP/stress_ops 2>/dev/null) hotplug operations, $(cat $CPARAM/queued 2>/dev/null) C items, $(stat_of queued) Rust items"
 
 t_pinned() {
 	if rmmod smpboot_rs 2>/dev/null; then echo "rmmod smpboot_rs succeeded while users are loaded"; return 1; fi
@@ -304,11 +301,11 @@ t_unload() {
 	rmmod smpboot_rs_test_c || return 1
 	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS && final_calls smpboot_rs_test_c 4 || return 1
 	for reg in 0 1 2 3; do
-		calls_match /tmp/final_calls $reg "$(possible_cpus)" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
+		calls_match $SUITE_TMP/final_calls $reg "$(possible_cpus)" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
 	done
 	rmmod smpboot_rs_test_rust || return 1
 	exit_zero smpboot_rs_test_rust $RUST_EXIT_ERRORS && final_calls smpboot_rs_test_rust 1 &&
-		calls_match /tmp/final_calls 0 "$(possible_cpus)" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
+		calls_match $SUITE_TMP/final_calls 0 "$(possible_cpus)" state=none setup=1 cleanup_online=1 cleanup_offline=0 || return 1
 	rmmod smpboot_rs || return 1
 	[ ! -e /sys/kernel/smpboot_rs ] || { echo "sysfs left"; return 1; }
 	! grep -q smpboot_rs: $SYSCPU/hotplug/states || { echo "hotplug states left"; return 1; }
@@ -318,9 +315,9 @@ t_unload() {
 case_result "unload removes threads, sysfs and hotplug states" t_unload
 
 t_reload() {
-	insmod $TOP/smpboot_rs.ko && insmod $TOP/tests/smpboot_rs_test_c.ko && threads_consistent sbtc0/ &&
+	modprobe smpboot_rs && modprobe smpboot_rs_test_c && threads_consistent sbtc0/ &&
 		rmmod smpboot_rs_test_c && rmmod smpboot_rs
 }
 case_result "reload after unload works" t_reload
 
-ktap_finish
+suite_end

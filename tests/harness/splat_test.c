@@ -46,7 +46,6 @@ static DEFINE_MUTEX(lock_a);
 static DEFINE_MUTEX(lock_b);
 /* Written through a volatile pointer so that the compiler keeps the stores. */
 static void *volatile leaked;
-/* The module has no exit, so the callback outlives any grace period. */
 static struct rcu_head stalled_gp;
 
 static void stalled_gp_done(struct rcu_head *head)
@@ -124,13 +123,22 @@ static int __init splat_test_init(void)
 
 		if (IS_ERR(t))
 			return PTR_ERR(t);
+		/* The thread may never end (BUG, oops): never unloaded. */
+		__module_get(THIS_MODULE);
 	} else {
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* So that one guest can provoke several kinds (warn, dump_stack, ...). */
+static void __exit splat_test_exit(void)
+{
+	rcu_barrier(); /* stalled_gp_done */
+}
+
 module_init(splat_test_init);
+module_exit(splat_test_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("smpboot_rs test harness: provokes one kind of kernel splat");

@@ -1,16 +1,189 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Shared by the guest suites in scripts/selftests/ (busybox ash): KTAP output
-# (scripts/ktap.sh) and helpers for CPUs and smpboot_rs threads.
+# Shared by the smpboot_rs selftests in this directory (POSIX sh; busybox ash
+# in our VM): the kernel's KTAP helpers (kselftest/ktap_helpers.sh, beside
+# this directory once installed or linked into tools/testing/selftests), a
+# suite's frame (suite_begin, suite_end), and helpers for CPUs, modules and
+# smpboot_rs threads.
+#
+# A suite runs on any machine with smpboot_rs's modules installed (make
+# modules_install) and loads them with modprobe. It skips (exit 4) with a
+# reason when a prerequisite is missing, puts back at exit or interruption
+# every CPU it found online and every module it loaded, and fails when the
+# kernel logs a splat while it runs (suite_end), whatever runs it.
 
-. /smpboot_rs/scripts/ktap.sh
+KSFT_DIR=$(cd "$(dirname "$0")" && pwd)
+if [ ! -r "$KSFT_DIR/../kselftest/ktap_helpers.sh" ]; then
+	echo "1..0 # SKIP no ../kselftest/ktap_helpers.sh: run from tools/testing/selftests/smpboot_rs of a kernel tree or a kselftest install"
+	exit 4
+fi
+. "$KSFT_DIR/../kselftest/ktap_helpers.sh"
 
-TOP=/smpboot_rs
 THREADS=/sys/kernel/smpboot_rs/threads
 SYSCPU=/sys/devices/system/cpu
 # The test modules' controls (tests/smpboot_rs_test_c.c, _rust.rs).
 CPARAM=/sys/module/smpboot_rs_test_c/parameters
 RDIR=/sys/kernel/smpboot_rs_test_rust
+# Every module a suite may load, users before what they use: unloaded in
+# this order at exit.
+SMPBOOT_RS_MODULES="ksoftirqd_rs ksoftirqd_c_rs ksoftirqd_c smpboot_rs_test_ipi smpboot_rs_test_c smpboot_rs_test_rust smpboot_rs"
+
+# diag TEXT...: KTAP diagnostic lines, one per line of TEXT (ktap_print_msg
+# takes one line and lets the shell split and glob it).
+diag() {
+	for diag_text; do
+		printf '%s\n' "$diag_text" | sed 's/^/# /'
+	done
+}
+
+# The file of an installed module, from modules.dep (for fail_nth, which
+# loads a file itself).
+module_file() {
+	mf_dir=/lib/modules/$(uname -r)
+	mf=$(sed -n "s@^\([^:]*/$1\.ko\):.*@\1@p" "$mf_dir/modules.dep" 2>/dev/null | head -n 1)
+	[ -n "$mf" ] && echo "$mf_dir/$mf"
+}
+
+# suite_begin TESTS CPUS [MODULE | /FILE]...: the KTAP header and plan
+# (TESTS, plus suite_end's kernel-log check), after the prerequisites: root,
+# CPUS online CPUs of which all but one can go offline (an online file),
+# smpboot_rs and each MODULE installed (uncompressed: fail_nth loads the
+# file), each FILE present, smpboot_rs not loaded by someone else. Skips
+# the whole suite (exit 4) if one is missing.
+suite_begin() {
+	sb_tests=$1 sb_cpus=$2
+	shift 2
+	ktap_print_header
+	sb_why=
+	if [ "$(id -u)" != 0 ]; then
+		sb_why="must be run as root"
+	elif [ "$(online_cpus | wc -l)" -lt "$sb_cpus" ]; then
+		sb_why="needs $sb_cpus online CPUs, has $(online_cpus | wc -l)"
+	elif [ "$(ls $SYSCPU/cpu[0-9]*/online 2>/dev/null | wc -l)" -lt $((sb_cpus - 1)) ]; then
+		sb_why="needs $((sb_cpus - 1)) hotpluggable CPUs (CONFIG_HOTPLUG_CPU)"
+	elif grep -q '^smpboot_rs ' /proc/modules 2>/dev/null; then
+		sb_why="smpboot_rs is loaded already: the suite loads and unloads it itself"
+	fi
+	for sb_mod in smpboot_rs "$@"; do
+		[ -z "$sb_why" ] || break
+		case $sb_mod in
+		/*) [ -r "$sb_mod" ] || sb_why="needs $sb_mod"; continue ;;
+		esac
+		case $(module_file "$sb_mod") in
+		*.ko) ;;
+		"") sb_why="module $sb_mod is not installed (make modules_install in the smpboot_rs tree)" ;;
+		*) sb_why="module $sb_mod is installed compressed; fail_nth needs the .ko file" ;;
+		esac
+	done
+	if [ -n "$sb_why" ]; then
+		ktap_skip_all "$sb_why"
+		exit "$KSFT_SKIP"
+	fi
+	ktap_set_plan $((sb_tests + 1))
+	SUITE_ONLINE=$(online_cpus)
+	SUITE_TMP=$(mktemp -d /tmp/smpboot_rs_selftest.XXXXXX)
+	STUCK=$SUITE_TMP/kernel_stuck
+	# Everything the kernel logs from now on (a reader, not dmesg at the
+	# end: the ring buffer can wrap in a long suite).
+	SUITE_MARK="smpboot_rs selftest $(basename "$0") $$: start"
+	echo "$SUITE_MARK" > /dev/kmsg
+	cat /dev/kmsg > "$SUITE_TMP/kmsg" 2>&1 &
+	SUITE_KMSG_PID=$!
+	trap suite_restore EXIT
+	trap 'suite_interrupted 130' INT
+	trap 'suite_interrupted 143' TERM
+}
+
+# kill_tree PID: PID and its descendants (a case and the loops it started).
+kill_tree() {
+	for kt_child in $(pgrep -P "$1"); do
+		kill_tree "$kt_child"
+	done
+	kill "$1" 2>/dev/null
+}
+
+# suite_interrupted STATUS: on SIGINT or SIGTERM (the kselftest runner's
+# timeout, a user's ^C): the running case is stopped, then suite_restore
+# runs at the exit.
+suite_interrupted() {
+	[ -z "$CASE_PID" ] || kill_tree "$CASE_PID"
+	exit "$1"
+}
+
+# suite_restore: at exit, however it comes. Runs the suite's own
+# suite_cleanup if it defines one (knobs it changed), brings back every CPU
+# that was online at suite_begin (clearing injected failures first) and
+# unloads every smpboot_rs module still loaded.
+suite_restore() {
+	trap - EXIT
+	! command -v suite_cleanup >/dev/null 2>&1 || suite_cleanup
+	[ -z "$CASE_PID" ] || kill_tree "$CASE_PID"
+	for sr_cpu in $SUITE_ONLINE; do
+		[ ! -w $SYSCPU/cpu$sr_cpu/hotplug/fail ] || echo -1 > $SYSCPU/cpu$sr_cpu/hotplug/fail 2>/dev/null
+		if [ -w $SYSCPU/cpu$sr_cpu/hotplug/target ] && [ -n "$HP_ONLINE" ]; then
+			echo "$HP_ONLINE" > $SYSCPU/cpu$sr_cpu/hotplug/target 2>/dev/null
+		fi
+		[ ! -w $SYSCPU/cpu$sr_cpu/online ] || echo 1 > $SYSCPU/cpu$sr_cpu/online 2>/dev/null
+	done
+	for sr_mod in $SMPBOOT_RS_MODULES; do
+		! grep -q "^$sr_mod " /proc/modules || rmmod "$sr_mod" 2>/dev/null
+	done
+	[ -z "$SUITE_KMSG_PID" ] || kill "$SUITE_KMSG_PID" 2>/dev/null
+	[ -z "$SUITE_TMP" ] || rm -rf "$SUITE_TMP"
+}
+
+# suite_end: the last test, that the kernel logged no splat since
+# suite_begin (splat.awk: a WARNING, BUG, KASAN or lockdep report, a hung
+# task, a stall, a call trace that belongs to no deliberate allocation
+# failure, ...), then the totals and the exit status.
+suite_end() {
+	echo "smpboot_rs selftest $(basename "$0") $$: end" > /dev/kmsg
+	sleep 1 # let the reader catch up
+	se_splat=$(awk -v since="$SUITE_MARK" -f "$KSFT_DIR/splat.awk" "$SUITE_TMP/kmsg" | head -n 40)
+	# A reader that fell a whole ring buffer behind stops (EPIPE): what it
+	# missed is unknown.
+	kill -0 "$SUITE_KMSG_PID" 2>/dev/null ||
+		se_splat="${se_splat:+$se_splat
+}the kernel log reader stopped early: $(tail -n 1 "$SUITE_TMP/kmsg")"
+	if [ -z "$se_splat" ]; then
+		ktap_test_pass "no kernel splat logged while the suite ran"
+	else
+		diag "$se_splat"
+		ktap_test_fail "no kernel splat logged while the suite ran"
+	fi
+	ktap_finished
+}
+
+# fault_injection_on / fault_injection_off: bracket deliberate allocation
+# failures. splat.awk accepts the call traces of the allocation-failure
+# reports between the two kernel-log lines (and nothing else).
+fault_injection_on() {
+	echo "smpboot_rs selftest: fault injection on" > /dev/kmsg
+}
+fault_injection_off() {
+	sleep 1 # the reports are printed by then
+	echo "smpboot_rs selftest: fault injection off" > /dev/kmsg
+}
+
+# case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
+# CMD runs in the background, waited for: a signal's trap runs at once (a
+# shell defers it until a foreground command ends). After a command stuck
+# in the kernel (within), nothing else can run.
+case_result() {
+	desc=$1; shift
+	"$@" > "$SUITE_TMP/case.out" 2>&1 &
+	CASE_PID=$!
+	wait "$CASE_PID" && cr_rc=0 || cr_rc=$?
+	CASE_PID=
+	out=$(cat "$SUITE_TMP/case.out")
+	if [ "$cr_rc" = 0 ]; then
+		ktap_test_pass "$desc"
+	else
+		diag "$out"
+		ktap_test_fail "$desc"
+	fi
+	[ ! -e "$STUCK" ] || ktap_exit_fail_msg "stuck in the kernel: $(cat "$STUCK")"
+}
 
 # Lines of the threads file for a name prefix ("sbtc0/").
 lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
@@ -18,14 +191,6 @@ lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
 get() { field "$(lines_of "$1$2 ")" "$3"; }
 # One counter of the Rust test module.
 stat_of() { field "$(cat $RDIR/stats)" "$1"; }
-
-# case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
-# After a command stuck in the kernel (within), nothing else can run.
-case_result() {
-	desc=$1; shift
-	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
-	[ ! -e /tmp/kernel_stuck ] || ktap_bail "stuck in the kernel: $(cat /tmp/kernel_stuck)"
-}
 
 # wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
 # SECONDS, then once more; only that last try's output is shown.
@@ -132,7 +297,7 @@ calls_match() {
 # final_calls MODULE REGS: the "final:" lines (the callback counts of each
 # registration and possible CPU) that the test module MODULE printed at its
 # last unload, REGS registrations' worth, as calls_match reads them, to
-# /tmp/final_calls. Call it right after the rmmod. One dmesg and one awk:
+# $SUITE_TMP/final_calls. Call it right after the rmmod. One dmesg and one awk:
 # forks are slow while CPUs go on and off.
 final_calls() {
 	dmesg | awk -v m="$1: final: " -v n=$(( $2 * NR_POSSIBLE )) '
@@ -140,10 +305,10 @@ final_calls() {
 		END {
 			if (c < n) { print "only " c + 0 " final lines, want " n > "/dev/stderr"; exit 1 }
 			for (k = c - n + 1; k <= c; k++) print line[k]
-		}' > /tmp/final_calls 2>/tmp/final_calls.err || { echo "$1: $(cat /tmp/final_calls.err)"; return 1; }
+		}' > $SUITE_TMP/final_calls 2>$SUITE_TMP/final_calls.err || { echo "$1: $(cat $SUITE_TMP/final_calls.err)"; return 1; }
 }
 
-# final_balanced: on every line of /tmp/final_calls (final_calls), the
+# final_balanced: on every line of $SUITE_TMP/final_calls (final_calls), the
 # thread was set up at most once and cleaned up exactly as often (C
 # smpboot: cleanup for every thread that ran setup, and only for those),
 # and its callbacks saw it end in state none.
@@ -152,7 +317,7 @@ final_balanced() {
 		delete v
 		for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v[k] = substr($i, length(k) + 2) }
 		if (v["setup"] + 0 > 1 || v["cleanup_online"] + v["cleanup_offline"] != v["setup"] + 0 || v["state"] != "none") { print; bad = 1 }
-	} END { exit bad }' /tmp/final_calls
+	} END { exit bad }' $SUITE_TMP/final_calls
 }
 
 # exit_zero MODULE KEY...: the summary line that the test module MODULE
@@ -198,34 +363,34 @@ hp_state_below() {
 hp_state_of() { cat $SYSCPU/cpu$1/hotplug/state; }
 
 # within SECONDS CMD...: runs CMD in the background and waits up to SECONDS
-# for it. Returns its status (its stderr in /tmp/within.err). A command that
+# for it. Returns its status (its stderr in $SUITE_TMP/within.err). A command that
 # never returns is stuck in the kernel (a CPU that cannot finish going down,
 # a deadlock), after which nothing else works: the suite bails out, instead
 # of hanging until vm-run's timeout.
 within() {
 	limit=$1
 	shift
-	rm -f /tmp/within.rc
-	( "$@" 2>/tmp/within.err; echo $? > /tmp/within.rc ) &
+	rm -f $SUITE_TMP/within.rc
+	( "$@" 2>$SUITE_TMP/within.err; echo $? > $SUITE_TMP/within.rc ) &
 	t=$(( limit * 10 ))
-	while [ ! -s /tmp/within.rc ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
-	if [ ! -s /tmp/within.rc ]; then
+	while [ ! -s $SUITE_TMP/within.rc ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+	if [ ! -s $SUITE_TMP/within.rc ]; then
 		echo "HANG: '$*' did not return within ${limit}s"
 		for s in /proc/[0-9]*/status; do
 			grep -q '^State:[[:space:]]*D' "$s" 2>/dev/null && sed -n 's/^Name:/D-state task:/p' "$s"
 		done
 		# A case runs in a subshell: the suite bails at its top level too.
-		echo "$*" > /tmp/kernel_stuck
-		ktap_bail "stuck in the kernel: $*"
+		echo "$*" > "$STUCK"
+		ktap_exit_fail_msg "stuck in the kernel: $*"
 	fi
-	return "$(cat /tmp/within.rc)"
+	return "$(cat $SUITE_TMP/within.rc)"
 }
 
 # hp_write FILE VALUE: writes VALUE to a hotplug file, within 30 s (the
-# write's error in /tmp/hp_write.err).
+# write's error in $SUITE_TMP/hp_write.err).
 hp_write() {
 	within 30 sh -c "echo '$2' > '$1'" && rc=0 || rc=$?
-	cp /tmp/within.err /tmp/hp_write.err
+	cp $SUITE_TMP/within.err $SUITE_TMP/hp_write.err
 	return $rc
 }
 # hp_target CPU STATE: moves CPU to hotplug state STATE (a number).

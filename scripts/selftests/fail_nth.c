@@ -9,7 +9,7 @@
  * "result=R injected=y|n allocs=A": R is 0 or -errno, injected tells whether
  * the N-th allocation was reached, and A is how many fault-injectable
  * allocations the operation made when it was not (else 0). Runs in the
- * selftest guest, built static.
+ * selftests (scripts/selftests/Makefile builds it, static).
  */
 #define _GNU_SOURCE
 #include <errno.h>
