@@ -10,7 +10,7 @@
 # every item raised is handled (takeover included), never on a wrong CPU, and
 # the threads are bound and active. Any kernel splat fails the suite.
 #
-# vm-run-args: --cpus 4
+# vm-run-args: --cpus 4 --timeout 1800
 . "$(dirname "$0")/selftest-lib.sh"
 
 STRESS_RS=${STRESS_RS:-60}

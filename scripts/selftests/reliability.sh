@@ -11,7 +11,7 @@
 #   scripts/check --suite-only reliability, with TORTURE_SECONDS=1800 in its
 #   environment (scripts/check passes it to the guest)
 #
-# vm-run-args: --cpus 4
+# vm-run-args: --cpus 4 --timeout 2400
 . "$(dirname "$0")/selftest-lib.sh"
 
 FAIL_NTH=$KSFT_DIR/fail_nth
