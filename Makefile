@@ -4,6 +4,7 @@
 #
 #   make [KDIR=/path/to/linux] [LLVM=1] [CLIPPY=1]   build every module
 #   make modules_install | clean | rust-analyzer     as for any external module
+#   make print-kdir   the kernel tree the modules are built against
 #   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
 #   make run       boot a VM, load the modules, offline/online CPUs, show it
 #   make check     setup + build + lint + the selftest suite in a VM
@@ -18,14 +19,19 @@ SHELL := /bin/bash
 TOP := $(CURDIR)
 HOSTCC ?= gcc
 
+# What installs the toolchain and the kernel source (SETUP=true to skip).
+SETUP ?= $(TOP)/scripts/setup
+
 ifeq ($(origin KDIR),undefined)
-KDIR := $(shell $(TOP)/scripts/kernel-build debug --print-kdir)
-KMAKE_ARGS := $(shell . $(TOP)/scripts/lib.sh && smpboot_rs_kmake_args)
+# Expanded when a recipe runs, after `setup`: the cache key hashes the
+# toolchain, which setup may install or change on a fresh machine.
+KDIR = $(shell $(TOP)/scripts/kernel-build debug --print-kdir)
+KMAKE_ARGS = $(shell . $(TOP)/scripts/lib.sh && smpboot_rs_kmake_args)
 DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check bench kernel setup tools FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check bench kernel setup tools print-kdir FORCE
 
 all: modules tools
 
@@ -35,10 +41,16 @@ tools: tests/tools/bench
 tests/tools/bench: tests/tools/bench.c
 	$(HOSTCC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
-kernel:
 ifdef DEFAULT_KDIR
+kernel: setup
 	@$(TOP)/scripts/kernel-build debug >/dev/null
+else
+kernel:
 endif
+
+# The kernel tree the modules are built against.
+print-kdir: $(if $(DEFAULT_KDIR),setup)
+	@echo $(KDIR)
 
 modules: kernel
 	+$(KMAKE) modules
@@ -57,7 +69,7 @@ lint: kernel
 	@$(TOP)/scripts/lint $(KDIR) $(KMAKE_ARGS)
 
 setup:
-	@$(TOP)/scripts/setup
+	@$(SETUP)
 
 run: setup modules
 	@$(TOP)/scripts/run-demo
