@@ -25,7 +25,7 @@ linux-source-6.12=6.12.117-1~deb12u1
 # Build and VM helpers whose version does not change what is built; taken as
 # Debian ships them (pinning these would only break on every security update).
 SMPBOOT_RS_DEBS="flex bison libelf-dev libssl-dev bc cpio kmod make
-qemu-system-x86 busybox-static xz-utils python3 gcc libc6-dev rsync"
+qemu-system-x86 busybox-static xz-utils python3 python3-matplotlib gcc libc6-dev rsync"
 
 # bindgen-cli from crates.io, installed with `cargo install --locked`.
 SMPBOOT_RS_BINDGEN_VERSION=0.69.5
