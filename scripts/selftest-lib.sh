@@ -19,12 +19,22 @@ get() { field "$(lines_of "$1$2 ")" "$3"; }
 # One counter of the Rust test module.
 stat_of() { field "$(cat $RDIR/stats)" "$1"; }
 
+# case_selected NAME: CASES is unset or names NAME.
+case_selected() { [ -z "${CASES:-}" ] || case " $CASES " in *" $1 "*) ;; *) false ;; esac; }
+
 # case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
 # After a command stuck in the kernel (within), nothing else can run.
+# For mutation runs (scripts/mutants) three variables pick what runs:
+# CASES="name ..." runs only the cases whose function is t_name (the others
+# are skipped), LAST_CASE=name ends the suite after that case, FAIL_FAST=1
+# at the first failure.
 case_result() {
 	desc=$1; shift
+	case_selected "${1#t_}" || { ktap_skip "$desc" "not in CASES"; return 0; }
 	if out=$("$@" 2>&1); then ktap_ok "$desc"; else ktap_fail "$desc" "$out"; fi
 	[ ! -e /tmp/kernel_stuck ] || ktap_bail "stuck in the kernel: $(cat /tmp/kernel_stuck)"
+	[ -z "${FAIL_FAST:-}" ] || [ "$KTAP_CNT_FAIL" = 0 ] || ktap_bail "FAIL_FAST: stopped at the first failure"
+	[ "${1#t_}" != "${LAST_CASE:-}" ] || { ktap_diag "LAST_CASE: stopped after $1"; exit $((KTAP_CNT_FAIL > 0)); }
 }
 
 # wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
