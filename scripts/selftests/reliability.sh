@@ -245,7 +245,7 @@ rust_unloaded() {
 	exit_zero smpboot_rs_test_rust $RUST_EXIT_ERRORS && final_calls smpboot_rs_test_rust 1 && final_balanced
 }
 race_rounds() {
-	for i in 1 2 3 4 5 6 7 8; do
+	for i in $(seq 1 ${RACE_ROUNDS:-8}); do
 		insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=2 || { echo "round $i: insmod C"; return 1; }
 		echo 200 > $CPARAM/kick || { echo "round $i: kick C"; return 1; }
 		rmmod smpboot_rs_test_c || { echo "round $i: rmmod C"; return 1; }
@@ -257,6 +257,10 @@ race_rounds() {
 	done
 }
 t_unload_race() {
+	# Alone (CASES=unload_race), it loads what the cases before leave loaded.
+	[ -d /sys/module/smpboot_rs ] || insmod $TOP/smpboot_rs.ko || return 1
+	[ -d $CPARAM ] || insmod $TOP/tests/smpboot_rs_test_c.ko nr_regs=4 || return 1
+	[ -d $RDIR ] || insmod $TOP/tests/smpboot_rs_test_rust.ko || return 1
 	rmmod smpboot_rs_test_c || return 1
 	c_unloaded 4 || return 1
 	rm -f /tmp/stop_hotplug /tmp/hotplug_err /tmp/hotplug_ops
