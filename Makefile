@@ -74,6 +74,6 @@ bench: setup tools
 	@$(TOP)/scripts/bench $(BENCH_ARGS)
 
 # Not part of check: each mutant of scripts/mutants.list against the suite
-# cases that must catch it, one VM at a time (about 40 minutes).
+# cases that must catch it, one VM at a time (about an hour).
 mutants: kernel tools
 	@$(TOP)/scripts/mutants $(MUTANTS)
