@@ -9,6 +9,7 @@
 #   make run       boot a VM, load the modules, offline/online CPUs, show it
 #   make check     setup + build + lint + the selftest suite in a VM
 #   make bench     ksoftirqd_rs vs ksoftirqd_c on the release kernel (scripts/bench)
+#   make mutants   the suites' mutation score (scripts/mutants; MUTANTS="id ..." for some)
 #
 # Without KDIR the cached debug test kernel is used (built on first use, see
 # scripts/kernel-build) with the toolchain it was built with. With KDIR, the
@@ -31,7 +32,7 @@ DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check bench kernel setup tools print-kdir FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir FORCE
 
 all: modules tools
 
@@ -80,3 +81,8 @@ check:
 # Not part of check: boots the release kernel (built on first use) twice.
 bench: setup tools
 	@$(TOP)/scripts/bench $(BENCH_ARGS)
+
+# Not part of check: each mutant of scripts/mutants.list against the suite
+# cases that must catch it, one VM at a time (about an hour).
+mutants: kernel tools
+	@$(TOP)/scripts/mutants $(MUTANTS)

@@ -35,13 +35,22 @@
  *        calls create() under the hotplug lock, never under that mutex);
  *   leak (load time): also register "sbtl/%u" from a static descriptor
  *        and never unregister it (smpboot_rs must clean up a registration
- *        whose owner is unloaded).
+ *        whose owner is unloaded);
+ *   register_twice (load time): register the first descriptor a second
+ *        time; dup_result (read) is what that returned (C: -EBUSY);
+ *   should_run_delay_ms (load time): thread_should_run, when it finds no
+ *        work, spins this long before returning (with preemption off; not
+ *        on CPU 0, left to the shell), so that a kick lands between the
+ *        check and the sleep.
+ *
+ * Unregistration must leave ht->store empty (store_errors otherwise).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -79,6 +88,15 @@ MODULE_PARM_DESC(create_sets_up_state, "create() sets up and removes a hotplug s
 static bool leak;
 module_param(leak, bool, 0444);
 MODULE_PARM_DESC(leak, "leave one registration registered at unload");
+static bool register_twice;
+module_param(register_twice, bool, 0444);
+MODULE_PARM_DESC(register_twice, "register the first descriptor twice");
+static int dup_result;
+module_param(dup_result, int, 0444);
+MODULE_PARM_DESC(dup_result, "what the second registration of register_twice returned");
+static unsigned int should_run_delay_ms;
+module_param(should_run_delay_ms, uint, 0444);
+MODULE_PARM_DESC(should_run_delay_ms, "thread_should_run spins this long when it finds no work");
 static char *comm;
 module_param(comm, charp, 0444);
 MODULE_PARM_DESC(comm, "thread name format of registration 0 (default sbtc0/%u)");
@@ -156,7 +174,12 @@ static int test_should_run(unsigned int cpu)
 	check_cpu(cpu);
 	if (r && per_cpu_ptr(r->calls, cpu)->state != CB_ACTIVE)
 		atomic_long_inc(&state_errors);
-	return r && atomic_read(per_cpu_ptr(r->pending, cpu)) > 0;
+	if (r && atomic_read(per_cpu_ptr(r->pending, cpu)) > 0)
+		return true;
+	/* A wakeup from here on must not be lost: the task is not running. */
+	if (should_run_delay_ms && cpu != 0)
+		mdelay(should_run_delay_ms);
+	return false;
 }
 
 static void test_thread_fn(unsigned int cpu)
@@ -447,12 +470,16 @@ static void unregister_all(bool report)
 	while (registered) {
 		struct test_reg *r = &regs[registered - 1];
 
+		unsigned int cpu;
+
 		/* Its callbacks still find it while it stops. */
 		smpboot_rs_unregister_percpu_thread(&r->ht);
 		registered--;
+		/* C smpboot clears ht->store as it stops each thread. */
+		for_each_possible_cpu(cpu)
+			if (*per_cpu_ptr(r->store, cpu))
+				atomic_long_inc(&store_errors);
 		if (report) {
-			unsigned int cpu;
-
 			for_each_possible_cpu(cpu)
 				pr_info("final: " CALLS_FMT,
 					CALLS_ARGS(registered, cpu, per_cpu_ptr(r->calls, cpu)));
@@ -510,6 +537,9 @@ static int __init test_init(void)
 		}
 	}
 	owner_all(false);
+	/* Refused while the first is registered; left to module_going if not. */
+	if (register_twice)
+		dup_result = smpboot_rs_register_percpu_thread(&regs[0].ht);
 	if (leak) {
 		ret = smpboot_rs_register_percpu_thread(&leaked_ht);
 		if (ret)

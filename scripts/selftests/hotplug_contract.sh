@@ -135,6 +135,36 @@ t_selfpark_follow() {
 	work_done && users_clean && unload_users
 }
 
+# An owner that parks its unparked selfparking thread while the core holds
+# it (its CPU stopped online below smpboot_rs:online, as unloading the user
+# does there): the thread cannot reach its CPU, so it parks without park
+# (Documentation/smpboot_rs.rst, differences from C), never running park
+# on another CPU. Its cleanup says offline (the same difference), which the
+# C user counts as a state error: not checked here.
+t_selfpark_held_parked() {
+	modprobe smpboot_rs_test_c nr_regs=2 selfparking=1 || return 1
+	below=$(hp_state_below smpboot_rs:online)
+	hp_target 3 "$below" || { echo "cannot stop cpu3 at $below"; return 1; }
+	rmmod smpboot_rs_test_c || return 1
+	exit_zero smpboot_rs_test_c wrong_cpu bad_preempt store_errors && final_calls smpboot_rs_test_c 2 &&
+		calls_match $SUITE_TMP/final_calls 1 3 setup=1 park=0 unpark=0
+}
+
+# A selfparking thread created for a CPU on its way up, online but below
+# smpboot_rs:online, that its owner unparks at once: it waits held, not
+# pinned, until smpboot_rs:online starts it, so the CPU can still go down
+# from there (a pinned thread would make it wait forever).
+t_selfpark_early_unpark() {
+	hp_target 3 0 || return 1
+	below=$(hp_state_below smpboot_rs:online)
+	hp_target 3 "$below" || { echo "cannot stop cpu3 at $below"; return 1; }
+	modprobe smpboot_rs_test_c nr_regs=2 selfparking=1 || return 1
+	hp_target 3 0 || { echo "cpu3 does not go down from $below"; return 1; }
+	hp_target 3 "$HP_ONLINE" || return 1
+	kick_all
+	work_done && users_clean && unload_users
+}
+
 # --- creation and failed bringup ---------------------------------------------
 
 # C smpboot parks a thread when it creates it (in TASK_PARKED, not the
@@ -156,6 +186,20 @@ t_failed_bringup() {
 	[ "$(get sbtc0/ 3 pid)" = "$pid" ] || { echo "a new thread instead of the created one"; return 1; }
 	kick_all
 	work_done && users_clean && unload_users
+}
+
+# A CPU coming up is online (and gets work) before smpboot_rs:online starts
+# its thread: the thread can be woken from its creation (a wakeup leaves it
+# parked), so kicking it then is no error, and the work waits for its start.
+t_wake_created() {
+	hp_target 3 0 || return 1
+	modprobe smpboot_rs_test_rust || return 1
+	below=$(hp_state_below smpboot_rs:online)
+	hp_target 3 "$below" || { echo "cannot stop cpu3 at $below"; return 1; }
+	[ "$(cat $SYSCPU/cpu3/online)" = 1 ] || { echo "cpu3 not online at $below"; return 1; }
+	echo 1 > $RDIR/kick || return 1
+	[ "$(stat_of wake_errors)" = 0 ] || { echo "waking the created thread failed: $(cat $RDIR/stats)"; return 1; }
+	hp_target 3 "$HP_ONLINE" && work_done && users_clean && unload_users
 }
 
 # --- a CPU that sits at a dying intermediate state ---------------------------
@@ -357,12 +401,10 @@ t_sweep_fail() {
 	fail_cpu_checks && all_cpus_online && all_active && kick_all && work_done && users_clean
 }
 
-# selected NAME: CASES is empty or names the case.
-selected() { case " ${CASES:-$1} " in *" $1 "*) ;; *) return 1 ;; esac; }
 # The plan: the run_case lines below that CASES selects.
 nr_cases=0
 for name in $(sed -n 's/^run_case \([a-z_]*\) .*/\1/p' "$0"); do
-	! selected "$name" || nr_cases=$((nr_cases + 1))
+	! case_selected "$name" || nr_cases=$((nr_cases + 1))
 done
 suite_begin $nr_cases 4 smpboot_rs_test_c smpboot_rs_test_rust $SYSCPU/cpu3/hotplug/target $SYSCPU/cpu3/hotplug/fail
 modprobe smpboot_rs || ktap_exit_fail_msg "cannot load smpboot_rs"
@@ -371,7 +413,7 @@ OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
 
 run_case() {
 	name=$1 desc=$2
-	selected "$name" || return 0
+	case_selected "$name" || return 0
 	case_result "$desc" "t_$name"
 	# Whatever the case left, the next one starts from all CPUs online and
 	# no user loaded.
@@ -385,7 +427,10 @@ run_case() {
 run_case selfpark_unparked "selfparking, owner-unparked: offline completes, no park/unpark callback, work resumes"
 run_case selfpark_parked "selfparking, owner-parked: offline and online leave it parked, no callback"
 run_case selfpark_follow "selfparking, owner parks at offline and unparks at online: callbacks on the CPU"
+run_case selfpark_held_parked "selfparking, owner parks a held thread: it parks without park, no callback off its CPU"
+run_case selfpark_early_unpark "selfparking, owner unparks before smpboot_rs:online: the thread waits held, the CPU can go down"
 run_case failed_bringup "a thread created for a CPU whose bringup fails waits parked, not in D state; store before create"
+run_case wake_created "a thread created but not started yet (its CPU online below smpboot_rs:online) can be woken"
 run_case register_dying "registering while a CPU is dying: no callback off the CPU, threads end bound and unpinned"
 run_case cleanup_dying "cleanup(cpu, online) of a CPU online but past smpboot_rs:online runs on its CPU or says offline"
 run_case create_locks "create() runs under the hotplug lock only, not cpuhp_state_mutex (it may set up a state)"

@@ -165,12 +165,24 @@ fault_injection_off() {
 	echo "smpboot_rs selftest: fault injection off" > /dev/kmsg
 }
 
+# case_selected NAME: CASES is unset or names NAME.
+case_selected() { [ -z "${CASES:-}" ] || case " $CASES " in *" $1 "*) ;; *) false ;; esac; }
+
 # case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
 # CMD runs in the background, waited for: a signal's trap runs at once (a
 # shell defers it until a foreground command ends). After a command stuck
 # in the kernel (within), nothing else can run.
+# For mutation runs (scripts/mutants) three variables pick what runs:
+# CASES="name ..." runs only the cases whose function is t_name (the others
+# are skipped), LAST_CASE=name ends the suite after that case, FAIL_FAST=1
+# at the first failure.
 case_result() {
 	desc=$1; shift
+	if ! case_selected "${1#t_}"; then
+		diag "not in CASES"
+		ktap_test_skip "$desc"
+		return 0
+	fi
 	"$@" > "$SUITE_TMP/case.out" 2>&1 &
 	CASE_PID=$!
 	wait "$CASE_PID" && cr_rc=0 || cr_rc=$?
@@ -183,6 +195,8 @@ case_result() {
 		ktap_test_fail "$desc"
 	fi
 	[ ! -e "$STUCK" ] || ktap_exit_fail_msg "stuck in the kernel: $(cat "$STUCK")"
+	[ -z "${FAIL_FAST:-}" ] || [ "$KTAP_CNT_FAIL" = 0 ] || ktap_exit_fail_msg "FAIL_FAST: stopped at the first failure"
+	[ "${1#t_}" != "${LAST_CASE:-}" ] || { diag "LAST_CASE: stopped after $1"; exit $((KTAP_CNT_FAIL > 0)); }
 }
 
 # Lines of the threads file for a name prefix ("sbtc0/").

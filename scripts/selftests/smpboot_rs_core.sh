@@ -17,7 +17,7 @@ nr_online() { online_cpus | wc -l; }
 CCALLS=$CPARAM/calls
 RCALLS=$RDIR/calls
 
-suite_begin 16 4 smpboot_rs_test_c smpboot_rs_test_rust
+suite_begin 19 4 smpboot_rs_test_c smpboot_rs_test_rust
 
 t_load() {
 	modprobe smpboot_rs || return 1
@@ -26,6 +26,48 @@ t_load() {
 	[ "$n" = 2 ] || { echo "$n smpboot_rs hotplug states"; grep smpboot $SYSCPU/hotplug/states; return 1; }
 }
 case_result "smpboot_rs.ko loads with two shared hotplug states" t_load
+
+# Uptime in hundredths of a second.
+uptime_cs() { awk '{ printf "%d", $1 * 100 }' /proc/uptime; }
+
+t_2h_dup() {
+	modprobe smpboot_rs_test_c register_twice=1 || return 1
+	[ "$(cat $CPARAM/dup_result)" = -16 ] ||
+		{ echo "a second registration of one descriptor returned $(cat $CPARAM/dup_result), not -EBUSY"; return 1; }
+	c_clean && threads_consistent sbtc0/ || return 1
+	rmmod smpboot_rs_test_c && exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
+}
+case_result "2h: registering a descriptor that is registered already is refused with -EBUSY" t_2h_dup
+
+# should_run_delay_ms: each idle pass of the threads of CPUs 1-3 spends
+# 500 ms between finding no work and sleeping; the second kick of a round
+# lands there. A pass that marked itself sleeping only after the check
+# would lose that wakeup and leave the item pending.
+t_2e_wake() {
+	modprobe smpboot_rs_test_c should_run_delay_ms=500 || return 1
+	for i in 1 2 3 4 5; do
+		echo 1 > $CPARAM/kick && sleep 0.2 && echo 1 > $CPARAM/kick || return 1
+		wait_for 3 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+			{ echo "round $i: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued) (a wakeup was lost)"; return 1; }
+	done
+	c_clean || return 1
+	rmmod smpboot_rs_test_c && exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
+}
+case_result "2e: a wakeup while should_run finds no work is not lost" t_2e_wake
+
+# A long thread_fn calling smpboot_rs_thread_schedule() returns when its
+# thread is stopped, so unregistration does not wait for the item (6 s).
+t_2i_stop() {
+	modprobe smpboot_rs_test_c long_work_ms=6000 || return 1
+	echo 1 > $CPARAM/kick || return 1
+	sleep 0.5
+	start=$(uptime_cs)
+	rmmod smpboot_rs_test_c || return 1
+	took=$(( $(uptime_cs) - start ))
+	[ "$took" -le 300 ] || { echo "rmmod took $took/100 s with a long thread_fn running"; return 1; }
+	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
+}
+case_result "2i: smpboot_rs_thread_schedule() says when a long thread_fn must return for stop" t_2i_stop
 
 t_2a() {
 	modprobe smpboot_rs_test_c || return 1
