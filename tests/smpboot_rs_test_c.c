@@ -41,7 +41,11 @@
  *   should_run_delay_ms (load time): thread_should_run, when it finds no
  *        work, spins this long before returning (with preemption off; not
  *        on CPU 0, left to the shell), so that a kick lands between the
- *        check and the sleep.
+ *        check and the sleep;
+ *   hold_hotplug_ms (write N): set up and remove a hotplug state whose
+ *        startup callback sleeps N ms on CPU 0: the write holds the hotplug
+ *        lock (read) and cpuhp_state_mutex that long, so that a suite can
+ *        line up an unregistration and a CPU offline behind them.
  *
  * Unregistration must leave ht->store empty (store_errors otherwise).
  */
@@ -323,6 +327,35 @@ static int kick_set(const char *val, const struct kernel_param *kp)
 
 static const struct kernel_param_ops kick_ops = { .set = kick_set };
 module_param_cb(kick, &kick_ops, NULL, 0200);
+
+static unsigned int hold_ms;
+
+static int hold_startup(unsigned int cpu)
+{
+	if (cpu == 0)
+		msleep(hold_ms);
+	return 0;
+}
+
+static int hold_hotplug_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int ret = kstrtouint(val, 0, &ms);
+
+	if (ret)
+		return ret;
+	if (ms > 10000)
+		return -EINVAL;
+	hold_ms = ms;
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "smpboot_rs_test_c:hold", hold_startup, NULL);
+	if (ret < 0)
+		return ret;
+	cpuhp_remove_state_nocalls(ret);
+	return 0;
+}
+
+static const struct kernel_param_ops hold_hotplug_ops = { .set = hold_hotplug_set };
+module_param_cb(hold_hotplug_ms, &hold_hotplug_ops, NULL, 0200);
 
 #define COUNTER_PARAM(name)                                                   \
 	static int name##_get(char *buf, const struct kernel_param *kp)       \

@@ -255,6 +255,33 @@ t_create_locks() {
 	users_clean && unload_users
 }
 
+# --- unregistration and a CPU going down at once -----------------------------
+
+# C smpboot stops the threads before it removes its hotplug state, so a CPU
+# that goes down during an unregistration finds either a thread to park or
+# none. Here the CPU offline is lined up to run exactly between the two: the
+# C user holds the hotplug lock (read) and cpuhp_state_mutex for 3 s; the
+# Rust user's unload starts behind them, then cpu3's offline, whose write
+# lock, once queued, goes before any later reader. A core that removed its
+# instances first would let the offline pass smpboot_rs:online with an
+# active, pinned thread, and the CPU could never finish going down.
+t_unregister_offline() {
+	modprobe smpboot_rs_test_c && modprobe smpboot_rs_test_rust || return 1
+	echo 1 > $RDIR/kick || return 1
+	( echo 3000 > $CPARAM/hold_hotplug_ms ) &
+	hold=$!
+	sleep 0.5
+	( rmmod smpboot_rs_test_rust; echo $? > $SUITE_TMP/rmmod.rc ) &
+	unload=$!
+	sleep 0.5
+	hp_write $SYSCPU/cpu3/online 0 || { echo "cpu3 offline: $(cat $SUITE_TMP/hp_write.err)"; return 1; }
+	wait $hold && wait $unload || { echo "hold or unload did not end well"; return 1; }
+	[ "$(cat $SUITE_TMP/rmmod.rc)" = 0 ] || { echo "rmmod exit $(cat $SUITE_TMP/rmmod.rc)"; return 1; }
+	[ -z "$(lines_of sbtr/)" ] || { echo "the Rust registration is still listed"; return 1; }
+	exit_zero smpboot_rs_test_rust $RUST_EXIT_ERRORS && users_clean || return 1
+	hp_target 3 "$HP_ONLINE" && threads_consistent sbtc0/ && users_clean && unload_users
+}
+
 # --- a user that goes away with a live registration --------------------------
 
 # A module unloaded while it still has a registration: smpboot_rs stops its
@@ -434,6 +461,7 @@ run_case wake_created "a thread created but not started yet (its CPU online belo
 run_case register_dying "registering while a CPU is dying: no callback off the CPU, threads end bound and unpinned"
 run_case cleanup_dying "cleanup(cpu, online) of a CPU online but past smpboot_rs:online runs on its CPU or says offline"
 run_case create_locks "create() runs under the hotplug lock only, not cpuhp_state_mutex (it may set up a state)"
+run_case unregister_offline "a CPU going down during an unregistration, lined up between its steps: the CPU finishes going down"
 run_case leaked_registration "a user unloaded with a live registration: its threads are stopped, smpboot_rs unloads clean"
 run_case wrong_drop "unregistering from its own thread or atomic context: refused without harm, cleaned up at unload"
 run_case sweep_target "sweep: stop at every hotplug state down and up, register and unregister at each"
