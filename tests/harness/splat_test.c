@@ -23,9 +23,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bug.h>
-#include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -52,12 +52,17 @@ static void stalled_gp_done(struct rcu_head *head)
 {
 }
 
+/*
+ * A plain spin on the clock for hold_s seconds. Not mdelay(): on a CPU with
+ * TPAUSE or MWAITX (QEMU's -cpu max) it waits in those, and a soft-lockup
+ * run once went unreported.
+ */
 static void busy(void)
 {
-	unsigned int ms;
+	u64 end = ktime_get_mono_fast_ns() + (u64)hold_s * NSEC_PER_SEC;
 
-	for (ms = 0; ms < hold_s * 1000; ms++)
-		mdelay(1);
+	while (ktime_get_mono_fast_ns() < end)
+		cpu_relax();
 }
 
 static int splat_thread(void *data)
