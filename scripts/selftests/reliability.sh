@@ -28,6 +28,7 @@ consistent() { threads_consistent "${1:-sbtc0/}" sbtr/ && users_clean; }
 
 # Six states (smpboot_rs's two and their neighbours) up and down, and 11
 # other cases.
+NEEDS_KO_FILES=1 # fail_nth loads the module files itself
 suite_begin 23 4 smpboot_rs_test_c smpboot_rs_test_rust ksoftirqd_rs ksoftirqd_c_rs \
 	$SYSCPU/cpu3/hotplug/fail /sys/kernel/debug/failslab /proc/self/fail-nth "$FAIL_NTH"
 
