@@ -26,7 +26,6 @@
 . "$(dirname "$0")/selftest-lib.sh"
 
 calls_of() { grep "^reg=$1 cpu=$2 " $CPARAM/calls; }
-loaded() { grep -q "^$1 " /proc/modules; }
 
 # task_state_is NAME LETTER: the task named NAME is in that state (P: parked).
 task_state_is() {

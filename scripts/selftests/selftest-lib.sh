@@ -36,6 +36,9 @@ diag() {
 	done
 }
 
+# loaded MODULE: it is loaded now.
+loaded() { grep -q "^$1 " /proc/modules 2>/dev/null; }
+
 # The file of an installed module, from modules.dep (for fail_nth, which
 # loads a file itself).
 module_file() {
@@ -61,7 +64,7 @@ suite_begin() {
 		sb_why="needs $sb_cpus online CPUs, has $(online_cpus | wc -l)"
 	elif [ "$(ls $SYSCPU/cpu[0-9]*/online 2>/dev/null | wc -l)" -lt $((sb_cpus - 1)) ]; then
 		sb_why="needs $((sb_cpus - 1)) hotpluggable CPUs (CONFIG_HOTPLUG_CPU)"
-	elif grep -q '^smpboot_rs ' /proc/modules 2>/dev/null; then
+	elif loaded smpboot_rs; then
 		sb_why="smpboot_rs is loaded already: the suite loads and unloads it itself"
 	fi
 	for sb_mod in smpboot_rs "$@"; do
@@ -90,8 +93,8 @@ suite_begin() {
 	cat /dev/kmsg > "$SUITE_TMP/kmsg" 2>&1 &
 	SUITE_KMSG_PID=$!
 	trap suite_restore EXIT
-	trap 'suite_interrupted 130' INT
-	trap 'suite_interrupted 143' TERM
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 }
 
 # kill_tree PID: PID and its descendants (a case and the loops it started).
@@ -102,18 +105,11 @@ kill_tree() {
 	kill "$1" 2>/dev/null
 }
 
-# suite_interrupted STATUS: on SIGINT or SIGTERM (the kselftest runner's
-# timeout, a user's ^C): the running case is stopped, then suite_restore
-# runs at the exit.
-suite_interrupted() {
-	[ -z "$CASE_PID" ] || kill_tree "$CASE_PID"
-	exit "$1"
-}
-
-# suite_restore: at exit, however it comes. Runs the suite's own
-# suite_cleanup if it defines one (knobs it changed), brings back every CPU
-# that was online at suite_begin (clearing injected failures first) and
-# unloads every smpboot_rs module still loaded.
+# suite_restore: at exit, however it comes (SIGINT and SIGTERM, from the
+# kselftest runner's timeout or a user's ^C, exit too). Stops the running
+# case, runs the suite's own suite_cleanup if it defines one (knobs it
+# changed), brings back every CPU that was online at suite_begin (clearing
+# injected failures first) and unloads every smpboot_rs module still loaded.
 suite_restore() {
 	trap - EXIT
 	! command -v suite_cleanup >/dev/null 2>&1 || suite_cleanup
@@ -126,7 +122,7 @@ suite_restore() {
 		[ ! -w $SYSCPU/cpu$sr_cpu/online ] || echo 1 > $SYSCPU/cpu$sr_cpu/online 2>/dev/null
 	done
 	for sr_mod in $SMPBOOT_RS_MODULES; do
-		! grep -q "^$sr_mod " /proc/modules || rmmod "$sr_mod" 2>/dev/null
+		! loaded "$sr_mod" || rmmod "$sr_mod" 2>/dev/null
 	done
 	[ -z "$SUITE_KMSG_PID" ] || kill "$SUITE_KMSG_PID" 2>/dev/null
 	[ -z "$SUITE_TMP" ] || rm -rf "$SUITE_TMP"
