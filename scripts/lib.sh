@@ -19,6 +19,20 @@ smpboot_rs_kernel_pkg_version() {
 	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
 }
 
+# "package version" for each package of the series in versions.sh, as
+# installed: what the cache key records and kernel-build prints.
+smpboot_rs_deb_versions() {
+	local line pkg pkgs
+	while read -r line; do
+		[ -n "$line" ] || continue
+		IFS=, read -ra pkgs <<<"${line%%=*}"
+		for pkg in "${pkgs[@]}"; do
+			echo "$pkg $(dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$pkg" 2>/dev/null |
+				sed -n 's/^ii *//p' | grep . || echo none)"
+		done
+	done <<<"$SMPBOOT_RS_DEB_SERIES"
+}
+
 # The config fragments of a flavor, merged in this order over tinyconfig:
 # the profile kernel is the release kernel plus the function tracer.
 smpboot_rs_kconfig_frags() {
@@ -29,17 +43,23 @@ smpboot_rs_kconfig_frags() {
 	esac
 }
 
+# The toolchain a kernel is built with, as the cache key hashes it and
+# kernel-build records it: the Debian versions, then what the tools say.
+smpboot_rs_toolchain() {
+	smpboot_rs_deb_versions
+	"$SMPBOOT_RS_RUSTC" -vV 2>&1
+	"$SMPBOOT_RS_BINDGEN" --version 2>&1
+	clang --version 2>&1 | head -n1
+}
+
 # Where the cached kernel of a flavor (debug, release or profile) is built.
 smpboot_rs_kdir() {
 	local flavor=$1 key
 	# shellcheck disable=SC2046
 	key=$({
-		smpboot_rs_kernel_pkg_version
 		cat $(smpboot_rs_kconfig_frags "$flavor")
 		smpboot_rs_kmake_args
-		"$SMPBOOT_RS_RUSTC" -vV 2>&1
-		"$SMPBOOT_RS_BINDGEN" --version 2>&1
-		clang --version 2>&1 | head -n1
+		smpboot_rs_toolchain
 	} | sha256sum | cut -c1-12)
 	echo "$SMPBOOT_RS_CACHE/kernel/$flavor-$key"
 }

@@ -3,23 +3,23 @@
 #
 # Sourced by scripts/setup and scripts/kernel-build. The kernel tree's Rust
 # metadata is locked to the rustc that built it, and bindgen/clang shape the
-# generated bindings, so these versions are also part of the kernel cache key.
-#
-# When Debian drops a pinned version (security updates replace old ones),
-# scripts/setup stops and prints the version now available: put that version
-# here, and the next build rebuilds the cached kernels under a new key.
+# generated bindings, so the exact versions in use are part of the kernel
+# cache key.
 
-# Debian bookworm packages that shape the build output: "package=version".
-SMPBOOT_RS_PINNED_DEBS="
-rustc-web=1.96.0+dfsg1-1~deb12u2
-rust-web-src=1.96.0+dfsg1-1~deb12u2
-rust-web-clippy=1.96.0+dfsg1-1~deb12u2
-rustfmt-web=1.96.0+dfsg1-1~deb12u2
-clang=1:14.0-55.7~deb12u1
-lld=1:14.0-55.7~deb12u1
-llvm=1:14.0-55.7~deb12u1
-libclang-dev=1:14.0-55.7~deb12u1
-linux-source-6.12=6.12.117-1~deb12u1
+# Debian bookworm packages that shape the build output, one series a line:
+# "PACKAGE[,PACKAGE...]=VERSION-GLOB". The packages of a line come from one
+# Debian source and are installed at one version. scripts/setup keeps an
+# installed version that matches the glob and otherwise installs the newest
+# one the archive has, so a security update that replaces a version does not
+# stop anyone; it stops and asks for an edit here only when the archive has
+# no version of the series left. A glob without a wildcard is an exact pin.
+# To reproduce an old run, pin in the environment instead of editing:
+#   SMPBOOT_RS_PINS="rustc-web=1.96.0+dfsg1-1~deb12u2 linux-source-6.12=6.12.117-1~deb12u1"
+# pins the line of each package named (its whole line, at that version).
+SMPBOOT_RS_DEB_SERIES="
+rustc-web,rust-web-src,rust-web-clippy,rustfmt-web=1.96.*
+clang,lld,llvm,libclang-dev=1:14.*
+linux-source-6.12=6.12.*
 "
 
 # Build and VM helpers whose version does not change what is built; taken as
