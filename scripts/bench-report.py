@@ -48,6 +48,19 @@ def parse(path):
     return recs, graphs
 
 
+def accelerator(paths):
+    """"QEMU KVM" or "QEMU TCG": what vm-run's banner in the logs says it ran."""
+    accels = set()
+    for path in paths:
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"vm-run: booting \S+ kernel, \d+ CPUs \((kvm|tcg)", line)
+                if m:
+                    accels.add(m.group(1))
+    # Logs from before vm-run chose an accelerator ran under TCG.
+    return "QEMU KVM" if accels == {"kvm"} else "QEMU TCG" if accels <= {"tcg"} else "QEMU KVM and TCG"
+
+
 def quart(xs):
     xs = sorted(xs)
     if not xs:
@@ -201,6 +214,7 @@ def main():
     info = []
     lat_pooled = {}
     profile = []
+    vmm = accelerator(sys.argv[2:])
     for path in sys.argv[2:]:
         recs, graphs = parse(path)
         cpus = next((kv["cpus"] for k, kv in recs if k == "info"), "?")
@@ -328,9 +342,10 @@ def main():
     with open(out + ".md", "w") as f:
         f.write(f"# smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})\n\n")
         f.write("ksoftirqd_rs (Rust on smpboot_rs) against ksoftirqd_c (C on the kernel's smpboot), "
-                "QEMU TCG, release kernel. Ratio = Rust / C (cost: lower is better for Rust), "
-                "median and interquartile range over interleaved rounds. Under TCG only ratios "
-                "within one run mean anything.\n\n")
+                f"{vmm}, release kernel. Ratio = Rust / C (cost: lower is better for Rust), "
+                "median and interquartile range over interleaved rounds."
+                + (" Under TCG only ratios within one run mean anything." if "TCG" in vmm else "")
+                + "\n\n")
         f.write("\n".join(info) + "\n\n")
         f.write("| metric | C (median) | Rust (median) | ratio Rust/C | IQR | rounds | notes |\n")
         f.write("|---|---|---|---|---|---|---|\n")
@@ -361,7 +376,7 @@ def main():
             ax.step(xs, ys, where="post", label=f"{label}, median {hist_quantile(h, 0.5) / 1e3:.0f} µs, "
                     f"p99 {hist_quantile(h, 0.99) / 1e3:.0f} µs")
         ax.set_xscale("log")
-        ax.set_title(f"wakeup latency, {mode} raise ({cpus} vCPUs, QEMU TCG)")
+        ax.set_title(f"wakeup latency, {mode} raise ({cpus} vCPUs, {vmm})")
         ax.set_xlabel("raise to start of handling (µs)")
         ax.set_ylabel("fraction of raises")
         ax.legend(fontsize=8)
