@@ -8,6 +8,7 @@
 #   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
 #   make run       boot a VM, load the modules, offline/online CPUs, show it
 #   make check     setup + build + lint + the selftest suite in a VM
+#   make check-quick   setup + build + lint + the core semantics suite (minutes)
 #   make bench     ksoftirqd_rs vs ksoftirqd_c on the release kernel (scripts/bench)
 #   make mutants   the suites' mutation score (scripts/mutants; MUTANTS="id ..." for some)
 #
@@ -32,7 +33,7 @@ DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check check-quick bench mutants kernel setup tools print-kdir FORCE
 
 all: modules tools
 
@@ -77,6 +78,9 @@ run: setup modules
 
 check:
 	@$(TOP)/scripts/check
+
+check-quick:
+	@$(TOP)/scripts/check --quick
 
 # Not part of check: boots the release kernel (built on first use) twice.
 bench: setup tools
