@@ -38,6 +38,12 @@
  *        whose owner is unloaded);
  *   register_twice (load time): register the first descriptor a second
  *        time; dup_result (read) is what that returned (C: -EBUSY);
+ *   abi_size_delta=D (load time, D != 0): register through the typed Rust
+ *        API's entry point (smpboot_rs_register, abi.rs) twice, with a
+ *        description of abi.rs's layout (abi_layout_result, read: 0 proves
+ *        the copy below matches; unregistered at once) and with its size
+ *        field off by D bytes, as a user built against another layout
+ *        would (abi_size_result, read: smpboot_rs must refuse it, -EINVAL);
  *   should_run_delay_ms (load time): thread_should_run, when it finds no
  *        work, spins this long before returning (with preemption off; not
  *        on CPU 0, left to the shell), so that a kick lands between the
@@ -92,6 +98,80 @@ MODULE_PARM_DESC(create_sets_up_state, "create() sets up and removes a hotplug s
 static bool leak;
 module_param(leak, bool, 0444);
 MODULE_PARM_DESC(leak, "leave one registration registered at unload");
+/*
+ * The typed Rust API's entry points and description, as smpboot_rs/abi.rs
+ * lays them out (a C copy: this user is built against a layout of its own).
+ */
+struct abi_thread_ops {
+	bool (*thread_should_run)(void *ctx, unsigned int cpu);
+	void (*thread_fn)(void *ctx, unsigned int cpu);
+	int (*create)(void *ctx, unsigned int cpu);
+	void (*setup)(void *ctx, unsigned int cpu);
+	void (*cleanup)(void *ctx, unsigned int cpu, bool online);
+	void (*park)(void *ctx, unsigned int cpu);
+	void (*unpark)(void *ctx, unsigned int cpu);
+	void (*store)(void *ctx, unsigned int cpu, struct task_struct *task);
+	void (*release)(void *ctx);
+};
+
+struct abi_thread_desc {
+	size_t size;
+	struct module *owner;
+	const struct abi_thread_ops *ops;
+	void *ctx;
+	const char *thread_comm;
+	bool selfparking;
+};
+
+struct abi_registration;
+int smpboot_rs_register(const struct abi_thread_desc *desc, struct abi_registration **out);
+void smpboot_rs_unregister(struct abi_registration *reg);
+
+static int abi_size_delta;
+module_param(abi_size_delta, int, 0444);
+MODULE_PARM_DESC(abi_size_delta, "register through the Rust API's entry point with the size off by this");
+static int abi_layout_result = 1;
+module_param(abi_layout_result, int, 0444);
+MODULE_PARM_DESC(abi_layout_result, "what registering abi.rs's layout as it is returned");
+static int abi_size_result = 1;
+module_param(abi_size_result, int, 0444);
+MODULE_PARM_DESC(abi_size_result, "what registering it with the size off by abi_size_delta returned");
+
+static bool abi_should_run(void *ctx, unsigned int cpu)
+{
+	return false;
+}
+
+static void abi_thread_fn(void *ctx, unsigned int cpu)
+{
+}
+
+static const struct abi_thread_ops abi_ops = {
+	.thread_should_run = abi_should_run,
+	.thread_fn = abi_thread_fn,
+};
+
+/* What identifies the registration (its ctx). */
+static int abi_ctx;
+
+/* abi_register(delta): register abi_ops with the size off by delta. */
+static int abi_register(int delta)
+{
+	struct abi_thread_desc desc = {
+		.size = sizeof(desc) + delta,
+		.owner = THIS_MODULE,
+		.ops = &abi_ops,
+		.ctx = &abi_ctx,
+		.thread_comm = "sbtabi/%u",
+	};
+	struct abi_registration *reg = NULL;
+	int ret = smpboot_rs_register(&desc, &reg);
+
+	if (!ret)
+		smpboot_rs_unregister(reg);
+	return ret;
+}
+
 static bool register_twice;
 module_param(register_twice, bool, 0444);
 MODULE_PARM_DESC(register_twice, "register the first descriptor twice");
@@ -573,6 +653,10 @@ static int __init test_init(void)
 	/* Refused while the first is registered; left to module_going if not. */
 	if (register_twice)
 		dup_result = smpboot_rs_register_percpu_thread(&regs[0].ht);
+	if (abi_size_delta) {
+		abi_layout_result = abi_register(0);
+		abi_size_result = abi_register(abi_size_delta);
+	}
 	if (leak) {
 		ret = smpboot_rs_register_percpu_thread(&leaked_ht);
 		if (ret)
