@@ -38,12 +38,12 @@
 
 #[path = "abi.rs"]
 mod abi;
+// CPU ids and the online CPUs. Only this part of `cpu.rs`, which calls
+// helpers of smpboot_rs.ko: the typed API calls smpboot_rs.ko only through
+// the functions of `abi.rs`.
 #[allow(dead_code)]
-#[path = "cpu.rs"]
+#[path = "cpuid.rs"]
 pub(crate) mod cpu;
-#[allow(dead_code)]
-#[path = "ffi.rs"]
-mod ffi;
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
@@ -131,7 +131,7 @@ impl<T: PerCpuThread> Shared<T> {
         // SAFETY: By the function's requirement `ctx` is a live `Shared<T>`.
         let shared = unsafe { &*ctx.cast::<Self>() };
         // SAFETY: `cpu` is possible (function's requirement).
-        let cpu = unsafe { CpuId::from_callback(cpu) };
+        let cpu = unsafe { CpuId::new_unchecked(cpu) };
         let cell = shared.states.get(cpu.index())?;
         // SAFETY: Callbacks for `cpu` do not overlap (requirement), so this
         // is the only reference to the cell's contents.
