@@ -47,6 +47,7 @@ pub(crate) mod cpu;
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
 use cpu::CpuId;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
@@ -315,6 +316,84 @@ impl<T: PerCpuThread> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: The handle is live (type invariant) and not used again.
         unsafe { abi::smpboot_rs_unregister(self.handle.as_ptr()) };
+    }
+}
+
+/// Work pending on each CPU, counted, with the wake that goes with it: the
+/// pattern of ksoftirqd's pending mask (`raise_softirq()` marks and wakes,
+/// `ksoftirqd_should_run()` reads, `__do_softirq()` takes), so that a user
+/// does not write it again.
+///
+/// The thread's behaviour holds one and implements [`HasPending`];
+/// producers call [`Registration::raise`]; `should_run` returns
+/// [`Pending::is_pending`] and `run` handles what [`Pending::take`] returns.
+/// No unit of work is lost or handled twice: every unit raised is in the
+/// count of exactly one `take`, on the thread of the CPU it was raised on.
+/// Raises coalesce: a thread woken by several raises may take them all in
+/// one `run` (see "Wakeups" in Documentation/smpboot_rs.rst).
+pub(crate) struct Pending {
+    counts: KVec<AtomicU64>,
+}
+
+impl Pending {
+    /// Nothing pending on any CPU.
+    pub(crate) fn new() -> Result<Self> {
+        let nr = cpu::nr_cpu_ids() as usize;
+        let mut counts = KVec::with_capacity(nr, GFP_KERNEL)?;
+        for _ in 0..nr {
+            counts.push(AtomicU64::new(0), GFP_KERNEL)?;
+        }
+        Ok(Self { counts })
+    }
+
+    fn count(&self, cpu: CpuId) -> Option<&AtomicU64> {
+        self.counts.get(cpu.index())
+    }
+
+    /// Adds `n` units to `cpu`'s count, from any context; true if it was
+    /// zero, when `cpu`'s thread needs a wake (the first raise after a
+    /// `take` wakes it; the later ones find it due to run anyway).
+    pub(crate) fn add(&self, cpu: CpuId, n: u64) -> bool {
+        // Release: what the producer wrote before the raise is seen by the
+        // `take` that counts it.
+        n > 0
+            && self
+                .count(cpu)
+                .is_some_and(|c| c.fetch_add(n, Ordering::AcqRel) == 0)
+    }
+
+    /// Whether `cpu` has work pending: `should_run`'s answer.
+    pub(crate) fn is_pending(&self, cpu: CpuId) -> bool {
+        self.count(cpu)
+            .is_some_and(|c| c.load(Ordering::Relaxed) > 0)
+    }
+
+    /// Takes every unit pending on `cpu` and returns how many (0 if none):
+    /// what `run` handles. Units raised after it wake the thread again.
+    pub(crate) fn take(&self, cpu: CpuId) -> u64 {
+        // Acquire: pairs with the producers' `add`.
+        self.count(cpu).map_or(0, |c| c.swap(0, Ordering::Acquire))
+    }
+}
+
+/// A [`PerCpuThread`] whose work is counted in a [`Pending`], which
+/// [`Registration::raise`] adds to.
+pub(crate) trait HasPending: PerCpuThread {
+    /// The count of the threads' work.
+    fn pending(&self) -> &Pending;
+}
+
+impl<T: HasPending> Registration<T> {
+    /// Raises `n` units of work on `cpu` and wakes its thread if the CPU
+    /// had none pending; any context, hard IRQ included. The units are
+    /// counted whatever the result: `ENOENT` (the CPU has not come online
+    /// since the registration) means its thread takes them when it starts.
+    pub(crate) fn raise(&self, cpu: CpuId, n: u64) -> Result {
+        if self.thread().pending().add(cpu, n) {
+            self.wake(cpu)
+        } else {
+            Ok(())
+        }
     }
 }
 
