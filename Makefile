@@ -32,7 +32,7 @@ DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir print-kmake-args FORCE
 
 all: modules tools
 
@@ -86,3 +86,9 @@ bench: setup tools
 # cases that must catch it, one VM at a time (about an hour).
 mutants: kernel tools
 	@$(TOP)/scripts/mutants $(MUTANTS)
+
+# The make arguments of the toolchain the modules are built with (the
+# cached kernel's; empty with KDIR): for builds against the same kernel,
+# e.g. samples/template.
+print-kmake-args: $(if $(DEFAULT_KDIR),setup)
+	@echo $(KMAKE_ARGS)

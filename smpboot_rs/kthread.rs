@@ -212,7 +212,9 @@ impl<T: ThreadFn> Thread<T> {
     pub(crate) fn bind(&self, cpu: CpuId) -> Result {
         // SAFETY: The task is live (type invariant) and `cpumask_of` points
         // to a static mask.
-        to_result(unsafe { bindings::set_cpus_allowed_ptr(self.0.task.as_ptr(), cpu::cpumask_of(cpu)) })
+        to_result(unsafe {
+            bindings::set_cpus_allowed_ptr(self.0.task.as_ptr(), cpu::cpumask_of(cpu))
+        })
     }
 
     /// Stops the thread (unparking it if parked) and returns its value once
