@@ -6,6 +6,7 @@
 #   make modules_install | clean | rust-analyzer     as for any external module
 #   make print-kdir   the kernel tree the modules are built against
 #   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
+#   make examples  build samples/template from a copy and Documentation's code examples
 #   make run       boot a VM, load the modules, offline/online CPUs, show it
 #   make check     setup + build + lint + the selftest suite in a VM
 #   make bench     ksoftirqd_rs vs ksoftirqd_c on the release kernel (scripts/bench)
@@ -32,7 +33,7 @@ DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir print-kmake-args FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir print-kmake-args examples FORCE
 
 all: modules tools
 
@@ -71,6 +72,11 @@ lint: kernel
 
 setup:
 	@$(SETUP)
+
+# samples/template from a copy outside the tree, and every code example of
+# Documentation/ (scripts/build-examples; part of check).
+examples: modules
+	@$(TOP)/scripts/build-examples
 
 run: setup modules
 	@$(TOP)/scripts/run-demo
