@@ -308,6 +308,39 @@ impl<T: PerCpuThread> Registration<T> {
     }
 }
 
+/// The state of a CPU's thread (see [`Registration::thread_state`]).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) enum ThreadState {
+    /// Created, parked, `setup` not run yet (sysfs: `none`).
+    Created,
+    /// Set up, not parked: it runs the callbacks (`active`).
+    Active,
+    /// Parked: its CPU is offline, or going (`parked`).
+    Parked,
+    /// Selfparking thread left unparked by its owner, its CPU down past
+    /// `smpboot_rs:online` (`held`).
+    Held,
+}
+
+impl<T: PerCpuThread> Registration<T> {
+    /// The state of `cpu`'s thread, as `state=` of
+    /// `/sys/kernel/smpboot_rs/threads` shows it; `None` if that CPU has no
+    /// thread (it has not come online since the registration). Any context.
+    /// A snapshot: the thread may change state at once, unless the caller
+    /// holds [`cpu::OnlineCpus`] (then an online CPU's thread stays
+    /// `Active`, once it has run `setup`).
+    pub(crate) fn thread_state(&self, cpu: CpuId) -> Option<ThreadState> {
+        // SAFETY: The handle is live (type invariant).
+        match unsafe { abi::smpboot_rs_thread_state(self.handle.as_ptr(), cpu.as_u32()) } {
+            abi::THREAD_CREATED => Some(ThreadState::Created),
+            abi::THREAD_ACTIVE => Some(ThreadState::Active),
+            abi::THREAD_PARKED => Some(ThreadState::Parked),
+            abi::THREAD_HELD => Some(ThreadState::Held),
+            _ => None,
+        }
+    }
+}
+
 impl<T: PerCpuThread> Drop for Registration<T> {
     /// Unregisters: returns once no callback runs. Dropped in one of its
     /// own callbacks (it would wait for itself) or in atomic context, it
