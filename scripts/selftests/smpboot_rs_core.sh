@@ -367,7 +367,8 @@ case_result "typed API: Registration::thread_state matches the threads file (no 
 # The typed API's OnlineCpus and Pending: walks of the online CPUs under
 # the guard, each sleeping 100 ms in the middle, while cpu3 goes down and up
 # in a loop; no CPU changes state during a walk, no raise fails, and every
-# unit raised is handled exactly once (handled == raised).
+# unit raised is handled exactly once (handled == raised); then one walk
+# with every thread idle, whose raises must each wake their thread.
 pending_stat() { field "$(cat $RDIR/pending)" "$1"; }
 t_rust_pending_online() {
 	modprobe smpboot_rs && { loaded smpboot_rs_test_rust || modprobe smpboot_rs_test_rust; } || return 1
@@ -392,11 +393,18 @@ t_rust_pending_online() {
 	[ $i = 20 ] || { echo "walk $i failed"; return 1; }
 	ops=$(cat "$SUITE_TMP/hotplug_ops")
 	[ "$ops" -ge 2 ] || { echo "only $ops offline/online rounds during the walks: nothing raced"; return 1; }
-	wait_for 10 sh -c "[ \$(sed 's/.*handled=\([0-9]*\).*/\1/' $RDIR/pending) = \$(sed 's/^raised=\([0-9]*\).*/\1/' $RDIR/pending) ]" ||
-		{ cat $RDIR/pending; return 1; }
+	all_handled() {
+		wait_for 10 sh -c "[ \$(sed 's/.*handled=\([0-9]*\).*/\1/' $RDIR/pending) = \$(sed 's/^raised=\([0-9]*\).*/\1/' $RDIR/pending) ]" ||
+			{ echo "$1: $(cat $RDIR/pending)"; return 1; }
+	}
+	all_handled "after the walks" || return 1
+	# Nothing pending, every thread asleep: one more walk's raises each wake
+	# their thread (a raise that found the count at zero must wake).
+	echo 0 > $RDIR/raise_online || return 1
+	all_handled "a walk with every thread idle" || return 1
 	line=$(cat $RDIR/pending)
-	[ "$(pending_stat walks)" = 20 ] && [ "$(pending_stat walk_changed)" = 0 ] &&
-		[ "$(pending_stat raise_errors)" = 0 ] && [ "$(pending_stat raised)" -ge 60 ] &&
+	[ "$(pending_stat walks)" = 21 ] && [ "$(pending_stat walk_changed)" = 0 ] &&
+		[ "$(pending_stat raise_errors)" = 0 ] && [ "$(pending_stat raised)" -ge 64 ] &&
 		[ "$(pending_stat takes)" -le "$(pending_stat raised)" ] ||
 		{ echo "$line ($ops offline/online rounds)"; return 1; }
 	echo 0 > $RDIR/pending || return 1
