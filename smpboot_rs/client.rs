@@ -5,11 +5,14 @@
 //!
 //! Out-of-tree crates cannot depend on each other, so a user module compiles
 //! this file into itself and calls `smpboot_rs.ko` through the functions it
-//! exports (`smpboot_rs/abi.rs`); `smpboot_rs.ko` must be loaded first, and
-//! cannot be unloaded while a user is.
+//! exports (`smpboot_rs/abi.rs`), and nothing else of it; `smpboot_rs.ko`
+//! must be loaded first, and cannot be unloaded while a user is. A module of
+//! one's own starts from `samples/template/`; the Documentation's examples
+//! (`Documentation/smpboot_rs.rst`, "Rust API") are compiled by `make
+//! check`, this one is not.
 //!
 //! ```ignore
-//! #[path = "../smpboot_rs/client.rs"]
+//! #[path = "smpboot_rs_src/smpboot_rs/client.rs"] // samples/template's link
 //! mod smpboot_rs;
 //! use smpboot_rs::{cpu::CpuId, PerCpuThread, Registration};
 //!
@@ -17,7 +20,7 @@
 //!
 //! impl PerCpuThread for Hello {
 //!     type State = u64; // runs so far, owned by each CPU's thread
-//!     const NAME: &'static CStr = c_str!("hello/%u");
+//!     const NAME: &'static CStr = kernel::c_str!("hello/%u");
 //!
 //!     fn create(&self, _cpu: CpuId) -> Result<u64> {
 //!         Ok(0)

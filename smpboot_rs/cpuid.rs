@@ -119,10 +119,14 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
 /// cpus_read_unlock();
 /// ```
 ///
-/// Every CPU that [`OnlineCpus::iter`] yields has the thread of every
-/// registration made before the guard: `Registration::wake` of it cannot
-/// fail with `ENOENT` (a CPU that comes up gets its thread before it is
-/// online, and cannot come up while the guard lives).
+/// Every CPU that [`OnlineCpus::iter`] yields stays online until the guard
+/// is dropped, so work raised on it is not raised on a CPU going down (whose
+/// thread would park with it until the CPU returns), and the set is the
+/// same from start to end of a walk. Each has the thread of every
+/// registration made before: `Registration::wake` and `raise` of it do not
+/// fail with `ENOENT` (that holds for a snapshot too, since a CPU gets its
+/// threads in the prepare stage, before it is marked online; `ENOENT` is
+/// for CPUs that have not come online since the registration).
 ///
 /// Taking it may sleep. Never take it in a [`PerCpuThread`] callback or a
 /// CPU hotplug callback: CPU hotplug holds the lock for writing and waits
