@@ -64,7 +64,9 @@ rust-analyzer: kernel
 	@$(TOP)/scripts/rust-analyzer $(KDIR)
 
 clean:
-	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
+	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; \
+		$(MAKE) -C $(KDIR) M=$(TOP)/samples/template $(KMAKE_ARGS) clean; fi
+	@rm -f samples/template/smpboot_rs_src
 	@rm -f rust-project.json tests/tools/bench
 
 lint: kernel
