@@ -33,7 +33,7 @@ DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
 
-.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir print-kmake-args examples FORCE
+.PHONY: all modules modules_install clean rust-analyzer lint run check bench mutants kernel setup tools print-kdir FORCE
 
 all: modules tools
 
@@ -94,6 +94,8 @@ bench: setup tools
 # cases that must catch it, one VM at a time (about an hour).
 mutants: kernel tools
 	@$(TOP)/scripts/mutants $(MUTANTS)
+
+.PHONY: print-kmake-args examples
 
 # The make arguments of the toolchain the modules are built with (the
 # cached kernel's; empty with KDIR): for builds against the same kernel,

@@ -365,8 +365,11 @@ impl<T: PerCpuThread> Drop for Registration<T> {
 /// [`Pending::is_pending`] and `run` handles what [`Pending::take`] returns.
 /// No unit of work is lost or handled twice: every unit raised is in the
 /// count of exactly one `take`, on the thread of the CPU it was raised on.
-/// Raises coalesce: a thread woken by several raises may take them all in
-/// one `run` (see "Wakeups" in Documentation/smpboot_rs.rst).
+/// Units raised on a CPU that goes offline wait for it to come back: there
+/// is no takeover by a live CPU (the ksoftirqd sample has one, in a hotplug
+/// callback, with its own queues). Raises coalesce: a thread woken by
+/// several raises may take them all in one `run` (see "Wakeups" in
+/// Documentation/smpboot_rs.rst).
 pub(crate) struct Pending {
     counts: KVec<AtomicU64>,
 }
