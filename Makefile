@@ -6,6 +6,7 @@
 #   make modules_install | clean | rust-analyzer     as for any external module
 #   make print-kdir   the kernel tree the modules are built against
 #   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
+#   make examples  build samples/template from a copy and Documentation's code examples
 #   make run       boot a VM, load the modules, offline/online CPUs, show it
 #   make check     setup + build + lint + the selftest suite in a VM
 #   make check-quick   setup + build + lint + the core semantics suite (minutes)
@@ -64,7 +65,9 @@ rust-analyzer: kernel
 	@$(TOP)/scripts/rust-analyzer $(KDIR)
 
 clean:
-	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
+	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; \
+		$(MAKE) -C $(KDIR) M=$(TOP)/samples/template $(KMAKE_ARGS) clean; fi
+	@rm -f samples/template/smpboot_rs_src
 	@rm -f rust-project.json tests/tools/bench
 
 lint: kernel
@@ -72,6 +75,11 @@ lint: kernel
 
 setup:
 	@$(SETUP)
+
+# samples/template from a copy outside the tree, and every code example of
+# Documentation/ (scripts/build-examples; part of check).
+examples: modules
+	@$(TOP)/scripts/build-examples
 
 run: setup modules
 	@$(TOP)/scripts/run-demo
@@ -90,3 +98,11 @@ bench: setup tools
 # cases that must catch it, one VM at a time (about an hour).
 mutants: kernel tools
 	@$(TOP)/scripts/mutants $(MUTANTS)
+
+.PHONY: print-kmake-args examples
+
+# The make arguments of the toolchain the modules are built with (the
+# cached kernel's; empty with KDIR): for builds against the same kernel,
+# e.g. samples/template.
+print-kmake-args: $(if $(DEFAULT_KDIR),setup)
+	@echo $(KMAKE_ARGS)

@@ -28,6 +28,10 @@ mod core;
 mod cpu;
 // Shared with user crates, which each use part of it.
 #[allow(dead_code)]
+#[path = "smpboot_rs/cpuid.rs"]
+mod cpuid;
+// Shared with user crates, which each use part of it.
+#[allow(dead_code)]
 #[path = "smpboot_rs/cpuhp.rs"]
 mod cpuhp;
 #[path = "smpboot_rs/exports.rs"]

@@ -41,9 +41,17 @@ mod smpboot_rs;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/sysfs.rs"]
 mod sysfs;
+// The guards and the CPU the code runs on: helpers of smpboot_rs.ko that
+// the typed API leaves out. They take the typed API's `CpuId` (`cpuid`).
+#[allow(dead_code)]
+#[path = "../smpboot_rs/cpu.rs"]
+mod cpu;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/ffi.rs"]
+mod ffi;
 
-// The wrapper modules name `super::cpu`.
-use smpboot_rs::cpu::{self, CpuId, PreemptGuard};
+use cpu::{CpuId, PreemptGuard};
+use smpboot_rs::cpu as cpuid;
 use smpboot_rs::{PerCpuThread, Registration};
 
 module! {

@@ -87,4 +87,20 @@ extern "C" {
     pub(crate) fn smpboot_rs_wake(reg: *const RegistrationHandle, cpu: c_uint) -> c_int;
     /// See `include/smpboot_rs.h`.
     pub(crate) fn smpboot_rs_thread_schedule() -> c_int;
+    /// The state of `cpu`'s thread, as `state=` of the sysfs file shows
+    /// it: one of the `THREAD_*` values, -ENOENT if that CPU has no thread
+    /// (it never came online since the registration, or the registration is
+    /// being unregistered), -EINVAL for a CPU out of range. Any context;
+    /// the same rule as `smpboot_rs_wake` for `reg`.
+    pub(crate) fn smpboot_rs_thread_state(reg: *const RegistrationHandle, cpu: c_uint) -> c_int;
 }
+
+/// `smpboot_rs_thread_state`: created, `setup` not run yet (`state=none`).
+pub(crate) const THREAD_CREATED: c_int = 0;
+/// Set up and not parked (`state=active`).
+pub(crate) const THREAD_ACTIVE: c_int = 1;
+/// Parked, its CPU offline (`state=parked`).
+pub(crate) const THREAD_PARKED: c_int = 2;
+/// Selfparking, left unparked by its owner, its CPU down past
+/// `smpboot_rs:online` (`state=held`).
+pub(crate) const THREAD_HELD: c_int = 3;

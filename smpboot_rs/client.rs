@@ -5,11 +5,14 @@
 //!
 //! Out-of-tree crates cannot depend on each other, so a user module compiles
 //! this file into itself and calls `smpboot_rs.ko` through the functions it
-//! exports (`smpboot_rs/abi.rs`); `smpboot_rs.ko` must be loaded first, and
-//! cannot be unloaded while a user is.
+//! exports (`smpboot_rs/abi.rs`), and nothing else of it; `smpboot_rs.ko`
+//! must be loaded first, and cannot be unloaded while a user is. A module of
+//! one's own starts from `samples/template/`; the Documentation's examples
+//! (`Documentation/smpboot_rs.rst`, "Rust API") are compiled by `make
+//! check`, this one is not.
 //!
 //! ```ignore
-//! #[path = "../smpboot_rs/client.rs"]
+//! #[path = "smpboot_rs_src/smpboot_rs/client.rs"] // samples/template's link
 //! mod smpboot_rs;
 //! use smpboot_rs::{cpu::CpuId, PerCpuThread, Registration};
 //!
@@ -17,7 +20,7 @@
 //!
 //! impl PerCpuThread for Hello {
 //!     type State = u64; // runs so far, owned by each CPU's thread
-//!     const NAME: &'static CStr = c_str!("hello/%u");
+//!     const NAME: &'static CStr = kernel::c_str!("hello/%u");
 //!
 //!     fn create(&self, _cpu: CpuId) -> Result<u64> {
 //!         Ok(0)
@@ -38,15 +41,16 @@
 
 #[path = "abi.rs"]
 mod abi;
+// CPU ids and the online CPUs. Only this part of `cpu.rs`, which calls
+// helpers of smpboot_rs.ko: the typed API calls smpboot_rs.ko only through
+// the functions of `abi.rs`.
 #[allow(dead_code)]
-#[path = "cpu.rs"]
+#[path = "cpuid.rs"]
 pub(crate) mod cpu;
-#[allow(dead_code)]
-#[path = "ffi.rs"]
-mod ffi;
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
 use cpu::CpuId;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
@@ -131,7 +135,7 @@ impl<T: PerCpuThread> Shared<T> {
         // SAFETY: By the function's requirement `ctx` is a live `Shared<T>`.
         let shared = unsafe { &*ctx.cast::<Self>() };
         // SAFETY: `cpu` is possible (function's requirement).
-        let cpu = unsafe { CpuId::from_callback(cpu) };
+        let cpu = unsafe { CpuId::new_unchecked(cpu) };
         let cell = shared.states.get(cpu.index())?;
         // SAFETY: Callbacks for `cpu` do not overlap (requirement), so this
         // is the only reference to the cell's contents.
@@ -307,6 +311,39 @@ impl<T: PerCpuThread> Registration<T> {
     }
 }
 
+/// The state of a CPU's thread (see [`Registration::thread_state`]).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) enum ThreadState {
+    /// Created, parked, `setup` not run yet (sysfs: `none`).
+    Created,
+    /// Set up, not parked: it runs the callbacks (`active`).
+    Active,
+    /// Parked: its CPU is offline, or going (`parked`).
+    Parked,
+    /// Selfparking thread left unparked by its owner, its CPU down past
+    /// `smpboot_rs:online` (`held`).
+    Held,
+}
+
+impl<T: PerCpuThread> Registration<T> {
+    /// The state of `cpu`'s thread, as `state=` of
+    /// `/sys/kernel/smpboot_rs/threads` shows it; `None` if that CPU has no
+    /// thread (it has not come online since the registration). Any context.
+    /// A snapshot: the thread may change state at once, unless the caller
+    /// holds [`cpu::OnlineCpus`] (then an online CPU's thread stays
+    /// `Active`, once it has run `setup`).
+    pub(crate) fn thread_state(&self, cpu: CpuId) -> Option<ThreadState> {
+        // SAFETY: The handle is live (type invariant).
+        match unsafe { abi::smpboot_rs_thread_state(self.handle.as_ptr(), cpu.as_u32()) } {
+            abi::THREAD_CREATED => Some(ThreadState::Created),
+            abi::THREAD_ACTIVE => Some(ThreadState::Active),
+            abi::THREAD_PARKED => Some(ThreadState::Parked),
+            abi::THREAD_HELD => Some(ThreadState::Held),
+            _ => None,
+        }
+    }
+}
+
 impl<T: PerCpuThread> Drop for Registration<T> {
     /// Unregisters: returns once no callback runs. Dropped in one of its
     /// own callbacks (it would wait for itself) or in atomic context, it
@@ -315,6 +352,87 @@ impl<T: PerCpuThread> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: The handle is live (type invariant) and not used again.
         unsafe { abi::smpboot_rs_unregister(self.handle.as_ptr()) };
+    }
+}
+
+/// Work pending on each CPU, counted, with the wake that goes with it: the
+/// pattern of ksoftirqd's pending mask (`raise_softirq()` marks and wakes,
+/// `ksoftirqd_should_run()` reads, `__do_softirq()` takes), so that a user
+/// does not write it again.
+///
+/// The thread's behaviour holds one and implements [`HasPending`];
+/// producers call [`Registration::raise`]; `should_run` returns
+/// [`Pending::is_pending`] and `run` handles what [`Pending::take`] returns.
+/// No unit of work is lost or handled twice: every unit raised is in the
+/// count of exactly one `take`, on the thread of the CPU it was raised on.
+/// Units raised on a CPU that goes offline wait for it to come back: there
+/// is no takeover by a live CPU (the ksoftirqd sample has one, in a hotplug
+/// callback, with its own queues). Raises coalesce: a thread woken by
+/// several raises may take them all in one `run` (see "Wakeups" in
+/// Documentation/smpboot_rs.rst).
+pub(crate) struct Pending {
+    counts: KVec<AtomicU64>,
+}
+
+impl Pending {
+    /// Nothing pending on any CPU.
+    pub(crate) fn new() -> Result<Self> {
+        let nr = cpu::nr_cpu_ids() as usize;
+        let mut counts = KVec::with_capacity(nr, GFP_KERNEL)?;
+        for _ in 0..nr {
+            counts.push(AtomicU64::new(0), GFP_KERNEL)?;
+        }
+        Ok(Self { counts })
+    }
+
+    fn count(&self, cpu: CpuId) -> Option<&AtomicU64> {
+        self.counts.get(cpu.index())
+    }
+
+    /// Adds `n` units to `cpu`'s count, from any context; true if it was
+    /// zero, when `cpu`'s thread needs a wake (the first raise after a
+    /// `take` wakes it; the later ones find it due to run anyway).
+    pub(crate) fn add(&self, cpu: CpuId, n: u64) -> bool {
+        // Release: what the producer wrote before the raise is seen by the
+        // `take` that counts it.
+        n > 0
+            && self
+                .count(cpu)
+                .is_some_and(|c| c.fetch_add(n, Ordering::AcqRel) == 0)
+    }
+
+    /// Whether `cpu` has work pending: `should_run`'s answer.
+    pub(crate) fn is_pending(&self, cpu: CpuId) -> bool {
+        self.count(cpu)
+            .is_some_and(|c| c.load(Ordering::Relaxed) > 0)
+    }
+
+    /// Takes every unit pending on `cpu` and returns how many (0 if none):
+    /// what `run` handles. Units raised after it wake the thread again.
+    pub(crate) fn take(&self, cpu: CpuId) -> u64 {
+        // Acquire: pairs with the producers' `add`.
+        self.count(cpu).map_or(0, |c| c.swap(0, Ordering::Acquire))
+    }
+}
+
+/// A [`PerCpuThread`] whose work is counted in a [`Pending`], which
+/// [`Registration::raise`] adds to.
+pub(crate) trait HasPending: PerCpuThread {
+    /// The count of the threads' work.
+    fn pending(&self) -> &Pending;
+}
+
+impl<T: HasPending> Registration<T> {
+    /// Raises `n` units of work on `cpu` and wakes its thread if the CPU
+    /// had none pending; any context, hard IRQ included. The units are
+    /// counted whatever the result: `ENOENT` (the CPU has not come online
+    /// since the registration) means its thread takes them when it starts.
+    pub(crate) fn raise(&self, cpu: CpuId, n: u64) -> Result {
+        if self.thread().pending().add(cpu, n) {
+            self.wake(cpu)
+        } else {
+            Ok(())
+        }
     }
 }
 

@@ -18,6 +18,7 @@
 //! parks, stops or is held, as the dying CPU must not keep pinned tasks
 //! (see [`PerCpuThread`]).
 
+use crate::abi;
 use crate::callbacks::{Request, UserCallbacks};
 use crate::cpu::{self, CpuId, MigrationGuard, WaitPass};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
@@ -26,7 +27,7 @@ use core::cell::Cell;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
 use kernel::bindings;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::sync::{new_mutex, Arc, Mutex};
 
@@ -48,14 +49,6 @@ impl Status {
             1 => Self::Active,
             2 => Self::Parked,
             _ => Self::None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Active => "active",
-            Self::Parked => "parked",
         }
     }
 }
@@ -80,6 +73,18 @@ struct PerCpu {
     cleanup: AtomicU64,
     runs: AtomicU64,
     wrong_cpu: AtomicU64,
+}
+
+/// A thread's state as `abi::THREAD_*`, for sysfs and
+/// `smpboot_rs_thread_state`.
+fn state_code(s: &PerCpu) -> c_int {
+    match Status::from_u8(s.status.load(Ordering::Relaxed)) {
+        Status::None => abi::THREAD_CREATED,
+        // Let go of its CPU, which is down past our state.
+        Status::Active if s.held.load(Ordering::Relaxed) => abi::THREAD_HELD,
+        Status::Active => abi::THREAD_ACTIVE,
+        Status::Parked => abi::THREAD_PARKED,
+    }
 }
 
 /// Counts one more. Each counter has one writer, the CPU's thread, so a
@@ -277,6 +282,21 @@ impl Registration {
         }
     }
 
+    /// The state of `cpu`'s thread, as sysfs shows it (`abi::THREAD_*`);
+    /// `ENOENT` if that CPU has no thread, `EINVAL` if it is no possible
+    /// CPU. Any context: atomics only.
+    pub(crate) fn thread_state(&self, cpu: u32) -> Result<c_int> {
+        let s = CpuId::new(cpu)
+            .and_then(|c| self.per_cpu(c))
+            .ok_or(EINVAL)?;
+        // The pid is set when the thread is published and cleared when it
+        // has stopped.
+        if s.pid.load(Ordering::Relaxed) == 0 {
+            return Err(ENOENT);
+        }
+        Ok(state_code(s))
+    }
+
     /// Stops every thread, parked ones included, and keeps the hotplug
     /// callbacks from making new ones; clears `ht->store` after each.
     /// Returns when all callbacks are done.
@@ -330,10 +350,11 @@ impl Registration {
                 cpu,
                 u8::from(cpu.is_online()),
                 s.pid.load(Ordering::Relaxed),
-                match Status::from_u8(s.status.load(Ordering::Relaxed)) {
-                    // Let go of its CPU, which is down past our state.
-                    Status::Active if s.held.load(Ordering::Relaxed) => "held",
-                    status => status.name(),
+                match state_code(s) {
+                    abi::THREAD_ACTIVE => "active",
+                    abi::THREAD_PARKED => "parked",
+                    abi::THREAD_HELD => "held",
+                    _ => "none",
                 },
                 s.setup.load(Ordering::Relaxed),
                 s.park.load(Ordering::Relaxed),
@@ -579,6 +600,11 @@ impl Handle {
     /// Wakes `cpu`'s thread (see [`Registration::wake`]).
     pub(crate) fn wake(&self, cpu: u32) -> Result {
         self.reg.wake(cpu)
+    }
+
+    /// The state of `cpu`'s thread (see [`Registration::thread_state`]).
+    pub(crate) fn thread_state(&self, cpu: u32) -> Result<c_int> {
+        self.reg.thread_state(cpu)
     }
 
     /// Stops the threads, then takes the instances out of the hotplug

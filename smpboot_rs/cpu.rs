@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! CPU ids, CPU state, preemption and migration guards, and the task-state
-//! helpers of a wait loop.
+//! CPU ids (from `cpuid.rs`, which the typed API compiles alone), CPU
+//! state, preemption and migration guards, and the task-state helpers of a
+//! wait loop. These call the C shim of `smpboot_rs.ko` (`ffi.rs`): a crate
+//! that compiles this file also compiles `ffi.rs`, and `cpuid.rs` as
+//! `cpuid` (a Rust user: `use smpboot_rs::cpu as cpuid;`).
 //!
 //! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
 //! [`include/linux/preempt.h`](srctree/include/linux/preempt.h),
@@ -9,107 +12,18 @@
 
 use super::ffi;
 use core::marker::PhantomData;
-use core::mem::size_of;
-use core::ptr::addr_of;
 use kernel::bindings;
-use kernel::ffi::{c_long, c_ulong};
+use kernel::ffi::c_long;
 
-/// The number of CPU ids the kernel may use (`nr_cpu_ids`).
-pub(crate) fn nr_cpu_ids() -> u32 {
-    // SAFETY: `nr_cpu_ids` is set once during early boot, before any module
-    // loads, and only read afterwards.
-    unsafe { bindings::nr_cpu_ids }
-}
+// Each crate uses part of them.
+#[allow(unused_imports)]
+pub(crate) use super::cpuid::{nr_cpu_ids, possible_cpus, CpuId, OnlineCpus};
 
-/// Whether `cpu` is set in one of the kernel's global CPU masks: the test
-/// of `cpumask_test_cpu()`, in Rust because a raise or a callback makes one
-/// or two and an out-of-line call costs more than the test
-/// (Documentation/benchmarks.rst, profile).
-///
-/// The online mask changes under CPU hotplug: as in C, the result is a
-/// snapshot unless the caller holds the hotplug lock.
-fn mask_has(mask: *const bindings::cpumask, cpu: u32) -> bool {
-    const WORDS: usize = size_of::<bindings::cpumask>() / size_of::<c_ulong>();
-    let word = (cpu / c_ulong::BITS) as usize;
-    if word >= WORDS {
-        return false;
-    }
-    // SAFETY: `mask` is one of the kernel's global masks (callers pass
-    // `addr_of!` of them), which live forever, and `word` is inside it. A
-    // volatile read, as for `READ_ONCE()`: the online mask changes under us.
-    let bits = unsafe {
-        addr_of!((*mask).bits)
-            .cast::<c_ulong>()
-            .add(word)
-            .read_volatile()
-    };
-    bits & (1 << (cpu % c_ulong::BITS)) != 0
-}
-
-/// A CPU id below `nr_cpu_ids` of a possible CPU.
-///
-/// # Invariants
-///
-/// `self.0 < nr_cpu_ids()` and the CPU is in `cpu_possible_mask`.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub(crate) struct CpuId(u32);
-
-impl CpuId {
-    /// Validates a CPU id given by a user or by the hardware.
-    pub(crate) fn new(cpu: u32) -> Option<Self> {
-        if cpu < nr_cpu_ids() && mask_has(addr_of!(bindings::__cpu_possible_mask), cpu) {
-            // INVARIANT: checked just above.
-            Some(Self(cpu))
-        } else {
-            None
-        }
-    }
-
-    /// A CPU id that smpboot_rs.ko passed to a callback: no check, as the
-    /// typed API's trampolines take one per call on the thread's path.
-    ///
-    /// # Safety
-    ///
-    /// `cpu` is a possible CPU below [`nr_cpu_ids()`], as every `cpu` that
-    /// smpboot_rs.ko passes to a callback is (see `abi::ThreadOps`).
-    pub(crate) unsafe fn from_callback(cpu: u32) -> Self {
-        // INVARIANT: by the function's requirement.
-        Self(cpu)
-    }
-
-    /// The id as the kernel's `unsigned int`.
-    pub(crate) fn as_u32(self) -> u32 {
-        self.0
-    }
-
-    /// The id as an index into per-CPU arrays of `nr_cpu_ids()` entries.
-    pub(crate) fn index(self) -> usize {
-        self.0 as usize
-    }
-
-    /// Whether the CPU is in `cpu_online_mask` (a snapshot unless the caller
-    /// holds the hotplug lock).
-    pub(crate) fn is_online(self) -> bool {
-        mask_has(addr_of!(bindings::__cpu_online_mask), self.0)
-    }
-
-    /// The mask with only this CPU set, as the scheduler's affinity calls take it.
-    pub(crate) fn as_cpumask(self) -> *const bindings::cpumask {
-        // SAFETY: By the type invariant the id is below `nr_cpu_ids`;
-        // `cpumask_of()` returns a pointer into a static table.
-        unsafe { ffi::smpboot_rs_cpumask_of(self.0) }
-    }
-}
-
-impl core::fmt::Display for CpuId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// Iterates over the possible CPUs.
-pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
-    (0..nr_cpu_ids()).filter_map(CpuId::new)
+/// The mask with only `cpu` set, as the scheduler's affinity calls take it.
+pub(crate) fn cpumask_of(cpu: CpuId) -> *const bindings::cpumask {
+    // SAFETY: By `CpuId`'s invariant the id is below `nr_cpu_ids`;
+    // `cpumask_of()` returns a pointer into a static table.
+    unsafe { ffi::smpboot_rs_cpumask_of(cpu.as_u32()) }
 }
 
 /// Preemption disabled for as long as the guard lives.
@@ -128,8 +42,8 @@ impl PreemptGuard {
         // call less for the interrupt handlers that want both.
         let cpu = unsafe { ffi::smpboot_rs_preempt_disable() };
         Self {
-            // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
-            cpu: CpuId(cpu),
+            // SAFETY: The CPU we run on is possible and below `nr_cpu_ids`.
+            cpu: unsafe { CpuId::new_unchecked(cpu) },
             _not_send: PhantomData,
         }
     }
@@ -194,8 +108,8 @@ impl WaitPass {
         // which the guard (or `keep_running`) enables again.
         let cpu = unsafe { ffi::smpboot_rs_wait_pass_begin() };
         Self(PreemptGuard {
-            // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
-            cpu: CpuId(cpu),
+            // SAFETY: The CPU we run on is possible and below `nr_cpu_ids`.
+            cpu: unsafe { CpuId::new_unchecked(cpu) },
             _not_send: PhantomData,
         })
     }
@@ -259,8 +173,8 @@ pub(crate) fn cond_resched() {
 pub(crate) fn current_cpu() -> CpuId {
     // SAFETY: `raw_smp_processor_id()` may be called in any context.
     let cpu = unsafe { ffi::smpboot_rs_raw_smp_processor_id() };
-    // INVARIANT: the CPU we run on is possible and below `nr_cpu_ids`.
-    CpuId(cpu)
+    // SAFETY: The CPU we run on is possible and below `nr_cpu_ids`.
+    unsafe { CpuId::new_unchecked(cpu) }
 }
 
 /// Whether the current context may be preempted (`preemptible()`).

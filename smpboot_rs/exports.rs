@@ -83,6 +83,23 @@ pub(crate) unsafe extern "C" fn smpboot_rs_wake(
     errno(handle.wake(cpu))
 }
 
+/// # Safety
+///
+/// As for `smpboot_rs_wake`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smpboot_rs_thread_state(
+    reg: *const RegistrationHandle,
+    cpu: c_uint,
+) -> c_int {
+    if reg.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: By the function's requirement the handle is live; no lock is
+    // taken.
+    let handle = unsafe { &*reg.cast::<Handle>() };
+    handle.thread_state(cpu).unwrap_or_else(|e| e.to_errno())
+}
+
 /// See `include/smpboot_rs.h`.
 #[no_mangle]
 pub(crate) extern "C" fn smpboot_rs_thread_schedule() -> c_int {

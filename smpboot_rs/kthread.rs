@@ -11,7 +11,7 @@
 //! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
 //! [`Thread::bind`].
 
-use super::cpu::CpuId;
+use super::cpu::{self, CpuId};
 use super::ffi;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -210,9 +210,11 @@ impl<T: ThreadFn> Thread<T> {
     /// offline, and `kthread_unpark()` does not bind it again: call this
     /// before unparking or stopping.
     pub(crate) fn bind(&self, cpu: CpuId) -> Result {
-        // SAFETY: The task is live (type invariant) and `as_cpumask` points
+        // SAFETY: The task is live (type invariant) and `cpumask_of` points
         // to a static mask.
-        to_result(unsafe { bindings::set_cpus_allowed_ptr(self.0.task.as_ptr(), cpu.as_cpumask()) })
+        to_result(unsafe {
+            bindings::set_cpus_allowed_ptr(self.0.task.as_ptr(), cpu::cpumask_of(cpu))
+        })
     }
 
     /// Stops the thread (unparking it if parked) and returns its value once
@@ -371,6 +373,6 @@ pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R>
 pub(crate) fn bind_current(cpu: CpuId) -> Result {
     // SAFETY: `current` is valid in task context; the mask is static.
     to_result(unsafe {
-        bindings::set_cpus_allowed_ptr(ffi::smpboot_rs_current(), cpu.as_cpumask())
+        bindings::set_cpus_allowed_ptr(ffi::smpboot_rs_current(), cpu::cpumask_of(cpu))
     })
 }

@@ -135,3 +135,4 @@ EXPORT_SYMBOL_GPL(smpboot_rs_thread_schedule);
 EXPORT_SYMBOL_GPL(smpboot_rs_register);
 EXPORT_SYMBOL_GPL(smpboot_rs_unregister);
 EXPORT_SYMBOL_GPL(smpboot_rs_wake);
+EXPORT_SYMBOL_GPL(smpboot_rs_thread_state);

@@ -34,5 +34,6 @@ int smpboot_rs_register(const struct smpboot_rs_thread_desc *desc,
 			struct smpboot_rs_registration **out);
 void smpboot_rs_unregister(struct smpboot_rs_registration *reg);
 int smpboot_rs_wake(const struct smpboot_rs_registration *reg, unsigned int cpu);
+int smpboot_rs_thread_state(const struct smpboot_rs_registration *reg, unsigned int cpu);
 
 #endif /* _SMPBOOT_RS_SHIM_H */

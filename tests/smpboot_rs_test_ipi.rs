@@ -35,6 +35,9 @@ use kernel::prelude::*;
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
 #[allow(dead_code)]
+#[path = "../smpboot_rs/cpuid.rs"]
+mod cpuid;
+#[allow(dead_code)]
 #[path = "../smpboot_rs/ffi.rs"]
 mod ffi;
 #[allow(dead_code)]

@@ -14,6 +14,16 @@
 //!   must be refused without harm and cleaned up when this module unloads;
 //! - `fail_create_cpu` (write K): hold `sbtk/%u`, whose `create` fails
 //!   for CPU K (bringing K up fails while it is held); 999 drops it;
+//! - `thread_states` (read): per possible CPU, `cpu=C state=S`, S what
+//!   `Registration::thread_state` says of `sbtr/C` (`nothread`, `created`,
+//!   `active`, `parked`, `held`);
+//! - `pending` (write 1 or 0): hold or drop `sbtp/%u`, whose work is a
+//!   `Pending` count; its `run` takes the whole count. Read: `raised=
+//!   handled= takes= raise_errors= walks= walk_changed= walk_cpus=`
+//!   (walk_cpus: the CPUs of the last walk);
+//! - `raise_online` (write MS): under `OnlineCpus`, note the online CPUs,
+//!   sleep MS ms, note them again (a change counts in `walk_changed`), and
+//!   `raise` one unit on each;
 //! - `stats` (read): `key=value` counters;
 //! - `calls` (read): per CPU of `sbtr/%u`, what its callbacks counted
 //!   themselves, independently of smpboot_rs's counters: one line
@@ -35,9 +45,19 @@ mod smpboot_rs;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/sysfs.rs"]
 mod sysfs;
+// The guards and the CPU the code runs on: helpers of smpboot_rs.ko that
+// the typed API leaves out. They take the typed API's `CpuId` (`cpuid`).
+#[allow(dead_code)]
+#[path = "../smpboot_rs/cpu.rs"]
+mod cpu;
+#[allow(dead_code)]
+#[path = "../smpboot_rs/ffi.rs"]
+mod ffi;
 
-use smpboot_rs::cpu::{self, CpuId};
-use smpboot_rs::{PerCpuThread, Registration};
+use cpu::CpuId;
+use smpboot_rs::cpu as cpuid;
+use smpboot_rs::cpu::OnlineCpus;
+use smpboot_rs::{HasPending, Pending, PerCpuThread, Registration, ThreadState};
 
 module! {
     type: TestModule,
@@ -411,6 +431,148 @@ impl sysfs::FileOps for WrongDropFile {
     }
 }
 
+/// What `sbtp/%u` and `raise_online` counted.
+#[derive(Default)]
+struct PendingCounters {
+    raised: AtomicU64,
+    handled: AtomicU64,
+    takes: AtomicU64,
+    raise_errors: AtomicU64,
+    walks: AtomicU64,
+    walk_changed: AtomicU64,
+    walk_cpus: AtomicU64,
+}
+
+/// A registration whose work is a `Pending` count.
+struct PendingThread {
+    work: Pending,
+    counters: Arc<PendingCounters>,
+}
+
+impl PerCpuThread for PendingThread {
+    type State = ();
+    const NAME: &'static CStr = kernel::c_str!("sbtp/%u");
+
+    fn create(&self, _cpu: CpuId) -> Result {
+        Ok(())
+    }
+
+    fn should_run(&self, cpu: CpuId, _state: &mut ()) -> bool {
+        self.work.is_pending(cpu)
+    }
+
+    fn run(&self, cpu: CpuId, _state: &mut ()) {
+        let units = self.work.take(cpu);
+        self.counters.handled.fetch_add(units, Ordering::Relaxed);
+        bump(&self.counters.takes);
+    }
+}
+
+impl HasPending for PendingThread {
+    fn pending(&self) -> &Pending {
+        &self.work
+    }
+}
+
+/// The online CPUs as a bit mask (the test VMs have at most 64 CPUs).
+fn online_mask(online: &OnlineCpus) -> u64 {
+    online
+        .iter()
+        .filter(|c| c.as_u32() < 64)
+        .fold(0, |m, c| m | 1 << c.as_u32())
+}
+
+struct PendingFile(Arc<Control>);
+
+impl sysfs::FileOps for PendingFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        let c = &self.0.pending_counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        use core::fmt::Write;
+        writeln!(
+            sysfs::Text(out),
+            "raised={} handled={} takes={} raise_errors={} walks={} walk_changed={} walk_cpus={}",
+            get(&c.raised),
+            get(&c.handled),
+            get(&c.takes),
+            get(&c.raise_errors),
+            get(&c.walks),
+            get(&c.walk_changed),
+            get(&c.walk_cpus),
+        )
+        .map_err(|_| ENOMEM)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let mut held = self.0.pending.lock();
+        match parse_u64(input)? {
+            0 => *held = None,
+            1 if held.is_none() => {
+                *held = Some(Registration::new(PendingThread {
+                    work: Pending::new()?,
+                    counters: self.0.pending_counters.clone(),
+                })?)
+            }
+            1 => return Err(EBUSY),
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+}
+
+struct RaiseOnlineFile(Arc<Control>);
+
+impl sysfs::FileOps for RaiseOnlineFile {
+    fn show(&self, _out: &mut KVec<u8>) -> Result {
+        Err(EINVAL)
+    }
+
+    fn store(&self, input: &[u8]) -> Result {
+        let ms = u32::try_from(parse_u64(input)?).map_err(|_| ERANGE)?;
+        let held = self.0.pending.lock();
+        let reg = held.as_ref().ok_or(ENODEV)?;
+        let c = &self.0.pending_counters;
+        let online = OnlineCpus::lock();
+        let before = online_mask(&online);
+        // A hotplug operation started meanwhile waits for the guard.
+        cpu::WaitPass::begin().sleep_at_most(ms);
+        if online_mask(&online) != before {
+            bump(&c.walk_changed);
+        }
+        let mut cpus = 0;
+        for cpu in online.iter() {
+            if reg.raise(cpu, 1).is_err() {
+                bump(&c.raise_errors);
+            }
+            bump(&c.raised);
+            cpus += 1;
+        }
+        drop(online);
+        bump(&c.walks);
+        c.walk_cpus.store(cpus, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+struct ThreadStatesFile(Arc<Control>);
+
+impl sysfs::FileOps for ThreadStatesFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        use core::fmt::Write;
+        for cpu in cpu::possible_cpus() {
+            let state = match self.0.main.thread_state(cpu) {
+                None => "nothread",
+                Some(ThreadState::Created) => "created",
+                Some(ThreadState::Active) => "active",
+                Some(ThreadState::Parked) => "parked",
+                Some(ThreadState::Held) => "held",
+            };
+            writeln!(sysfs::Text(out), "cpu={cpu} state={state}").map_err(|_| ENOMEM)?;
+        }
+        Ok(())
+    }
+}
+
 #[pin_data]
 struct Control {
     main: Registration<TestThread>,
@@ -418,6 +580,9 @@ struct Control {
     failing_cpu: Mutex<Option<Registration<FailCpuThread>>>,
     #[pin]
     extras: Mutex<KVec<Registration<ExtraThread>>>,
+    #[pin]
+    pending: Mutex<Option<Registration<PendingThread>>>,
+    pending_counters: Arc<PendingCounters>,
 }
 
 fn parse_u64(input: &[u8]) -> Result<u64> {
@@ -612,6 +777,9 @@ struct Parts {
     _fail_cpu: Pin<KBox<sysfs::File<FailCpuFile>>>,
     _stats: Pin<KBox<sysfs::File<StatsFile>>>,
     _calls: Pin<KBox<sysfs::File<CallsFile>>>,
+    _thread_states: Pin<KBox<sysfs::File<ThreadStatesFile>>>,
+    _pending: Pin<KBox<sysfs::File<PendingFile>>>,
+    _raise_online: Pin<KBox<sysfs::File<RaiseOnlineFile>>>,
     _dir: sysfs::Dir,
     _control: Arc<Control>,
 }
@@ -628,11 +796,14 @@ impl kernel::Module for TestModule {
             counters: counters.clone(),
             pending,
         })?;
+        let pending_counters = Arc::new(PendingCounters::default(), GFP_KERNEL)?;
         let control = Arc::pin_init(
             pin_init!(Control {
                 main,
                 extras <- new_mutex!(KVec::new(), "smpboot_rs_test_rust::extras"),
                 failing_cpu <- new_mutex!(None, "smpboot_rs_test_rust::failing_cpu"),
+                pending <- new_mutex!(None, "smpboot_rs_test_rust::pending"),
+                pending_counters,
             }),
             GFP_KERNEL,
         )?;
@@ -698,6 +869,33 @@ impl kernel::Module for TestModule {
                     kernel::c_str!("calls"),
                     sysfs::MODE_READ,
                     CallsFile(counters.clone()),
+                ),
+                GFP_KERNEL,
+            )?,
+            _thread_states: KBox::pin_init(
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("thread_states"),
+                    sysfs::MODE_READ,
+                    ThreadStatesFile(control.clone()),
+                ),
+                GFP_KERNEL,
+            )?,
+            _pending: KBox::pin_init(
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("pending"),
+                    sysfs::MODE_READ_WRITE,
+                    PendingFile(control.clone()),
+                ),
+                GFP_KERNEL,
+            )?,
+            _raise_online: KBox::pin_init(
+                sysfs::File::new(
+                    &dir,
+                    kernel::c_str!("raise_online"),
+                    sysfs::MODE_WRITE,
+                    RaiseOnlineFile(control.clone()),
                 ),
                 GFP_KERNEL,
             )?,

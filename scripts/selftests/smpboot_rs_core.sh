@@ -17,7 +17,7 @@ nr_online() { online_cpus | wc -l; }
 CCALLS=$CPARAM/calls
 RCALLS=$RDIR/calls
 
-suite_begin 20 4 smpboot_rs_test_c smpboot_rs_test_rust
+suite_begin 22 4 smpboot_rs_test_c smpboot_rs_test_rust
 
 t_load() {
 	modprobe smpboot_rs || return 1
@@ -348,6 +348,88 @@ t_stress() {
 }
 case_result "affinity: 40 random offline/online operations, every call on its CPU, threads bound (wrong_cpu 0)" t_stress
 [ ! -s $SUITE_TMP/stress_ops ] || diag "stress: $(cat $SUITE_TMP/stress_ops 2>/dev/null) hotplug operations, $(cat $CPARAM/queued 2>/dev/null) C items, $(stat_of queued) Rust items"
+
+# The typed API's Registration::thread_state (the Rust test module's
+# thread_states file) says what the threads file says: no thread for a CPU
+# offline since the registration, active on online CPUs, parked on an
+# offline one. Reloads the Rust test module, with cpu2 offline.
+rust_state() { field "$(grep "^cpu=$1 " $RDIR/thread_states)" state; }
+rust_states_match() {
+	for cpu in $(possible_cpus); do
+		want=$(get sbtr/ "$cpu" state)
+		[ "$(get sbtr/ "$cpu" pid)" != 0 ] || want=nothread
+		[ "$want" != none ] || want=created
+		[ "$(rust_state "$cpu")" = "$want" ] ||
+			{ echo "cpu$cpu: thread_state $(rust_state "$cpu"), threads file $want"; cat $RDIR/thread_states; return 1; }
+	done
+}
+t_rust_thread_state() {
+	modprobe smpboot_rs || return 1
+	! loaded smpboot_rs_test_rust || rmmod smpboot_rs_test_rust || return 1
+	cpu_online 2 0 || return 1
+	modprobe smpboot_rs_test_rust || return 1
+	wait_for 5 sh -c "[ \"\$(grep -c 'state=active' $RDIR/thread_states)\" = 3 ]" || return 1
+	[ "$(rust_state 2)" = nothread ] || { echo "cpu2 never online: $(rust_state 2)"; return 1; }
+	rust_states_match || return 1
+	cpu_online 2 1 || return 1
+	wait_for 5 sh -c "[ \"\$(grep -c 'state=active' $RDIR/thread_states)\" = 4 ]" || return 1
+	rust_states_match || return 1
+	cpu_online 3 0 || return 1
+	[ "$(rust_state 3)" = parked ] || { echo "cpu3 offline: $(rust_state 3)"; return 1; }
+	rust_states_match || return 1
+	cpu_online 3 1 || return 1
+	wait_for 5 sh -c "grep -q '^cpu=3 state=active' $RDIR/thread_states" || return 1
+	rust_states_match && rust_clean
+}
+case_result "typed API: Registration::thread_state matches the threads file (no thread, active, parked)" t_rust_thread_state
+
+# The typed API's OnlineCpus and Pending: walks of the online CPUs under
+# the guard, each sleeping 100 ms in the middle, while cpu3 goes down and up
+# in a loop; no CPU changes state during a walk, no raise fails, and every
+# unit raised is handled exactly once (handled == raised); then one walk
+# with every thread idle, whose raises must each wake their thread.
+pending_stat() { field "$(cat $RDIR/pending)" "$1"; }
+t_rust_pending_online() {
+	modprobe smpboot_rs && { loaded smpboot_rs_test_rust || modprobe smpboot_rs_test_rust; } || return 1
+	echo 1 > $RDIR/pending || return 1
+	rm -f "$SUITE_TMP/walks_done"
+	(
+		n=0
+		while [ ! -e "$SUITE_TMP/walks_done" ]; do
+			cpu_online 3 0 && cpu_online 3 1 && n=$((n + 1))
+		done
+		echo $n > "$SUITE_TMP/hotplug_ops"
+	) &
+	hp=$!
+	i=0
+	while [ $i -lt 20 ]; do
+		echo 100 > $RDIR/raise_online || break
+		i=$((i + 1))
+	done
+	touch "$SUITE_TMP/walks_done"
+	wait $hp
+	cpu_online 3 1
+	[ $i = 20 ] || { echo "walk $i failed"; return 1; }
+	ops=$(cat "$SUITE_TMP/hotplug_ops")
+	[ "$ops" -ge 2 ] || { echo "only $ops offline/online rounds during the walks: nothing raced"; return 1; }
+	all_handled() {
+		wait_for 10 sh -c "[ \$(sed 's/.*handled=\([0-9]*\).*/\1/' $RDIR/pending) = \$(sed 's/^raised=\([0-9]*\).*/\1/' $RDIR/pending) ]" ||
+			{ echo "$1: $(cat $RDIR/pending)"; return 1; }
+	}
+	all_handled "after the walks" || return 1
+	# Nothing pending, every thread asleep: one more walk's raises each wake
+	# their thread (a raise that found the count at zero must wake).
+	echo 0 > $RDIR/raise_online || return 1
+	all_handled "a walk with every thread idle" || return 1
+	line=$(cat $RDIR/pending)
+	[ "$(pending_stat walks)" = 21 ] && [ "$(pending_stat walk_changed)" = 0 ] &&
+		[ "$(pending_stat raise_errors)" = 0 ] && [ "$(pending_stat raised)" -ge 64 ] &&
+		[ "$(pending_stat takes)" -le "$(pending_stat raised)" ] ||
+		{ echo "$line ($ops offline/online rounds)"; return 1; }
+	echo 0 > $RDIR/pending || return 1
+	diag "pending: $line; $ops offline/online rounds of cpu3 meanwhile"
+}
+case_result "typed API: OnlineCpus holds the online CPUs still; Pending + raise handle every unit once, under hotplug" t_rust_pending_online
 
 t_pinned() {
 	if rmmod smpboot_rs 2>/dev/null; then echo "rmmod smpboot_rs succeeded while users are loaded"; return 1; fi

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CPU ids and the online CPUs, for the typed API (`client.rs`, where this
+//! is `smpboot_rs::cpu`) and for `smpboot_rs.ko` (through `cpu.rs`).
+//!
+//! Compiled into every Rust user, so it calls only the kernel: no helper of
+//! `smpboot_rs.ko` (the C shim's functions are in `cpu.rs`).
+//!
+//! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
+//! [`include/linux/cpu.h`](srctree/include/linux/cpu.h)
+
+use core::marker::PhantomData;
+use core::mem::size_of;
+use core::ptr::addr_of;
+use kernel::bindings;
+use kernel::ffi::c_ulong;
+
+/// The number of CPU ids the kernel may use (`nr_cpu_ids`).
+pub(crate) fn nr_cpu_ids() -> u32 {
+    // SAFETY: `nr_cpu_ids` is set once during early boot, before any module
+    // loads, and only read afterwards.
+    unsafe { bindings::nr_cpu_ids }
+}
+
+/// Whether `cpu` is set in one of the kernel's global CPU masks: the test
+/// of `cpumask_test_cpu()`, in Rust because a raise or a callback makes one
+/// or two and an out-of-line call costs more than the test
+/// (Documentation/benchmarks.rst, profile).
+///
+/// The online mask changes under CPU hotplug: as in C, the result is a
+/// snapshot unless the caller holds the hotplug lock.
+fn mask_has(mask: *const bindings::cpumask, cpu: u32) -> bool {
+    const WORDS: usize = size_of::<bindings::cpumask>() / size_of::<c_ulong>();
+    let word = (cpu / c_ulong::BITS) as usize;
+    if word >= WORDS {
+        return false;
+    }
+    // SAFETY: `mask` is one of the kernel's global masks (callers pass
+    // `addr_of!` of them), which live forever, and `word` is inside it. A
+    // volatile read, as for `READ_ONCE()`: the online mask changes under us.
+    let bits = unsafe {
+        addr_of!((*mask).bits)
+            .cast::<c_ulong>()
+            .add(word)
+            .read_volatile()
+    };
+    bits & (1 << (cpu % c_ulong::BITS)) != 0
+}
+
+/// A CPU id below `nr_cpu_ids` of a possible CPU.
+///
+/// # Invariants
+///
+/// `self.0 < nr_cpu_ids()` and the CPU is in `cpu_possible_mask`.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) struct CpuId(u32);
+
+impl CpuId {
+    /// Validates a CPU id given by a user or by the hardware.
+    pub(crate) fn new(cpu: u32) -> Option<Self> {
+        if cpu < nr_cpu_ids() && mask_has(addr_of!(bindings::__cpu_possible_mask), cpu) {
+            // INVARIANT: checked just above.
+            Some(Self(cpu))
+        } else {
+            None
+        }
+    }
+
+    /// A CPU id known to be valid, with no check: one that smpboot_rs.ko
+    /// passed to a callback (the typed API's trampolines take one per call
+    /// on the thread's path), or the CPU the caller runs on.
+    ///
+    /// # Safety
+    ///
+    /// `cpu` is a possible CPU below [`nr_cpu_ids()`], as every `cpu` that
+    /// smpboot_rs.ko passes to a callback is (see `abi::ThreadOps`).
+    pub(crate) unsafe fn new_unchecked(cpu: u32) -> Self {
+        // INVARIANT: by the function's requirement.
+        Self(cpu)
+    }
+
+    /// The id as the kernel's `unsigned int`.
+    pub(crate) fn as_u32(self) -> u32 {
+        self.0
+    }
+
+    /// The id as an index into per-CPU arrays of `nr_cpu_ids()` entries.
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// Whether the CPU is in `cpu_online_mask`: a snapshot, which may be
+    /// stale by the time it is used, unless the caller holds the hotplug
+    /// lock ([`OnlineCpus`]).
+    pub(crate) fn is_online(self) -> bool {
+        mask_has(addr_of!(bindings::__cpu_online_mask), self.0)
+    }
+}
+
+impl core::fmt::Display for CpuId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Iterates over the possible CPUs.
+pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
+    (0..nr_cpu_ids()).filter_map(CpuId::new)
+}
+
+/// The online CPUs, held still: the CPU hotplug lock held for reading
+/// (`cpus_read_lock()`) for as long as the guard lives, so that no CPU comes
+/// up or goes down meanwhile. The Rust form of C's
+///
+/// ```c
+/// cpus_read_lock();
+/// for_each_online_cpu(cpu)
+///         ...;
+/// cpus_read_unlock();
+/// ```
+///
+/// Every CPU that [`OnlineCpus::iter`] yields stays online until the guard
+/// is dropped, so work raised on it is not raised on a CPU going down (whose
+/// thread would park with it until the CPU returns), and the set is the
+/// same from start to end of a walk. Each has the thread of every
+/// registration made before: `Registration::wake` and `raise` of it do not
+/// fail with `ENOENT` (that holds for a snapshot too, since a CPU gets its
+/// threads in the prepare stage, before it is marked online; `ENOENT` is
+/// for CPUs that have not come online since the registration).
+///
+/// Taking it may sleep. Never take it in a [`PerCpuThread`] callback or a
+/// CPU hotplug callback: CPU hotplug holds the lock for writing and waits
+/// for those callbacks, a deadlock (lockdep reports it).
+///
+/// Neither `Send` nor `Sync`: the task that took the lock releases it.
+///
+/// [`PerCpuThread`]: super::PerCpuThread
+pub(crate) struct OnlineCpus(PhantomData<*mut ()>);
+
+impl OnlineCpus {
+    /// Takes the CPU hotplug lock for reading; may sleep.
+    pub(crate) fn lock() -> Self {
+        // SAFETY: Balanced by `Drop`, in this task (the guard is not
+        // `Send`); callers are in task context, as documented.
+        unsafe { bindings::cpus_read_lock() };
+        Self(PhantomData)
+    }
+
+    /// The online CPUs, in id order; none changes state while `self` lives.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = CpuId> + '_ {
+        possible_cpus().filter(|c| c.is_online())
+    }
+
+    /// Whether `cpu` is online; stable while `self` lives.
+    pub(crate) fn contains(&self, cpu: CpuId) -> bool {
+        cpu.is_online()
+    }
+}
+
+impl Drop for OnlineCpus {
+    fn drop(&mut self) {
+        // SAFETY: Balances the `cpus_read_lock()` of `lock`, in the same task.
+        unsafe { bindings::cpus_read_unlock() };
+    }
+}
