@@ -65,6 +65,21 @@ pub(crate) unsafe extern "C" fn smpboot_rs_unregister(reg: *mut RegistrationHand
     }
 }
 
+/// The registration behind `reg`; `EINVAL` for null. Takes no lock, so it
+/// works in hard IRQ context.
+///
+/// # Safety
+///
+/// `reg` is null or a live registration from `smpboot_rs_register` whose
+/// `smpboot_rs_unregister` has not begun, and stays so for `'a`.
+unsafe fn live_handle<'a>(reg: *const RegistrationHandle) -> Result<&'a Handle> {
+    if reg.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: By the function's requirement the handle is live for `'a`.
+    Ok(unsafe { &*reg.cast::<Handle>() })
+}
+
 /// # Safety
 ///
 /// `reg` is a live registration from `smpboot_rs_register` whose
@@ -74,13 +89,8 @@ pub(crate) unsafe extern "C" fn smpboot_rs_wake(
     reg: *const RegistrationHandle,
     cpu: c_uint,
 ) -> c_int {
-    if reg.is_null() {
-        return EINVAL.to_errno();
-    }
-    // SAFETY: By the function's requirement the handle is live; no lock is
-    // taken, so this works in hard IRQ context.
-    let handle = unsafe { &*reg.cast::<Handle>() };
-    errno(handle.wake(cpu))
+    // SAFETY: By the function's requirement.
+    errno(unsafe { live_handle(reg) }.and_then(|handle| handle.wake(cpu)))
 }
 
 /// # Safety
@@ -91,13 +101,10 @@ pub(crate) unsafe extern "C" fn smpboot_rs_thread_state(
     reg: *const RegistrationHandle,
     cpu: c_uint,
 ) -> c_int {
-    if reg.is_null() {
-        return EINVAL.to_errno();
-    }
-    // SAFETY: By the function's requirement the handle is live; no lock is
-    // taken.
-    let handle = unsafe { &*reg.cast::<Handle>() };
-    handle.thread_state(cpu).unwrap_or_else(|e| e.to_errno())
+    // SAFETY: By the function's requirement.
+    unsafe { live_handle(reg) }
+        .and_then(|handle| handle.thread_state(cpu))
+        .unwrap_or_else(|e| e.to_errno())
 }
 
 /// See `include/smpboot_rs.h`.
