@@ -79,7 +79,7 @@ case_() {
 	printf '%s\n' "$installed" | grep . >"$t/installed"
 	for p in $helpers; do echo "$p 1" >>"$t/installed"; done
 	rm -f "$t/apt.log"
-	out=$(PATH="$t/bin:$PATH" CARGO_HOME=$t/cargo SMPBOOT_RS_PINS=$pins "$top/scripts/setup" 2>&1)
+	out=$(PATH="$t/bin:$PATH" CARGO_HOME=$t/cargo TMPDIR=$t SMPBOOT_RS_PINS=$pins "$top/scripts/setup" 2>&1)
 	rc=$?
 	# The packages of every `apt-get install`, options left out.
 	got=$(sed -n 's/^install //p' "$t/apt.log" 2>/dev/null | tr ' ' '\n' | grep -v '^-' | sort | tr '\n' ' ')
