@@ -162,7 +162,10 @@ fault_injection_off() {
 }
 
 # case_selected NAME: CASES is unset or names NAME.
-case_selected() { [ -z "${CASES:-}" ] || case " $CASES " in *" $1 "*) ;; *) false ;; esac; }
+case_selected() {
+	case " ${SKIP_CASES:-} " in *" $1 "*) return 1 ;; esac
+	[ -z "${CASES:-}" ] || case " $CASES " in *" $1 "*) ;; *) false ;; esac
+}
 
 # case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
 # CMD runs in the background, waited for: a signal's trap runs at once (a
@@ -171,11 +174,12 @@ case_selected() { [ -z "${CASES:-}" ] || case " $CASES " in *" $1 "*) ;; *) fals
 # For mutation runs (scripts/mutants) three variables pick what runs:
 # CASES="name ..." runs only the cases whose function is t_name (the others
 # are skipped), LAST_CASE=name ends the suite after that case, FAIL_FAST=1
-# at the first failure.
+# at the first failure. SKIP_CASES="name ..." skips those cases (make
+# check-quick: a suite's "# check-quick-skips:" line).
 case_result() {
 	desc=$1; shift
 	if ! case_selected "${1#t_}"; then
-		diag "not in CASES"
+		diag "not in CASES, or in SKIP_CASES"
 		ktap_test_skip "$desc"
 		return 0
 	fi

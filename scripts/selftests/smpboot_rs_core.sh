@@ -11,6 +11,9 @@
 # case's hotplug sequence implies.
 #
 # vm-run-args: --cpus 4
+# make check-quick leaves out the cases of the typed API's helpers and ABI
+# (45 s): the quick check is the core semantics and the hotplug stress.
+# check-quick-skips: abi_size rust_thread_state rust_pending_online
 . "$(dirname "$0")/selftest-lib.sh"
 
 nr_online() { online_cpus | wc -l; }
