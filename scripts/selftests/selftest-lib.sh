@@ -161,7 +161,7 @@ fault_injection_off() {
 	echo "smpboot_rs selftest: fault injection off" > /dev/kmsg
 }
 
-# case_selected NAME: CASES is unset or names NAME.
+# case_selected NAME: CASES is unset or names NAME, and SKIP_CASES does not.
 case_selected() {
 	case " ${SKIP_CASES:-} " in *" $1 "*) return 1 ;; esac
 	[ -z "${CASES:-}" ] || case " $CASES " in *" $1 "*) ;; *) false ;; esac
