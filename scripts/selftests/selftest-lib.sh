@@ -167,6 +167,14 @@ case_selected() {
 	[ -z "${CASES:-}" ] || case " $CASES " in *" $1 "*) ;; *) false ;; esac
 }
 
+# skip_unselected NAME DESC: if case_selected leaves NAME out, DESC's one
+# result is a skip (the plan counts it) and this returns 0; else 1.
+skip_unselected() {
+	! case_selected "$1" || return 1
+	diag "not in CASES, or in SKIP_CASES"
+	ktap_test_skip "$2"
+}
+
 # case_result DESC CMD...: one KTAP result; CMD's output becomes diagnostics.
 # CMD runs in the background, waited for: a signal's trap runs at once (a
 # shell defers it until a foreground command ends). After a command stuck
@@ -178,11 +186,7 @@ case_selected() {
 # check-quick: a suite's "# check-quick-skips:" line).
 case_result() {
 	desc=$1; shift
-	if ! case_selected "${1#t_}"; then
-		diag "not in CASES, or in SKIP_CASES"
-		ktap_test_skip "$desc"
-		return 0
-	fi
+	! skip_unselected "${1#t_}" "$desc" || return 0
 	"$@" > "$SUITE_TMP/case.out" 2>&1 &
 	CASE_PID=$!
 	wait "$CASE_PID" && cr_rc=0 || cr_rc=$?
