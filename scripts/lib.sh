@@ -14,9 +14,14 @@ smpboot_rs_kmake_args() {
 		"CLIPPY_DRIVER=$SMPBOOT_RS_CLIPPY_DRIVER" "BINDGEN=$SMPBOOT_RS_BINDGEN"
 }
 
+# The version of PKG if it is installed, else nothing.
+smpboot_rs_installed() {
+	{ dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null || true; } | sed -n 's/^ii *//p'
+}
+
 # The version of the Debian package that ships the kernel source tarball.
 smpboot_rs_kernel_pkg_version() {
-	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+	smpboot_rs_installed linux-source-6.12 | grep . || echo unknown
 }
 
 # "package version" for each package of the series in versions.sh, as
@@ -27,8 +32,7 @@ smpboot_rs_deb_versions() {
 		[ -n "$line" ] || continue
 		IFS=, read -ra pkgs <<<"${line%%=*}"
 		for pkg in "${pkgs[@]}"; do
-			echo "$pkg $(dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$pkg" 2>/dev/null |
-				sed -n 's/^ii *//p' | grep . || echo none)"
+			echo "$pkg $(smpboot_rs_installed "$pkg" | grep . || echo none)"
 		done
 	done <<<"$SMPBOOT_RS_DEB_SERIES"
 }
