@@ -43,12 +43,14 @@ task_state_is() {
 users_clean() {
 	if loaded smpboot_rs_test_c; then
 		for k in wrong_cpu bad_preempt state_errors store_errors; do
-			[ "$(cat $CPARAM/$k)" = 0 ] || { echo "C user: $k=$(cat $CPARAM/$k)"; return 1; }
+			read -r v < $CPARAM/$k && [ "$v" = 0 ] || { echo "C user: $k=$v"; return 1; }
 		done
 	fi
 	if loaded smpboot_rs_test_rust; then
+		# One read: the file is rendered again for each read() call.
+		stats=$(cat $RDIR/stats)
 		for k in wrong_cpu bad_preempt state_errors wake_errors; do
-			[ "$(stat_of $k)" = 0 ] || { echo "Rust user: $(cat $RDIR/stats)"; return 1; }
+			[ "$(field "$stats" $k)" = 0 ] || { echo "Rust user: $stats"; return 1; }
 		done
 	fi
 	threads_healthy "" "${1:-}"

@@ -28,6 +28,21 @@ RDIR=/sys/kernel/smpboot_rs_test_rust
 # this order at exit.
 SMPBOOT_RS_MODULES="ksoftirqd_rs ksoftirqd_c_rs ksoftirqd_c smpboot_rs_test_ipi smpboot_rs_test_c smpboot_rs_test_rust smpboot_rs"
 
+# Under QEMU TCG with KASAN a fork costs about 50 ms and an exec about
+# 100 ms (a hotplug sweep step's checks took 2.2 s, nearly all of it in
+# forks), so the helpers a suite calls in its loops use shell builtins.
+# READ_T: the shell's read has -t (busybox ash, bash; dash has not), so a
+# timed wait is a builtin: nap reads fd 8, a FIFO nothing writes to, and
+# within reads fd 9, where its command says when it ends (both opened by
+# suite_begin).
+if (printf 'x\n' | { read -t 1 rt_v && [ "$rt_v" = x ]; }) 2>/dev/null; then READ_T=1; else READ_T=; fi
+
+# nap SECONDS: sleep, without a fork where READ_T.
+nap() {
+	if [ -n "$READ_T" ]; then read -t "$1" nap_v <&8; else sleep "$1"; fi
+	return 0
+}
+
 # diag TEXT...: KTAP diagnostic lines, one per line of TEXT (ktap_print_msg
 # takes one line and lets the shell split and glob it).
 diag() {
@@ -37,7 +52,12 @@ diag() {
 }
 
 # loaded MODULE: it is loaded now.
-loaded() { grep -q "^$1 " /proc/modules 2>/dev/null; }
+loaded() {
+	while read -r ld_name _; do
+		[ "$ld_name" != "$1" ] || return 0
+	done < /proc/modules
+	return 1
+}
 
 # The file of an installed module, from modules.dep (for fail_nth, which
 # loads a file itself).
@@ -86,6 +106,9 @@ suite_begin() {
 	SUITE_ONLINE=$(online_cpus)
 	SUITE_TMP=$(mktemp -d /tmp/smpboot_rs_selftest.XXXXXX)
 	STUCK=$SUITE_TMP/kernel_stuck
+	# Opened read-write, a FIFO's open does not wait for a writer.
+	mkfifo "$SUITE_TMP/nap" "$SUITE_TMP/within" || ktap_exit_fail_msg "mkfifo in $SUITE_TMP failed"
+	exec 8<>"$SUITE_TMP/nap" 9<>"$SUITE_TMP/within"
 	# Everything the kernel logs from now on (a reader, not dmesg at the
 	# end: the ring buffer can wrap in a long suite).
 	SUITE_MARK="smpboot_rs selftest $(basename "$0") $$: start"
@@ -214,15 +237,29 @@ stat_of() { field "$(cat $RDIR/stats)" "$1"; }
 # SECONDS, then once more; only that last try's output is shown.
 wait_for() {
 	t=$(( $1 * 10 )); shift
-	while [ $t -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; t=$((t - 1)); done
+	while [ $t -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; nap 0.1; t=$((t - 1)); done
 	"$@"
 }
 
-# field LINE KEY: the value of KEY in a "key=value ..." line.
-field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# field LINE KEY: the value of KEY in a "key=value ..." line (each one's,
+# in lines joined by newlines). Builtins only, globbing off for the split.
+field() {
+	case $- in *f*) fd_glob= ;; *) fd_glob=1; set -f ;; esac
+	for fd_kv in $1; do
+		case $fd_kv in "$2"=*) printf '%s\n' "${fd_kv#*=}" ;; esac
+	done
+	[ -z "$fd_glob" ] || set +f
+}
 
 cpu_online() { echo "$2" > $SYSCPU/cpu$1/online; }
-online_cpus() { for c in $SYSCPU/cpu[0-9]*; do [ "$(cat $c/online 2>/dev/null || echo 1)" = 1 ] && echo "${c##*cpu}"; done; }
+# A CPU without an online file (the boot CPU, often) is online.
+online_cpus() {
+	for c in $SYSCPU/cpu[0-9]*; do
+		oc_v=1
+		[ ! -e $c/online ] || read -r oc_v < $c/online
+		[ "$oc_v" != 1 ] || echo "${c##*cpu}"
+	done
+}
 allowed_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
 
 # The possible CPUs, as a list ("0 1 2 3"), and how many there are.
@@ -233,19 +270,36 @@ possible_cpus() {
 nr_possible() { set -- $(possible_cpus); echo $#; }
 NR_POSSIBLE=$(nr_possible)
 
+# An awk function for the checks below: proc_status(PID) reads
+# /proc/PID/status into st[PID] (the state letter) and allowed[PID]
+# (Cpus_allowed_list); 0 if there is no such process. In the awk that reads
+# the threads file, not a cat of every thread's status: an exec is slow
+# under TCG.
+PROC_STATUS_AWK='
+	function proc_status(pid,   f, line, w) {
+		f = "/proc/" pid "/status"
+		delete st[pid]; delete allowed[pid]
+		while ((getline line < f) > 0) {
+			split(line, w, /[ \t]+/)
+			if (w[1] == "State:") st[pid] = w[2]
+			else if (w[1] == "Cpus_allowed_list:") allowed[pid] = w[2]
+		}
+		close(f)
+		return pid in st
+	}'
+
 # threads_consistent PREFIX[:N]...: the threads file lists exactly the
 # registrations named, N (default 1) of them per name prefix ("sbtc0/",
 # "sbtc:4" for sbtc0/ to sbtc3/), nothing else, each with a line per
 # possible CPU; and every thread listed matches its CPU: active and allowed
 # on that CPU only if the CPU is online, not active if it is offline, and
 # wrong_cpu 0. Fails when the file is missing or a prefix matches fewer or
-# more registrations than said. Prints what does not match. Two awks, not
+# more registrations than said. Prints what does not match. One awk, not
 # a fork per thread: forks are slow under TCG.
 threads_consistent() {
 	[ $# -gt 0 ] || { echo "threads_consistent: no registration named"; return 1; }
 	[ -r "$THREADS" ] || { echo "no $THREADS"; return 1; }
-	sel=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^pid=[1-9]/) { sub(/^pid=/, "", $i); print "/proc/" $i "/status" } }' "$THREADS")
-	cat ${sel:-/dev/null} 2>/dev/null | awk -v want="$*" -v ncpu="$NR_POSSIBLE" '
+	awk -v want="$*" -v ncpu="$NR_POSSIBLE" "$PROC_STATUS_AWK"'
 		BEGIN {
 			np = split(want, a, " ")
 			for (i = 1; i <= np; i++) {
@@ -253,16 +307,11 @@ threads_consistent() {
 				if (a[i] ~ /:[0-9]+$/) { pre[i] = a[i]; sub(/:[0-9]+$/, "", pre[i]); cnt[i] = substr(a[i], length(pre[i]) + 2) + 0 }
 			}
 		}
-		FILENAME == "-" {
-			if ($1 == "State:") s = $2
-			if ($1 == "Pid:") pid = $2
-			if ($1 == "Cpus_allowed_list:") { st[pid] = s; allowed[pid] = $2 }
-			next
-		}
 		{
 			delete v
 			for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v[k] = substr($i, length(k) + 2) }
 			name = v["name"]; reg = v["reg"]
+			if (v["pid"] != "0") proc_status(v["pid"])
 			if (!(reg in lines)) {
 				m = 0
 				for (i = 1; i <= np && !m; i++) if (index(name, pre[i]) == 1) m = i
@@ -283,7 +332,7 @@ threads_consistent() {
 			}
 			for (r in lines) if (lines[r] != ncpu) { print "registration " r ": " lines[r] " lines for " ncpu " possible CPUs"; bad = 1 }
 			exit bad
-		}' - "$THREADS"
+		}' "$THREADS"
 }
 
 # calls_match FILE REG CPUS KEY=VALUE...: a test module's own count of its
@@ -378,22 +427,31 @@ hp_state_below() {
 	awk -F: -v at="$(hp_state_nr "$1")" '$1 + 0 < at + 0 { n = $1 + 0 } END { print n }' $SYSCPU/hotplug/states
 }
 # The state a CPU is in now.
-hp_state_of() { cat $SYSCPU/cpu$1/hotplug/state; }
+hp_state_of() { read -r hso_v < $SYSCPU/cpu$1/hotplug/state && echo "$hso_v"; }
 
 # within SECONDS CMD...: runs CMD in the background and waits up to SECONDS
-# for it. Returns its status (its stderr in $SUITE_TMP/within.err). A command that
-# never returns is stuck in the kernel (a CPU that cannot finish going down,
-# a deadlock), after which nothing else works: the suite bails out, instead
-# of hanging until vm-run's timeout.
+# for it. Returns its status (its stderr in $WITHIN_ERR, by default
+# $SUITE_TMP/within.err). A command that never returns is stuck in the
+# kernel (a CPU that cannot finish going down, a deadlock), after which
+# nothing else works: the suite bails out, instead of hanging until
+# vm-run's timeout. CMD says its status on fd 9 when it ends, so the wait
+# ends then, not at the next poll. One within at a time (it is the only
+# reader of fd 9).
 within() {
-	limit=$1
+	w_limit=$1
 	shift
-	rm -f $SUITE_TMP/within.rc
-	( "$@" 2>$SUITE_TMP/within.err; echo $? > $SUITE_TMP/within.rc ) &
-	t=$(( limit * 10 ))
-	while [ ! -s $SUITE_TMP/within.rc ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
-	if [ ! -s $SUITE_TMP/within.rc ]; then
-		echo "HANG: '$*' did not return within ${limit}s"
+	( "$@" 2>"${WITHIN_ERR:-$SUITE_TMP/within.err}"; echo "$?" >&9 ) &
+	w_rc=
+	if [ -n "$READ_T" ]; then
+		read -t "$w_limit" w_rc <&9
+	else
+		( sleep "$w_limit"; echo >&9 ) &
+		w_dog=$!
+		read -r w_rc <&9
+		kill "$w_dog" 2>/dev/null
+	fi
+	if [ -z "$w_rc" ]; then
+		echo "HANG: '$*' did not return within ${w_limit}s"
 		for s in /proc/[0-9]*/status; do
 			grep -q '^State:[[:space:]]*D' "$s" 2>/dev/null && sed -n 's/^Name:/D-state task:/p' "$s"
 		done
@@ -401,15 +459,20 @@ within() {
 		echo "$*" > "$STUCK"
 		ktap_exit_fail_msg "stuck in the kernel: $*"
 	fi
-	return "$(cat $SUITE_TMP/within.rc)"
+	return "$w_rc"
 }
+
+# write_to FILE VALUE: VALUE and a newline into FILE (for within: a shell
+# function, where sh -c would be an exec).
+write_to() { echo "$2" > "$1"; }
 
 # hp_write FILE VALUE: writes VALUE to a hotplug file, within 30 s (the
 # write's error in $SUITE_TMP/hp_write.err).
 hp_write() {
-	within 30 sh -c "echo '$2' > '$1'" && rc=0 || rc=$?
-	cp $SUITE_TMP/within.err $SUITE_TMP/hp_write.err
-	return $rc
+	WITHIN_ERR=$SUITE_TMP/hp_write.err
+	within 30 write_to "$1" "$2" && hw_rc=0 || hw_rc=$?
+	WITHIN_ERR=
+	return $hw_rc
 }
 # hp_target CPU STATE: moves CPU to hotplug state STATE (a number).
 hp_target() { hp_write $SYSCPU/cpu$1/hotplug/target "$2"; }
@@ -421,35 +484,18 @@ hp_target() { hp_write $SYSCPU/cpu$1/hotplug/target "$2"; }
 # its CPU. One awk over the threads file and the threads' /proc status: a
 # fork per thread is too slow under TCG for a check after every hotplug step.
 threads_healthy() {
-	sel=$(awk -v p=" name=${1:-}" -v c=" cpu=${2:-}" '
-		index($0, p) && (c == " cpu=" || index($0, c " ")) {
-			for (i = 1; i <= NF; i++) if ($i ~ /^pid=[1-9]/) { sub(/^pid=/, "", $i); print "/proc/" $i "/status" }
-		}' "$THREADS")
-	cat ${sel:-/dev/null} 2>/dev/null | awk -v p=" name=${1:-}" -v c=" cpu=${2:-}" '
-		FILENAME == "-" {
-			if ($1 == "State:") s = $2
-			if ($1 == "Pid:") pid = $2
-			if ($1 == "Cpus_allowed_list:") { st[pid] = s; allowed[pid] = $2 }
-			next
-		}
+	awk -v p=" name=${1:-}" -v c=" cpu=${2:-}" "$PROC_STATUS_AWK"'
 		index($0, p) && (c == " cpu=" || index($0, c " ")) {
 			delete v
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-			line[++n] = v["name"] " " v["cpu"] " " v["pid"] " " v["state"] " " v["wrong_cpu"]
-		}
-		END {
-			bad = 0
-			for (i = 1; i <= n; i++) {
-				split(line[i], f, " ")
-				name = f[1]; cpu = f[2]; pid = f[3]; state = f[4]; wrong = f[5]
-				if (wrong != 0) { print name ": wrong_cpu=" wrong; bad = 1 }
-				if (pid == 0) continue
-				if (!(pid in st)) { print name ": pid " pid " has no /proc entry"; bad = 1; continue }
-				if (st[pid] == "D") { print name ": pid " pid " in D state"; bad = 1 }
-				if (state == "active" && allowed[pid] != cpu) {
-					print name ": active, allowed CPUs " allowed[pid]; bad = 1
-				}
+			name = v["name"]; pid = v["pid"]
+			if (v["wrong_cpu"] != 0) { print name ": wrong_cpu=" v["wrong_cpu"]; bad = 1 }
+			if (pid == 0) next
+			if (!proc_status(pid)) { print name ": pid " pid " has no /proc entry"; bad = 1; next }
+			if (st[pid] == "D") { print name ": pid " pid " in D state"; bad = 1 }
+			if (v["state"] == "active" && allowed[pid] != v["cpu"]) {
+				print name ": active, allowed CPUs " allowed[pid]; bad = 1
 			}
-			exit bad
-		}' - "$THREADS"
+		}
+		END { exit bad }' "$THREADS"
 }
