@@ -5,9 +5,11 @@
 //!
 //! C header: [`include/linux/sysfs.h`](srctree/include/linux/sysfs.h)
 //!
-//! Files are sysfs binary attributes of size 0, so a read is not limited to
-//! one page: a file is rendered whole on each read and served from the
-//! reader's offset. A write is taken whole, from offset 0, and at most
+//! Files are sysfs binary attributes of size 0, so a file is not limited to
+//! one page: it is rendered whole on each `read()` and served from the
+//! reader's offset. kernfs caps a `read()` at a page, so a longer file is
+//! read across renderings (no per-open snapshot: sysfs gives binary
+//! attributes no open or release hook). A write is taken whole, from offset 0, and at most
 //! [`MAX_WRITE`] bytes long; anything else is rejected with `-EINVAL` before
 //! [`FileOps::store`] sees it, so an overlong write changes nothing.
 
