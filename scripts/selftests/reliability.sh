@@ -12,6 +12,7 @@
 #   environment (scripts/check passes it to the guest)
 #
 # vm-run-args: --cpus 4 --timeout 2400
+# check-lane: 2
 . "$(dirname "$0")/selftest-lib.sh"
 
 FAIL_NTH=$KSFT_DIR/fail_nth
@@ -152,7 +153,7 @@ insmod_until_clean() {
 		if [ "$rc" != 0 ]; then
 			faults=$((faults + 1))
 			[ "$hit" = y ] || { echo "n=$n: insmod failed ($rc) with no fault injected"; return 1; }
-			! grep -q "^$modname " /proc/modules || { echo "n=$n: failed insmod left the module"; return 1; }
+			! loaded "$modname" || { echo "n=$n: failed insmod left the module"; return 1; }
 			$gone || { echo "n=$n: failed insmod ($rc) left state behind"; return 1; }
 		else
 			rmmod "$modname" || { echo "n=$n: rmmod failed"; return 1; }
@@ -358,7 +359,7 @@ t_torture_check() {
 		{ echo "$2: ${4:-?} done (at least $3 wanted), ${5:-?} failed:"; cat $SUITE_TMP/t_$1.err; return 1; }
 }
 t_torture() {
-	lsmod | grep -q '^smpboot_rs_test_c ' && rmmod smpboot_rs_test_c
+	! loaded smpboot_rs_test_c || rmmod smpboot_rs_test_c
 	modprobe ksoftirqd_rs && echo 300 > $KS/timer || return 1
 	rm -f $SUITE_TMP/stop_torture $SUITE_TMP/t_hotplug $SUITE_TMP/t_ipi $SUITE_TMP/t_cycles
 	random_hotplug &
@@ -387,8 +388,8 @@ t_torture() {
 	t_torture_check hotplug "hotplug operations" $((TORTURE_SECONDS / 10)) &&
 		t_torture_check cycles "insmod/rmmod cycles" $((TORTURE_SECONDS / 30)) &&
 		t_torture_check ipi "IPI bursts" $((TORTURE_SECONDS / 10)) || return 1
-	lsmod | grep -q '^ksoftirqd_c_rs ' && { echo "ksoftirqd_c_rs left loaded"; return 1; }
-	lsmod | grep -q '^smpboot_rs_test_c ' && { echo "smpboot_rs_test_c left loaded"; return 1; }
+	! loaded ksoftirqd_c_rs || { echo "ksoftirqd_c_rs left loaded"; return 1; }
+	! loaded smpboot_rs_test_c || { echo "smpboot_rs_test_c left loaded"; return 1; }
 	threads_consistent ksoftirqd_rs/ sbtr/ sbtx/:4 && rust_clean || return 1
 	rmmod ksoftirqd_rs
 }
