@@ -11,7 +11,6 @@
 # the threads are bound and active. Any kernel splat fails the suite.
 #
 # vm-run-args: --cpus 4 --timeout 1800
-# check-lane: 2
 . "$(dirname "$0")/selftest-lib.sh"
 
 STRESS_RS=${STRESS_RS:-60}

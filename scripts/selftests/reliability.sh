@@ -12,7 +12,6 @@
 #   environment (scripts/check passes it to the guest)
 #
 # vm-run-args: --cpus 4 --timeout 2400
-# check-lane: 2
 . "$(dirname "$0")/selftest-lib.sh"
 
 FAIL_NTH=$KSFT_DIR/fail_nth
