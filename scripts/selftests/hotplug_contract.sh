@@ -59,11 +59,11 @@ users_clean() {
 # Work queued to every running thread is handled.
 work_done() {
 	if loaded smpboot_rs_test_c; then
-		wait_for 20 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+		wait_for 20 c_drained ||
 			{ echo "C user: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
 	fi
 	if loaded smpboot_rs_test_rust; then
-		wait_for 20 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+		wait_for 20 rust_drained ||
 			{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
 	fi
 }

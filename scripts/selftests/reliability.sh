@@ -95,9 +95,9 @@ done
 # Both users are kicked: each handles its items, one per online CPU.
 t_work_after() {
 	echo 1 > $CPARAM/kick && echo 1 > $RDIR/kick || return 1
-	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+	wait_for 10 c_drained ||
 		{ echo "C user: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
-	wait_for 10 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+	wait_for 10 rust_drained ||
 		{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
 	[ "$(cat $CPARAM/queued)" = "$(nr_online)" ] && [ "$(stat_of queued)" = "$(nr_online)" ] ||
 		{ echo "queued: C $(cat $CPARAM/queued), Rust $(stat_of queued), for $(nr_online) online CPUs"; return 1; }
@@ -290,7 +290,7 @@ t_unload_race() {
 		{ echo "${1:-?} offline/online pairs, ${2:-?} operations failed:"; head -n 5 $SUITE_TMP/hotplug_err; return 1; }
 	[ "$(threads_named sbtc)" = 0 ] || { echo "C test threads left"; return 1; }
 	# The last Rust user handles its items.
-	wait_for 10 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+	wait_for 10 rust_drained ||
 		{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
 	[ "$(stat_of queued)" -gt 0 ] || { echo "Rust user: nothing queued"; return 1; }
 	rust_clean && threads_consistent sbtr/ sbtx/:4

@@ -232,6 +232,16 @@ lines_of() { grep " name=$1" "$THREADS" 2>/dev/null; }
 get() { field "$(lines_of "$1$2 ")" "$3"; }
 # One counter of the Rust test module.
 stat_of() { field "$(cat $RDIR/stats)" "$1"; }
+# c_drained, rust_drained: the C or the Rust test module has handled every
+# item it queued. Functions for wait_for: a "sh -c" runs a shell without
+# this file's functions, where a test of field's output compares two
+# empty strings.
+c_drained() { read -r cd_h < $CPARAM/handled && read -r cd_q < $CPARAM/queued && [ "$cd_h" = "$cd_q" ]; }
+rust_drained() {
+	rd_s=$(cat $RDIR/stats) || return 1
+	rd_h=$(field "$rd_s" handled)
+	[ -n "$rd_h" ] && [ "$rd_h" = "$(field "$rd_s" queued)" ]
+}
 
 # wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
 # SECONDS, then once more; only that last try's output is shown.

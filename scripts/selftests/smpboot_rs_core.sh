@@ -69,7 +69,7 @@ t_2e_wake() {
 	modprobe smpboot_rs_test_c should_run_delay_ms=500 || return 1
 	for i in 1 2 3 4 5; do
 		echo 1 > $CPARAM/kick && sleep 0.2 && echo 1 > $CPARAM/kick || return 1
-		wait_for 3 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+		wait_for 3 c_drained ||
 			{ echo "round $i: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued) (a wakeup was lost)"; return 1; }
 	done
 	c_clean || return 1
@@ -109,7 +109,7 @@ case_result "2a: registration creates and starts a thread per online CPU, bound 
 
 t_2e() {
 	echo 5 > $CPARAM/kick || return 1
-	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+	wait_for 10 c_drained ||
 		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
 	[ "$(cat $CPARAM/queued)" = $((5 * $(nr_online))) ] || { echo "queued $(cat $CPARAM/queued)"; return 1; }
 	[ "$(cat $CPARAM/bad_preempt)" = 0 ] || { echo "thread_should_run preemptible $(cat $CPARAM/bad_preempt) times"; return 1; }
@@ -170,7 +170,7 @@ case_result "2b/2h: a CPU that comes online later gets its thread then (create c
 
 t_2d() {
 	echo 3 > $RDIR/kick || return 1
-	wait_for 10 sh -c "[ \$(sed 's/.*handled=\([0-9]*\).*/\1/' $RDIR/stats) = \$(sed 's/^queued=\([0-9]*\).*/\1/' $RDIR/stats) ]" ||
+	wait_for 10 rust_drained ||
 		{ cat $RDIR/stats; return 1; }
 	[ "$(stat_of queued)" = $((3 * $(nr_online))) ] || { echo "queued $(stat_of queued) for 3 on $(nr_online) CPUs"; return 1; }
 	# The user's own count: each CPU's thread ran its 3 items.
@@ -251,7 +251,7 @@ t_2h_selfpark() {
 	[ "$n" = "$(nr_online)" ] || { lines_of sbtc0/; return 1; }
 	[ "$(cat $CPARAM/creates)" = "$(nr_online)" ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
 	echo 2 > $CPARAM/kick
-	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" || { echo "not handled"; return 1; }
+	wait_for 10 c_drained || { echo "not handled"; return 1; }
 	[ "$(cat $CPARAM/queued)" = $((2 * $(nr_online))) ] || { echo "queued $(cat $CPARAM/queued)"; return 1; }
 	c_clean && threads_consistent sbtc0/ sbtr/ || return 1
 	rmmod smpboot_rs_test_c || return 1
@@ -270,7 +270,7 @@ t_2i() {
 	[ "$took" -le 2 ] || { echo "offline took ${took}s with a long thread_fn"; return 1; }
 	[ "$(cat $CPARAM/schedule_stops)" -ge 1 ] || { echo "schedule_stops=$(cat $CPARAM/schedule_stops)"; return 1; }
 	cpu_online 3 1 || return 1
-	wait_for 15 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+	wait_for 15 c_drained ||
 		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
 	c_clean || return 1
 	rmmod smpboot_rs_test_c && exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
@@ -327,10 +327,10 @@ t_stress() {
 	[ "$kick_fails" = 0 ] || { echo "$kick_fails kicks refused"; return 1; }
 	# Every item queued is handled, and as many were queued as the script
 	# asked for (1 per online CPU and registration at each kick).
-	wait_for 10 sh -c "[ \$(cat $CPARAM/handled) = \$(cat $CPARAM/queued) ]" ||
+	wait_for 10 c_drained ||
 		{ echo "C user: handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
 	[ "$(cat $CPARAM/queued)" = $((4 * items)) ] || { echo "C user: queued $(cat $CPARAM/queued), want $((4 * items))"; return 1; }
-	wait_for 10 sh -c "[ \"\$(field \"\$(cat $RDIR/stats)\" handled)\" = \"\$(field \"\$(cat $RDIR/stats)\" queued)\" ]" ||
+	wait_for 10 rust_drained ||
 		{ echo "Rust user: $(cat $RDIR/stats)"; return 1; }
 	[ "$(stat_of queued)" = $((rqueued + items)) ] || { echo "Rust user: queued $(stat_of queued), want $((rqueued + items))"; return 1; }
 	# The users' own counts, per CPU: parked once per offline, unparked once
