@@ -28,8 +28,8 @@ SETUP ?= $(TOP)/scripts/setup
 ifeq ($(origin KDIR),undefined)
 # Expanded when a recipe runs, after `setup`: the cache key hashes the
 # toolchain, which setup may install or change on a fresh machine.
-KDIR = $(shell $(TOP)/scripts/kernel-build debug --print-kdir)
-KMAKE_ARGS = $(shell . $(TOP)/scripts/lib.sh && smpboot_rs_kmake_args)
+KDIR = $(shell KVER=$(KVER) $(TOP)/scripts/kernel-build debug --print-kdir)
+KMAKE_ARGS = $(shell KVER=$(KVER) && . $(TOP)/scripts/lib.sh && smpboot_rs_kmake_args)
 DEFAULT_KDIR := 1
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) $(KMAKE_ARGS)
@@ -56,6 +56,7 @@ print-kdir: $(if $(DEFAULT_KDIR),setup)
 	@echo $(KDIR)
 
 modules: kernel
+	@. $(TOP)/scripts/lib.sh && smpboot_rs_build_for $(KDIR)
 	+$(KMAKE) modules
 
 modules_install: kernel

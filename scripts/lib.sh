@@ -4,11 +4,14 @@
 
 SMPBOOT_RS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$SMPBOOT_RS_TOP/scripts/versions.sh"
+# The series of KVER, else the first: callers that take all loop over
+# $SMPBOOT_RS_KVERS and call smpboot_rs_kver themselves.
+smpboot_rs_kver "${KVER:-${SMPBOOT_RS_KVERS%% *}}" || exit
 
 # The make variables every kernel and module build gets, so that both use the
 # one toolchain the kernel tree's Rust metadata is locked to.
 smpboot_rs_kmake_args() {
-	printf '%s\n' LLVM=1 \
+	printf '%s\n' "LLVM=$SMPBOOT_RS_LLVM" \
 		"RUSTC=$SMPBOOT_RS_RUSTC" "HOSTRUSTC=$SMPBOOT_RS_RUSTC" \
 		"RUSTDOC=$SMPBOOT_RS_RUSTDOC" "RUSTFMT=$SMPBOOT_RS_RUSTFMT" \
 		"CLIPPY_DRIVER=$SMPBOOT_RS_CLIPPY_DRIVER" "BINDGEN=$SMPBOOT_RS_BINDGEN"
@@ -19,9 +22,31 @@ smpboot_rs_installed() {
 	{ dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null || true; } | sed -n 's/^ii *//p'
 }
 
+# Where setup fetches a package of SMPBOOT_RS_FETCHED_SERIES: the version
+# it chose is in DIR/PACKAGE.version, the package's files under
+# DIR/PACKAGE_VERSION/.
+smpboot_rs_fetched_dir() {
+	echo "$SMPBOOT_RS_CACHE/debs"
+}
+
 # The version of the Debian package that ships the kernel source tarball.
 smpboot_rs_kernel_pkg_version() {
-	smpboot_rs_installed linux-source-6.12 | grep . || echo unknown
+	local pkg=$SMPBOOT_RS_KERNEL_PKG
+	if [ -n "$SMPBOOT_RS_FETCHED_SERIES" ]; then
+		cat "$(smpboot_rs_fetched_dir)/$pkg.version" 2>/dev/null || echo unknown
+	else
+		smpboot_rs_installed "$pkg" | grep . || echo unknown
+	fi
+}
+
+# The kernel source tarball of the selected series.
+smpboot_rs_kernel_tarball() {
+	local pkg=$SMPBOOT_RS_KERNEL_PKG
+	if [ -n "$SMPBOOT_RS_FETCHED_SERIES" ]; then
+		echo "$(smpboot_rs_fetched_dir)/${pkg}_$(smpboot_rs_kernel_pkg_version)/usr/src/$pkg.tar.xz"
+	else
+		echo "/usr/src/$pkg.tar.xz"
+	fi
 }
 
 # "package version" for each package of the series in versions.sh, as
@@ -35,15 +60,20 @@ smpboot_rs_deb_versions() {
 			echo "$pkg $(smpboot_rs_installed "$pkg" | grep . || echo none)"
 		done
 	done <<<"$SMPBOOT_RS_DEB_SERIES"
+	[ -z "$SMPBOOT_RS_FETCHED_SERIES" ] ||
+		echo "$SMPBOOT_RS_KERNEL_PKG $(smpboot_rs_kernel_pkg_version)"
 }
 
-# The config fragments of a flavor, merged in this order over tinyconfig:
-# the profile kernel is the release kernel plus the function tracer.
+# The config fragments of a flavor of the selected series, merged in this
+# order over tinyconfig: what every kernel gets, what the series names its
+# own way, the flavor's; the profile kernel is the release kernel plus the
+# function tracer.
 smpboot_rs_kconfig_frags() {
 	local dir=$SMPBOOT_RS_TOP/scripts/kconfig
+	echo -n "$dir/base.config $dir/$SMPBOOT_RS_KVER.config "
 	case $1 in
-	profile) echo "$dir/base.config" "$dir/release.config" "$dir/profile.config" ;;
-	*) echo "$dir/base.config" "$dir/$1.config" ;;
+	profile) echo "$dir/release.config" "$dir/profile.config" ;;
+	*) echo "$dir/$1.config" ;;
 	esac
 }
 
@@ -53,10 +83,11 @@ smpboot_rs_toolchain() {
 	smpboot_rs_deb_versions
 	"$SMPBOOT_RS_RUSTC" -vV 2>&1
 	"$SMPBOOT_RS_BINDGEN" --version 2>&1
-	clang --version 2>&1 | head -n1
+	"clang${SMPBOOT_RS_LLVM#1}" --version 2>&1 | head -n1
 }
 
-# Where the cached kernel of a flavor (debug, release or profile) is built.
+# Where the cached kernel of a flavor (debug, release or profile) of the
+# selected series is built.
 smpboot_rs_kdir() {
 	local flavor=$1 key
 	# shellcheck disable=SC2046
@@ -65,7 +96,26 @@ smpboot_rs_kdir() {
 		smpboot_rs_kmake_args
 		smpboot_rs_toolchain
 	} | sha256sum | cut -c1-12)
-	echo "$SMPBOOT_RS_CACHE/kernel/$flavor-$key"
+	echo "$SMPBOOT_RS_CACHE/kernel/$SMPBOOT_RS_KVER-$flavor-$key"
+}
+
+# The kernel tree the objects of the smpboot_rs tree were last built against
+# (built by the Makefile and scripts/lint, used by scripts/vm-run).
+SMPBOOT_RS_BUILT_FOR=$SMPBOOT_RS_TOP/.smpboot_rs-built-for
+
+# smpboot_rs_build_for KDIR: about to build the tree's modules against KDIR.
+# Objects of another kernel go first: kbuild reuses an object whose command
+# line it has a record of, and one of another kernel links (the Rust crates
+# of both series have the same mangling hash) and fails only at modpost or
+# at insmod.
+smpboot_rs_build_for() {
+	if [ "$(cat "$SMPBOOT_RS_BUILT_FOR" 2>/dev/null)" != "$1" ]; then
+		(cd "$SMPBOOT_RS_TOP" && find . \( -name .git -o -name .vm-logs -o -name results \) -prune -o \
+			-type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+			-o -name '.*.cmd' -o -name '.*.d' -o -name Module.symvers -o -name modules.order \) \
+			-print0 | xargs -0 rm -f)
+		echo "$1" >"$SMPBOOT_RS_BUILT_FOR"
+	fi
 }
 
 # run_logged LABEL LOG CMD...: run CMD with output to LOG, printing the label
