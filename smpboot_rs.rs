@@ -22,6 +22,10 @@ mod abi;
 mod callbacks;
 #[path = "smpboot_rs/core.rs"]
 mod core;
+// The kernel series' differences; shared, each crate uses part of it.
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "smpboot_rs/compat.rs"]
+mod compat;
 // Shared with user crates, which each use part of it.
 #[allow(dead_code)]
 #[path = "smpboot_rs/cpu.rs"]
@@ -56,7 +60,6 @@ mod sysfs;
 module! {
     type: SmpbootRs,
     name: "smpboot_rs",
-    author: "smpboot_rs developers",
     description: "Per-CPU hotplug threads (smpboot) for Rust and C kernel code",
     license: "GPL",
 }

@@ -28,6 +28,18 @@
 #include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/smpboot.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+/* hrtimer_setup() as 6.13 added it, which later removed hrtimer_init(). */
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
+#endif
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -572,8 +584,8 @@ static int __init ks_init(void)
 		struct ks_cpu *c = per_cpu_ptr(&ks_cpus, cpu);
 
 		c->cpu = cpu;
-		hrtimer_init(&c->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
-		c->timer.function = ks_tick;
+		hrtimer_setup(&c->timer, ks_tick, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_REL_PINNED_HARD);
 	}
 	ret = register_threads(&ks_threads);
 	if (ret)

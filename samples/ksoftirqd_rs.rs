@@ -43,6 +43,8 @@ mod smpboot_rs;
 mod sysfs;
 // The guards and the CPU the code runs on: helpers of smpboot_rs.ko that
 // the typed API leaves out. They take the typed API's `CpuId` (`cpuid`).
+// The kernel series' differences, compiled as part of the typed API.
+use smpboot_rs::compat;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
@@ -57,7 +59,6 @@ use smpboot_rs::{PerCpuThread, Registration};
 module! {
     type: KsoftirqdRs,
     name: "ksoftirqd_rs",
-    author: "smpboot_rs developers",
     description: "smpboot_rs sample: a ksoftirqd look-alike in safe Rust",
     license: "GPL",
 }

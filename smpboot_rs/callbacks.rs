@@ -3,6 +3,9 @@
 //! A registration's user callbacks, callable from safe code.
 
 use crate::abi::{ThreadDesc, ThreadOps};
+// 6.12: `CStr::to_bytes` (7.x's `CStr` has it).
+#[allow(unused_imports)]
+use crate::compat::prelude::*;
 use crate::cpu::CpuId;
 use crate::kthread::CpuThreadName;
 use kernel::bindings;
@@ -74,7 +77,7 @@ impl Request {
         // NUL-terminated string.
         let format = unsafe { CStr::from_char_ptr(desc.thread_comm) };
         // Names show in `key=value` lines: no blank, no `=`.
-        let bytes = format.as_bytes();
+        let bytes = format.to_bytes();
         if bytes.iter().any(|&b| b.is_ascii_whitespace() || b == b'=') {
             return Err(EINVAL);
         }

@@ -47,10 +47,18 @@ mod abi;
 #[allow(dead_code)]
 #[path = "cpuid.rs"]
 pub(crate) mod cpu;
+// The kernel series' differences, for this file and `cpu` (and for the
+// crate's other shared files: a file may be a module only once).
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "compat.rs"]
+pub(crate) mod compat;
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
+// 7.x: `CStr::as_char_ptr` (6.12's `CStr` has it).
+#[allow(unused_imports)]
+use compat::prelude::*;
 use cpu::CpuId;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
@@ -270,7 +278,7 @@ impl<T: PerCpuThread> Registration<T> {
             size: core::mem::size_of::<abi::ThreadDesc>(),
             // The user crate's own module: smpboot_rs.ko unregisters what it
             // leaks (`mem::forget`) when it is unloaded.
-            owner: crate::THIS_MODULE.as_ptr(),
+            owner: compat::this_module_ptr!(),
             ops: &Shared::<T>::OPS,
             ctx: shared.cast(),
             thread_comm: T::NAME.as_char_ptr(),

@@ -25,7 +25,6 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint};
-use kernel::init::PinInit;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::types::Opaque;

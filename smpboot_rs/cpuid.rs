@@ -102,6 +102,7 @@ impl core::fmt::Display for CpuId {
         self.0.fmt(f)
     }
 }
+super::compat::printable_via_core!(CpuId);
 
 /// Iterates over the possible CPUs.
 pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {

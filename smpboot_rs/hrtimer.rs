@@ -11,9 +11,10 @@
 //! care about the CPU cancel their timers before the CPU dies. The timer is
 //! cancelled on drop, so its callback never runs on freed memory.
 
+use super::compat::hrtimer::{hrtimer_setup, HRTIMER_NORESTART, HRTIMER_RESTART};
+use super::compat::prelude::*;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
-use kernel::init::PinInit;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -29,7 +30,7 @@ pub(crate) trait TimerHandler: Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// `timer` was initialised by `hrtimer_init()` with `function` set to
+/// `timer` was initialised by `hrtimer_setup()` with `function`
 /// `trampoline::<T>`, and stays pinned while it may be armed.
 #[pin_data(PinnedDrop)]
 pub(crate) struct PinnedTimer<T: TimerHandler> {
@@ -55,20 +56,24 @@ impl<T: TimerHandler> PinnedTimer<T> {
     pub(crate) fn new(handler: T) -> impl PinInit<Self> {
         let init = move |slot: *mut Self| {
             // SAFETY: `slot` is valid for writes and pinned (the contract of
-            // `pin_init_from_closure`); `hrtimer_init()` initialises the
-            // whole hrtimer before `function` is set.
+            // `pin_init_from_closure`); `hrtimer_setup()` initialises the
+            // whole hrtimer.
             unsafe {
                 core::ptr::addr_of_mut!((*slot).handler).write(handler);
                 core::ptr::addr_of_mut!((*slot).stopped).write(AtomicBool::new(false));
-                let timer = Opaque::raw_get(core::ptr::addr_of!((*slot).timer));
-                bindings::hrtimer_init(timer, bindings::CLOCK_MONOTONIC as _, MODE);
-                (*timer).function = Some(trampoline::<T>);
+                let timer = Opaque::cast_into(core::ptr::addr_of!((*slot).timer));
+                hrtimer_setup(
+                    timer,
+                    Some(trampoline::<T>),
+                    bindings::CLOCK_MONOTONIC as bindings::clockid_t,
+                    MODE,
+                );
             }
             // INVARIANT: initialised with the trampoline for `T`.
             Ok(())
         };
         // SAFETY: Every field is initialised and the closure cannot fail.
-        unsafe { kernel::init::pin_init_from_closure(init) }
+        unsafe { pin_init_from_closure(init) }
     }
 
     /// The handler.
@@ -137,9 +142,9 @@ unsafe extern "C" fn trampoline<T: TimerHandler>(
             // is when `hrtimer_forward()` may be called; `ktime_get()` is the
             // time of `CLOCK_MONOTONIC`, as `hrtimer_forward_now()` uses.
             unsafe { bindings::hrtimer_forward(timer, bindings::ktime_get(), ns) };
-            bindings::hrtimer_restart_HRTIMER_RESTART
+            HRTIMER_RESTART
         }
-        _ => bindings::hrtimer_restart_HRTIMER_NORESTART,
+        _ => HRTIMER_NORESTART,
     }
 }
 

@@ -16,11 +16,12 @@
 //! ones, so it can return while an asynchronous call queued before it has
 //! yet to run (`tests/smpboot_rs_test_ipi.rs`).
 
+use super::compat::smp_call_function_single;
 use super::cpu::CpuId;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
 /// What [`IpiTargets`] run on the CPU they are sent to.
@@ -97,19 +98,14 @@ impl<T: IpiHandler> IpiTargets<T> {
         // call queues the entry with a full barrier (`llist_add()`), so the
         // decrement follows this increment.
         entry.in_flight.fetch_add(1, Ordering::Relaxed);
-        let info = (entry as *const Entry<T>).cast_mut().cast::<c_void>();
+        let info = core::ptr::from_ref(entry).cast_mut().cast::<c_void>();
         // SAFETY: `info` points to an `Entry<T>`, which `trampoline::<T>`
         // expects, and stays valid until the call has made its last access
         // to it: the call is counted in `in_flight`, and the vector is not
         // freed before that count is zero (type invariant). The id is a
         // possible CPU below `nr_cpu_ids`.
         let ret = unsafe {
-            bindings::smp_call_function_single(
-                cpu.as_u32() as _,
-                Some(trampoline::<T>),
-                info,
-                i32::from(wait),
-            )
+            smp_call_function_single(cpu.as_u32() as c_int, Some(trampoline::<T>), info, wait)
         };
         if ret != 0 {
             // INVARIANT: an error (`-ENXIO`, offline CPU) means the call was
@@ -183,12 +179,17 @@ unsafe extern "C" fn trampoline<T: IpiHandler>(info: *mut c_void) {
 /// (`smp_call_function_single(..., wait = 1)`). From task context with
 /// interrupts on. `ENXIO` if `cpu` is offline (`f` does not run).
 pub(crate) fn call_on<F: Fn() + Sync>(cpu: CpuId, f: &F) -> Result {
-    let info = (f as *const F).cast_mut().cast::<c_void>();
+    let info = core::ptr::from_ref(f).cast_mut().cast::<c_void>();
     // SAFETY: `info` points to an `F`, which `call_trampoline::<F>` expects;
     // the call waits, so `f` outlives it. `F: Sync`, as it runs on another
     // CPU.
     to_result(unsafe {
-        bindings::smp_call_function_single(cpu.as_u32() as _, Some(call_trampoline::<F>), info, 1)
+        smp_call_function_single(
+            cpu.as_u32() as c_int,
+            Some(call_trampoline::<F>),
+            info,
+            true,
+        )
     })
 }
 

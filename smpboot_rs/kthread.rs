@@ -11,6 +11,7 @@
 //! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
 //! [`Thread::bind`].
 
+use super::compat::prelude::*;
 use super::cpu::{self, CpuId};
 use super::ffi;
 use core::ptr::NonNull;
@@ -54,7 +55,7 @@ impl CpuThreadName {
 
     /// Where the `%u` of `format` is, if it is the only conversion.
     pub(crate) fn cpu_conversion(format: &CStr) -> Option<usize> {
-        let bytes = format.as_bytes();
+        let bytes = format.to_bytes();
         let at = bytes.windows(2).position(|w| w == b"%u")?;
         (bytes.iter().filter(|&&b| b == b'%').count() == 1).then_some(at)
     }

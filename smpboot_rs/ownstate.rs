@@ -36,7 +36,8 @@ impl<T: Callbacks> OwnState<T> {
         // SAFETY: The state is boxed and lives as long as `Self`, which drops
         // the instance, unlinking it, before the state (field order and the
         // type invariant); the instance never reaches it after that.
-        let forever: &'static MultiState<T> = unsafe { &*(&*state as *const MultiState<T>) };
+        let forever: &'static MultiState<T> =
+            unsafe { &*core::ptr::from_ref::<MultiState<T>>(&state) };
         instance.as_ref().add(forever)?;
         // INVARIANT: added to `*state`, both boxed.
         Ok(Self { instance, state })

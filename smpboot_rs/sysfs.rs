@@ -13,11 +13,12 @@
 //! [`MAX_WRITE`] bytes long; anything else is rejected with `-EINVAL` before
 //! [`FileOps::store`] sees it, so an overlong write changes nothing.
 
+use super::compat::prelude::*;
+use super::compat::BinAttributeArg;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::error::Error;
 use kernel::ffi::c_char;
-use kernel::init::PinInit;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::types::Opaque;
@@ -127,7 +128,7 @@ impl<T: FileOps> File<T> {
             unsafe {
                 core::ptr::addr_of_mut!((*slot).ops).write(ops);
                 core::ptr::addr_of_mut!((*slot).kobj).write(dir.kobj);
-                let attr = Opaque::raw_get(core::ptr::addr_of!((*slot).attr));
+                let attr = Opaque::cast_into(core::ptr::addr_of!((*slot).attr));
                 attr.write(core::mem::zeroed());
                 (*attr).attr.name = name.as_char_ptr();
                 (*attr).attr.mode = mode;
@@ -152,7 +153,7 @@ impl<T: FileOps> File<T> {
         };
         // SAFETY: On success every field is initialised; on failure nothing
         // is left behind (the reference is dropped, `ops` dropped).
-        unsafe { kernel::init::pin_init_from_closure(init) }
+        unsafe { pin_init_from_closure(init) }
     }
 }
 
@@ -171,12 +172,12 @@ impl<T: FileOps> PinnedDrop for File<T> {
 /// # Safety
 ///
 /// `attr` is the `attr` of a live `File<T>`.
-unsafe fn file<'a, T: FileOps>(attr: *mut bindings::bin_attribute) -> &'a File<T> {
+unsafe fn file<'a, T: FileOps>(attr: *const bindings::bin_attribute) -> &'a File<T> {
     // SAFETY: By the requirement `attr` is inside a `File<T>`, which is not
     // dropped while a callback runs (removal waits for them).
     unsafe {
         &*kernel::container_of!(
-            attr.cast::<Opaque<bindings::bin_attribute>>(),
+            attr.cast_mut().cast::<Opaque<bindings::bin_attribute>>(),
             File<T>,
             attr
         )
@@ -189,7 +190,7 @@ unsafe fn file<'a, T: FileOps>(attr: *mut bindings::bin_attribute) -> &'a File<T
 unsafe extern "C" fn read_trampoline<T: FileOps>(
     _file: *mut bindings::file,
     _kobj: *mut bindings::kobject,
-    attr: *mut bindings::bin_attribute,
+    attr: BinAttributeArg,
     buf: *mut c_char,
     off: bindings::loff_t,
     count: usize,
@@ -218,7 +219,7 @@ unsafe extern "C" fn read_trampoline<T: FileOps>(
 unsafe extern "C" fn write_trampoline<T: FileOps>(
     _file: *mut bindings::file,
     _kobj: *mut bindings::kobject,
-    attr: *mut bindings::bin_attribute,
+    attr: BinAttributeArg,
     buf: *mut c_char,
     off: bindings::loff_t,
     count: usize,

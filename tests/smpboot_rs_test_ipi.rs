@@ -27,10 +27,14 @@ use core::ptr::null_mut;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
 // The wrappers under test; the test uses part of them.
+// The kernel series' differences; shared, each crate uses part of it.
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../smpboot_rs/compat.rs"]
+mod compat;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
@@ -47,7 +51,6 @@ mod ipi;
 module! {
     type: IpiTest,
     name: "smpboot_rs_test_ipi",
-    author: "smpboot_rs developers",
     description: "smpboot_rs selftest: IpiTargets waits for its calls in flight",
     license: "GPL",
 }
@@ -189,7 +192,7 @@ fn round(
     // SAFETY: `hold` ignores its argument; it is module code, which
     // outlives the call (`settle` waits for it before the module can go).
     to_result(unsafe {
-        bindings::smp_call_function_single(t.as_u32() as _, Some(hold), null_mut(), 0)
+        compat::smp_call_function_single(t.as_u32() as c_int, Some(hold), null_mut(), false)
     })?;
     sent.holds += 1;
     let start = now();
@@ -203,7 +206,7 @@ fn round(
     // SAFETY: `csd` is the test's, initialised with `slow` (which ignores
     // its argument) and not in flight: the previous round waited for its
     // call to end. It outlives this call (`settle` waits before it goes).
-    to_result(unsafe { bindings::smp_call_function_single_async(t.as_u32() as _, csd) })?;
+    to_result(unsafe { bindings::smp_call_function_single_async(t.as_u32() as c_int, csd) })?;
     sent.slows += 1;
     targets.send(0, t, false)?;
     sent.probes += 1;

@@ -47,6 +47,8 @@ mod smpboot_rs;
 mod sysfs;
 // The guards and the CPU the code runs on: helpers of smpboot_rs.ko that
 // the typed API leaves out. They take the typed API's `CpuId` (`cpuid`).
+// The kernel series' differences, compiled as part of the typed API.
+use smpboot_rs::compat;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
@@ -62,7 +64,6 @@ use smpboot_rs::{HasPending, Pending, PerCpuThread, Registration, ThreadState};
 module! {
     type: TestModule,
     name: "smpboot_rs_test_rust",
-    author: "smpboot_rs developers",
     description: "smpboot_rs selftest: a Rust user of the typed API",
     license: "GPL",
 }

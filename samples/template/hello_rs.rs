@@ -22,7 +22,6 @@ use smpboot_rs::{HasPending, Pending, PerCpuThread, Registration};
 module! {
     type: Hello,
     name: "hello_rs",
-    author: "you",
     description: "A per-CPU thread on every CPU, on smpboot_rs",
     license: "GPL",
 }
@@ -48,11 +47,11 @@ impl PerCpuThread for HelloThread {
     fn run(&self, cpu: CpuId, handled: &mut u64) {
         let units = self.work.take(cpu);
         *handled += units;
-        pr_info!("cpu {cpu}: {units} unit(s), {handled} in all\n");
+        pr_info!("cpu {cpu}: {units} unit(s), {} in all\n", *handled);
     }
 
     fn park(&self, cpu: CpuId, handled: &mut u64) {
-        pr_info!("cpu {cpu}: going offline after {handled} unit(s)\n");
+        pr_info!("cpu {cpu}: going offline after {} unit(s)\n", *handled);
     }
 }
 

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The one place that tells the kernel series apart.
+//!
+//! smpboot_rs is written against 7.x's `rust/kernel/`. On 6.12 (where
+//! `smpboot_rs/kbuild.mk` sets `--cfg smpboot_rs_backports`) this module
+//! supplies, with 7.x's names and signatures, what 6.12 lacks or names
+//! differently; on 7.x it re-exports the kernel's own. Code that uses an item
+//! of 7.x that 6.12 lacks imports it from here (usually `use
+//! compat::prelude::*;` for the extension traits) and reads the same on both.
+//!
+//! Like the other shared files, this one is compiled into each crate that
+//! includes a file using it (`#[path = "compat.rs"] mod compat;` next to it).
+
+/// Traits and functions to glob-import, so that 7.x's methods resolve on both
+/// series.
+pub(crate) mod prelude {
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) use super::backports::{CStrExt, OpaqueExt};
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) use kernel::init::pin_init_from_closure;
+
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) use kernel::str::CStrExt;
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) use pin_init::pin_init_from_closure;
+}
+
+/// Makes a type with a `core::fmt::Display` printable with `{}` by `pr_*!`,
+/// which on 7.x takes `kernel::fmt::Display` (on 6.12, `core`'s).
+macro_rules! printable_via_core {
+    ($type:ty) => {
+        #[cfg(not(smpboot_rs_backports))]
+        impl kernel::fmt::Display for $type {
+            fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+                core::fmt::Display::fmt(self, f)
+            }
+        }
+    };
+}
+pub(crate) use printable_via_core;
+
+/// hrtimer bindings whose shape changed: `hrtimer_setup()` (6.13) replaced
+/// `hrtimer_init()` plus a store of `function`, and bindgen now makes C
+/// enums of `hrtimer_restart`'s kind newtypes with associated constants.
+pub(crate) mod hrtimer {
+    use kernel::bindings;
+
+    /// `HRTIMER_NORESTART`.
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) const HRTIMER_NORESTART: bindings::hrtimer_restart =
+        bindings::hrtimer_restart_HRTIMER_NORESTART;
+    /// `HRTIMER_RESTART`.
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) const HRTIMER_RESTART: bindings::hrtimer_restart =
+        bindings::hrtimer_restart_HRTIMER_RESTART;
+    /// `HRTIMER_NORESTART`.
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) const HRTIMER_NORESTART: bindings::hrtimer_restart =
+        bindings::hrtimer_restart::HRTIMER_NORESTART;
+    /// `HRTIMER_RESTART`.
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) const HRTIMER_RESTART: bindings::hrtimer_restart =
+        bindings::hrtimer_restart::HRTIMER_RESTART;
+
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) use bindings::hrtimer_setup;
+
+    /// `hrtimer_setup()` of 6.13: initialises `timer` for `clock_id` and
+    /// `mode` with `function` as its callback.
+    ///
+    /// # Safety
+    ///
+    /// `timer` is valid for writes and not armed.
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) unsafe fn hrtimer_setup(
+        timer: *mut bindings::hrtimer,
+        function: Option<unsafe extern "C" fn(*mut bindings::hrtimer) -> bindings::hrtimer_restart>,
+        clock_id: bindings::clockid_t,
+        mode: bindings::hrtimer_mode,
+    ) {
+        // SAFETY: `timer` is valid for writes and not armed (the caller's
+        // contract); `hrtimer_init()` initialises all of it, `function`
+        // included, so the store after it is what `hrtimer_setup()` does.
+        unsafe {
+            bindings::hrtimer_init(timer, clock_id, mode);
+            (*timer).function = function;
+        }
+    }
+}
+
+/// `smp_call_function_single()`, whose `wait` is a `bool` since 6.13.
+#[cfg(not(smpboot_rs_backports))]
+pub(crate) use kernel::bindings::smp_call_function_single;
+
+/// `smp_call_function_single()` with 6.13's `bool` `wait`.
+///
+/// # Safety
+///
+/// As for the C function: `func` may run on `cpuid` with `info` until the
+/// call returns (with `wait`) or until `func` returns (without).
+#[cfg(smpboot_rs_backports)]
+pub(crate) unsafe fn smp_call_function_single(
+    cpuid: kernel::ffi::c_int,
+    func: kernel::bindings::smp_call_func_t,
+    info: *mut kernel::ffi::c_void,
+    wait: bool,
+) -> kernel::ffi::c_int {
+    // SAFETY: The caller's contract is the C function's.
+    unsafe { kernel::bindings::smp_call_function_single(cpuid, func, info, wait.into()) }
+}
+
+/// The attribute argument of a `struct bin_attribute`'s `read` and `write`:
+/// `const` since 6.16.
+#[cfg(smpboot_rs_backports)]
+pub(crate) type BinAttributeArg = *mut kernel::bindings::bin_attribute;
+/// The attribute argument of a `struct bin_attribute`'s `read` and `write`:
+/// `const` since 6.16.
+#[cfg(not(smpboot_rs_backports))]
+pub(crate) type BinAttributeArg = *const kernel::bindings::bin_attribute;
+
+/// The `struct module` of the crate that expands it (its `THIS_MODULE`),
+/// as a `*mut bindings::module`. 7.x keeps `THIS_MODULE` in the crate's
+/// `kernel::ModuleMetadata`, 6.12 in a static at the crate root.
+macro_rules! this_module_ptr {
+    () => {{
+        #[cfg(smpboot_rs_backports)]
+        let module = crate::THIS_MODULE.as_ptr();
+        #[cfg(not(smpboot_rs_backports))]
+        let module = <crate::LocalModule as kernel::ModuleMetadata>::THIS_MODULE.as_ptr();
+        module
+    }};
+}
+pub(crate) use this_module_ptr;
+
+#[cfg(smpboot_rs_backports)]
+mod backports {
+    use kernel::str::CStr;
+    use kernel::types::Opaque;
+
+    /// 7.x's `CStr` is `core::ffi::CStr`: what it has and 6.12's lacks.
+    pub(crate) trait CStrExt {
+        /// The bytes before the terminating NUL (`core::ffi::CStr::to_bytes`).
+        fn to_bytes(&self) -> &[u8];
+    }
+
+    impl CStrExt for CStr {
+        fn to_bytes(&self) -> &[u8] {
+            self.as_bytes()
+        }
+    }
+
+    /// `Opaque::cast_into`, 6.12's `Opaque::raw_get`.
+    pub(crate) trait OpaqueExt<T> {
+        /// Gets the inner pointer from a pointer to the `Opaque`.
+        fn cast_into(this: *const Self) -> *mut T;
+    }
+
+    impl<T> OpaqueExt<T> for Opaque<T> {
+        fn cast_into(this: *const Self) -> *mut T {
+            Opaque::raw_get(this)
+        }
+    }
+}
