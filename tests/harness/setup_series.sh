@@ -5,7 +5,9 @@
 # scripts/versions.sh, against a stand-in archive and dpkg database (stub
 # apt-cache, apt-get and dpkg-query first on PATH; the real dpkg compares
 # versions). Prints "ok N DESC" or "not ok N DESC" and "# DIAG" lines per case.
+# The stand-in archive is bookworm's, so the series are 6.12's.
 set -uo pipefail
+export KVER=6.12
 top=$(cd "$(dirname "$0")/../.." && pwd)
 t=$(mktemp -d /tmp/smpboot_rs-series.XXXXXX)
 trap 'rm -rf "$t"' EXIT
@@ -31,7 +33,7 @@ cat >"$t/bin/apt-get" <<EOF
 echo "\$*" >>"$t/apt.log"
 EOF
 printf '#!/bin/sh\nexec "$@"\n' >"$t/bin/sudo"
-printf '#!/bin/sh\necho bindgen %s\n' "$(. "$top/scripts/versions.sh"; echo "$SMPBOOT_RS_BINDGEN_VERSION")" \
+printf '#!/bin/sh\necho bindgen %s\n' "$(. "$top/scripts/lib.sh"; echo "$SMPBOOT_RS_BINDGEN_VERSION")" \
 	>"$t/cargo/bin/bindgen"
 chmod +x "$t"/bin/* "$t/cargo/bin/bindgen"
 
