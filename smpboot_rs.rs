@@ -50,6 +50,11 @@ mod module_going;
 #[allow(dead_code)]
 #[path = "smpboot_rs/kthread.rs"]
 mod kthread;
+// KUnit tests of the pure logic, where the kernel has `#[kunit_tests]`
+// (6.15 and later); they run at insmod on a kernel with CONFIG_KUNIT=y.
+#[cfg(not(smpboot_rs_backports))]
+#[path = "smpboot_rs/kunit.rs"]
+mod kunit;
 #[path = "smpboot_rs/seed.rs"]
 mod seed;
 // Shared with user crates, which each use part of it.

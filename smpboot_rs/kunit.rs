@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests of the pure logic: what a registration's description must be
+//! (ABI size, callbacks, thread name) and how sysfs input is read.
+//!
+//! They run when `smpboot_rs.ko` is loaded on a kernel with `CONFIG_KUNIT=y`
+//! (7.x: `#[kunit_tests]` came in 6.15) and report in KTAP, in the kernel log
+//! and in `/sys/kernel/debug/kunit/smpboot_rs/results`; the `kunit` selftest
+//! relays them to `make check`.
+
+#[kernel::macros::kunit_tests(smpboot_rs)]
+mod tests {
+    use crate::abi::{ThreadDesc, ThreadOps};
+    use crate::callbacks::Request;
+    use crate::kthread::CpuThreadName;
+    use crate::sysfs::input_text;
+    use core::ptr::{null, null_mut};
+    use kernel::ffi::{c_uint, c_void};
+    use kernel::prelude::*;
+    use kernel::str::CStr;
+
+    extern "C" fn no_work(_ctx: *mut c_void, _cpu: c_uint) -> bool {
+        false
+    }
+
+    extern "C" fn no_fn(_ctx: *mut c_void, _cpu: c_uint) {}
+
+    static OPS: ThreadOps = ThreadOps {
+        thread_should_run: no_work,
+        thread_fn: no_fn,
+        create: None,
+        setup: None,
+        cleanup: None,
+        park: None,
+        unpark: None,
+        store: None,
+        release: None,
+    };
+
+    /// A description as a user would give it, named `name`.
+    fn desc(name: &CStr) -> ThreadDesc {
+        ThreadDesc {
+            size: core::mem::size_of::<ThreadDesc>(),
+            owner: null_mut(),
+            ops: &OPS,
+            ctx: null_mut(),
+            thread_comm: name.as_char_ptr(),
+            selfparking: false,
+        }
+    }
+
+    /// What `Request::from_desc` makes of `desc`.
+    fn request(desc: &ThreadDesc) -> Result<Request> {
+        // SAFETY: `desc` is a whole description; `OPS` is static and its
+        // functions never touch `ctx`; `thread_comm` is null or a string
+        // that outlives the call.
+        unsafe { Request::from_desc(desc) }
+    }
+
+    #[test]
+    fn thread_name_has_one_cpu_conversion() {
+        assert_eq!(CpuThreadName::cpu_conversion(c"ksoftirqd/%u"), Some(10));
+        assert_eq!(CpuThreadName::cpu_conversion(c"%u"), Some(0));
+        for refused in [
+            c"ksoftirqd",
+            c"a/%u/%u",
+            c"a/%d",
+            c"a/%d/%u",
+            c"100%%/%u",
+            c"%",
+            c"",
+        ] {
+            assert!(CpuThreadName::cpu_conversion(refused).is_none());
+            assert!(CpuThreadName::new(refused).is_err());
+        }
+    }
+
+    #[test]
+    fn description_is_checked() -> Result {
+        let good = desc(c"k/%u-x");
+        let req = request(&good)?;
+        assert!(req.comm_parts.0.as_slice() == b"k/");
+        assert!(req.comm_parts.1.as_slice() == b"-x");
+        assert!(!req.selfparking);
+
+        let selfparking = ThreadDesc {
+            selfparking: true,
+            ..desc(c"k/%u")
+        };
+        assert!(request(&selfparking)?.selfparking);
+
+        // SAFETY: null is allowed.
+        assert!(unsafe { Request::from_desc(null()) }.is_err());
+        let other_abi = ThreadDesc {
+            size: core::mem::size_of::<ThreadDesc>() - 1,
+            ..desc(c"k/%u")
+        };
+        assert!(matches!(request(&other_abi), Err(e) if e == EINVAL));
+        let no_ops = ThreadDesc {
+            ops: null(),
+            ..desc(c"k/%u")
+        };
+        assert!(matches!(request(&no_ops), Err(e) if e == EINVAL));
+        let no_name = ThreadDesc {
+            thread_comm: null(),
+            ..desc(c"k/%u")
+        };
+        assert!(matches!(request(&no_name), Err(e) if e == EINVAL));
+        // Names show in the `key=value` lines of the threads file.
+        for refused in [c"k %u", c"k=%u", c"k\t%u", c"k/%d"] {
+            assert!(matches!(request(&desc(refused)), Err(e) if e == EINVAL));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn sysfs_input_is_trimmed_text() {
+        assert_eq!(input_text(b"1\n"), Some("1"));
+        assert_eq!(input_text(b"  stop \n"), Some("stop"));
+        assert_eq!(input_text(b""), None);
+        assert_eq!(input_text(b"\n"), None);
+        assert_eq!(input_text(b"\xff\n"), None);
+    }
+}
