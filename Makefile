@@ -2,7 +2,7 @@
 #
 # smpboot_rs: out-of-tree build, test and demo entry points.
 #
-#   make [KDIR=/path/to/linux] [LLVM=1] [CLIPPY=1]   build every module
+#   make [KVER=6.12|7.3] [KDIR=/path/to/linux] [LLVM=1] [CLIPPY=1]   build every module
 #   make modules_install | clean | rust-analyzer     as for any external module
 #   make print-kdir   the kernel tree the modules are built against
 #   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
@@ -13,7 +13,8 @@
 #   make bench     ksoftirqd_rs vs ksoftirqd_c on the release kernel (scripts/bench)
 #   make mutants   the suites' mutation score (scripts/mutants; MUTANTS="id ..." for some)
 #
-# Without KDIR the cached debug test kernel is used (built on first use, see
+# Without KDIR the cached debug test kernel of the series KVER (default 6.12;
+# `make check` runs each series) is used (built on first use, see
 # scripts/kernel-build) with the toolchain it was built with. With KDIR, the
 # tree must have CONFIG_RUST=y and be built with the rustc on your PATH;
 # LLVM=1 and CLIPPY=1 given here pass through to kbuild.
