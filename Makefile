@@ -70,7 +70,7 @@ clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; \
 		$(MAKE) -C $(KDIR) M=$(TOP)/samples/template $(KMAKE_ARGS) clean; fi
 	@rm -f samples/template/smpboot_rs_src
-	@rm -f rust-project.json tests/tools/bench
+	@rm -f rust-project.json tests/tools/bench .smpboot_rs-built-for
 
 lint: kernel
 	@$(TOP)/scripts/lint $(KDIR) $(KMAKE_ARGS)

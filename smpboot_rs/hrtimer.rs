@@ -30,8 +30,8 @@ pub(crate) trait TimerHandler: Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// `timer` was initialised by `hrtimer_setup()` with `function`
-/// `trampoline::<T>`, and stays pinned while it may be armed.
+/// `timer` was initialised by `hrtimer_setup()` with `trampoline::<T>` as
+/// its function, and stays pinned while it may be armed.
 #[pin_data(PinnedDrop)]
 pub(crate) struct PinnedTimer<T: TimerHandler> {
     #[pin]
