@@ -112,12 +112,14 @@ static int __init splat_test_init(void)
 		int i;
 
 		/*
-		 * Several: a copy left in a stack slot of this task (whose stack
-		 * kmemleak still scans after insmod exits) keeps one referenced.
-		 * On 7.3 (clang 19) that hid the only one.
+		 * Several, so that a copy left in a stack slot of this task
+		 * (whose stack kmemleak still scans after insmod exits) keeps
+		 * one referenced at most. Larger than any kmalloc cache: on 7.3
+		 * a slab object is still pointed to by the per-CPU array
+		 * (sheaf) it was taken from, and was never reported.
 		 */
 		for (i = 0; i < 8; i++)
-			leaked = kmalloc(1234, GFP_KERNEL);
+			leaked = kmalloc(4 * PAGE_SIZE, GFP_KERNEL);
 		leaked = NULL;
 	} else if (!strcmp(kind, "lockdep")) {
 		mutex_lock(&lock_a);
