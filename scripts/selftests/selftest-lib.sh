@@ -144,8 +144,14 @@ suite_restore() {
 		fi
 		[ ! -w $SYSCPU/cpu$sr_cpu/online ] || echo 1 > $SYSCPU/cpu$sr_cpu/online 2>/dev/null
 	done
+	# A module that a stopped case was loading is still in its init: rmmod
+	# fails until that ends (the load itself goes on), so try for 10 s.
 	for sr_mod in $SMPBOOT_RS_MODULES; do
-		! loaded "$sr_mod" || rmmod "$sr_mod" 2>/dev/null
+		sr_try=0
+		while loaded "$sr_mod" && ! rmmod "$sr_mod" 2>/dev/null && [ $sr_try -lt 50 ]; do
+			sleep 0.2
+			sr_try=$((sr_try + 1))
+		done
 	done
 	[ -z "$SUITE_KMSG_PID" ] || kill "$SUITE_KMSG_PID" 2>/dev/null
 	[ -z "$SUITE_TMP" ] || rm -rf "$SUITE_TMP"
