@@ -149,7 +149,7 @@ suite_restore() {
 	for sr_mod in $SMPBOOT_RS_MODULES; do
 		sr_try=0
 		while loaded "$sr_mod" && ! rmmod "$sr_mod" 2>/dev/null && [ $sr_try -lt 50 ]; do
-			sleep 0.2
+			nap 0.2
 			sr_try=$((sr_try + 1))
 		done
 	done
