@@ -28,6 +28,8 @@
 #include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/smpboot.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/version.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
@@ -40,8 +42,6 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 	timer->function = function;
 }
 #endif
-#include <linux/string.h>
-#include <linux/sysfs.h>
 
 #ifdef KSOFTIRQD_C_USE_SMPBOOT_RS
 #include "../include/smpboot_rs.h"

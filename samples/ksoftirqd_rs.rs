@@ -43,14 +43,14 @@ mod smpboot_rs;
 mod sysfs;
 // The guards and the CPU the code runs on: helpers of smpboot_rs.ko that
 // the typed API leaves out. They take the typed API's `CpuId` (`cpuid`).
-// The kernel series' differences, compiled as part of the typed API.
-use smpboot_rs::compat;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/ffi.rs"]
 mod ffi;
+// The kernel series' differences, compiled as part of the typed API.
+use smpboot_rs::compat;
 
 use cpu::{CpuId, PreemptGuard};
 use smpboot_rs::cpu as cpuid;

@@ -3,14 +3,15 @@
 //! The one place that tells the kernel series apart.
 //!
 //! smpboot_rs is written against 7.x's `rust/kernel/`. On 6.12 (where
-//! `smpboot_rs/kbuild.mk` sets `--cfg smpboot_rs_backports`) this module
+//! `smpboot_rs/kernel_series.mk` sets `--cfg smpboot_rs_backports`) this module
 //! supplies, with 7.x's names and signatures, what 6.12 lacks or names
 //! differently; on 7.x it re-exports the kernel's own. Code that uses an item
 //! of 7.x that 6.12 lacks imports it from here (usually `use
 //! compat::prelude::*;` for the extension traits) and reads the same on both.
 //!
 //! Like the other shared files, this one is compiled into each crate that
-//! includes a file using it (`#[path = "compat.rs"] mod compat;` next to it).
+//! includes a file using it: as a module of the crate root, or of
+//! `client.rs` in crates of the typed API (a file is a module only once).
 
 /// Traits and functions to glob-import, so that 7.x's methods resolve on both
 /// series.

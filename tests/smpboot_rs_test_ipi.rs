@@ -30,8 +30,8 @@ use kernel::error::to_result;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
-// The wrappers under test; the test uses part of them.
-// The kernel series' differences; shared, each crate uses part of it.
+// The wrappers under test and the kernel series' differences; the test
+// uses part of them.
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../smpboot_rs/compat.rs"]
 mod compat;
