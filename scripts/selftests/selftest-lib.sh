@@ -120,12 +120,28 @@ suite_begin() {
 	trap 'exit 143' TERM
 }
 
+# children_of PID: the processes whose parent is PID, from /proc (no pgrep:
+# busybox, a minimal system's userland, has none). A stat line is "PID
+# (COMM) STATE PPID ...", and COMM may hold spaces and parentheses.
+children_of() {
+	for co_stat in /proc/[0-9]*/stat; do
+		read -r co_line < "$co_stat" 2>/dev/null || continue
+		co_rest=${co_line##*) }
+		co_ppid=${co_rest#* }
+		[ "${co_ppid%% *}" != "$1" ] || echo "${co_line%% *}"
+	done
+}
+
 # kill_tree PID: PID and its descendants (a case and the loops it started).
+# PID is stopped first, so that it starts no child while they are killed,
+# and killed last, so that none of them is handed to init before it is seen.
 kill_tree() {
-	for kt_child in $(pgrep -P "$1"); do
+	kill -STOP "$1" 2>/dev/null || return 0
+	for kt_child in $(children_of "$1"); do
 		kill_tree "$kt_child"
 	done
 	kill "$1" 2>/dev/null
+	kill -CONT "$1" 2>/dev/null
 }
 
 # suite_restore: at exit, however it comes (SIGINT and SIGTERM, from the

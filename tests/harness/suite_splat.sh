@@ -12,6 +12,13 @@
 #   alloc  the call trace of a deliberate allocation failure
 #          inside fault_injection_on/off                        -> passes
 #
+# and one kind for the suite's stop (scripts/check sends SIGTERM):
+#
+#   linger a case that leaves a process running in the background
+#          (as a case's producer loop), its PID in /tmp/linger.pid,
+#          and waits                                            -> the stop
+#                                                                  ends both
+#
 # It runs from an installed selftests directory, beside selftest-lib.sh
 # (scripts/check copies it there in the guest).
 . "$(dirname "$0")/selftest-lib.sh"
@@ -36,6 +43,10 @@ t_provoke() {
 		fault_injection_off
 		echo Y > $FS/ignore-gfp-wait
 		case $out in *"injected=y"*) ;; *) echo "no failure injected: $out"; return 1 ;; esac
+		;;
+	linger)
+		sh -c 'echo $$ > /tmp/linger.pid; while :; do sleep 1; done' &
+		sleep 600
 		;;
 	*)
 		echo "unknown kind $1"
