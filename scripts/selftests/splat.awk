@@ -29,6 +29,8 @@ since != "" && index($0, since) { n = 0; fi = 0; alloc_fail = 0; next }
 /smpboot_rs selftest: fault injection off$/ { fi = 0; next }
 # scripts/vm-run's echo of the command it runs, which may name these words.
 /^vm-run: [0-9]+ CPUs online/ { next }
+# Its guest watchdog's report, which echoes the command lines of processes.
+/^vm-run: watchdog:/ { next }
 /FAULT_INJECTION: forcing a failure|page allocation failure|vmalloc error: .*allocation failed/ { alloc_fail = NR }
 $0 ~ splat {
 	if (fi && $0 ~ /Call Trace:/ && alloc_fail && NR - alloc_fail <= 12)
