@@ -125,7 +125,7 @@ suite_begin() {
 # (COMM) STATE PPID ...", and COMM may hold spaces and parentheses.
 children_of() {
 	for co_stat in /proc/[0-9]*/stat; do
-		read -r co_line < "$co_stat" 2>/dev/null || continue
+		read -r co_line 2>/dev/null < "$co_stat" || continue
 		co_rest=${co_line##*) }
 		co_ppid=${co_rest#* }
 		[ "${co_ppid%% *}" != "$1" ] || echo "${co_line%% *}"

@@ -14,7 +14,7 @@
 #
 # and one kind for the suite's stop (scripts/check sends SIGTERM):
 #
-#   linger a case that leaves a process running in the background
+#   linger a case that leaves a process running two levels down
 #          (as a case's producer loop), its PID in /tmp/linger.pid,
 #          and waits                                            -> the stop
 #                                                                  ends both
@@ -45,7 +45,8 @@ t_provoke() {
 		case $out in *"injected=y"*) ;; *) echo "no failure injected: $out"; return 1 ;; esac
 		;;
 	linger)
-		sh -c 'echo $$ > /tmp/linger.pid; while :; do sleep 1; done' &
+		# A grandchild of the case: the stop must reach past its children.
+		( sh -c 'echo $$ > /tmp/linger.pid; while :; do sleep 1; done' & wait ) &
 		sleep 600
 		;;
 	*)
