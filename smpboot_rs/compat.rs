@@ -17,7 +17,7 @@
 /// series.
 pub(crate) mod prelude {
     #[cfg(smpboot_rs_backports)]
-    pub(crate) use super::backports::{CStrExt, OpaqueExt};
+    pub(crate) use super::backports::{CStrExt, OpaqueExt, TaskExt};
     #[cfg(smpboot_rs_backports)]
     pub(crate) use kernel::init::pin_init_from_closure;
 
@@ -26,6 +26,13 @@ pub(crate) mod prelude {
     #[cfg(not(smpboot_rs_backports))]
     pub(crate) use pin_init::pin_init_from_closure;
 }
+
+/// `ARef`, in `kernel::sync::aref` on 7.x.
+#[cfg(not(smpboot_rs_backports))]
+pub(crate) use kernel::sync::aref::ARef;
+/// `ARef`, in `kernel::types` on 6.12.
+#[cfg(smpboot_rs_backports)]
+pub(crate) use kernel::types::ARef;
 
 /// Makes a type with a `core::fmt::Display` printable with `{}` by `pr_*!`,
 /// which on 7.x takes `kernel::fmt::Display` (on 6.12, `core`'s).
@@ -136,7 +143,9 @@ pub(crate) use this_module_ptr;
 
 #[cfg(smpboot_rs_backports)]
 mod backports {
+    use kernel::bindings;
     use kernel::str::CStr;
+    use kernel::task::Task;
     use kernel::types::Opaque;
 
     /// 7.x's `CStr` is `core::ffi::CStr`: what it has and 6.12's lacks.
@@ -160,6 +169,27 @@ mod backports {
     impl<T> OpaqueExt<T> for Opaque<T> {
         fn cast_into(this: *const Self) -> *mut T {
             Opaque::raw_get(this)
+        }
+    }
+
+    /// What 7.x's `Task` has and 6.12's lacks.
+    pub(crate) trait TaskExt {
+        /// A raw pointer to the current task (`Task::current_raw`).
+        fn current_raw() -> *mut bindings::task_struct;
+        /// A raw pointer to the task (`Task::as_ptr`).
+        fn as_ptr(&self) -> *mut bindings::task_struct;
+    }
+
+    impl TaskExt for Task {
+        fn current_raw() -> *mut bindings::task_struct {
+            // SAFETY: Getting the current pointer is always safe.
+            unsafe { bindings::get_current() }
+        }
+
+        fn as_ptr(&self) -> *mut bindings::task_struct {
+            // CAST: `Task` is a transparent wrapper of an `Opaque` of the
+            // `task_struct`, which has its layout.
+            core::ptr::from_ref(self).cast_mut().cast()
         }
     }
 }

@@ -10,10 +10,14 @@
 //! [`include/linux/preempt.h`](srctree/include/linux/preempt.h),
 //! [`include/linux/sched.h`](srctree/include/linux/sched.h)
 
+// 6.12: `Task::current_raw` (7.x's is inherent).
+#[allow(unused_imports)]
+use super::compat::prelude::*;
 use super::ffi;
 use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::ffi::c_long;
+use kernel::task::Task;
 
 // Each crate uses part of them.
 #[allow(unused_imports)]
@@ -193,5 +197,5 @@ pub(crate) fn may_sleep() -> bool {
 /// Whether the current task's allowed CPUs are exactly `cpu`.
 pub(crate) fn current_bound_to(cpu: CpuId) -> bool {
     // SAFETY: `current` is valid in task context, and the test reads its mask.
-    unsafe { ffi::smpboot_rs_task_bound_to(ffi::smpboot_rs_current(), cpu.as_u32()) }
+    unsafe { ffi::smpboot_rs_task_bound_to(Task::current_raw(), cpu.as_u32()) }
 }

@@ -25,9 +25,6 @@ extern "C" {
     pub(crate) fn smpboot_rs_wait_pass_begin() -> c_uint;
     pub(crate) fn smpboot_rs_wait_pass_running();
     pub(crate) fn smpboot_rs_cond_resched();
-    pub(crate) fn smpboot_rs_get_task_struct(task: *mut bindings::task_struct);
-    pub(crate) fn smpboot_rs_put_task_struct(task: *mut bindings::task_struct);
-    pub(crate) fn smpboot_rs_current() -> *mut bindings::task_struct;
     pub(crate) fn smpboot_rs_percpu_task_slot(
         store: *mut *mut bindings::task_struct,
         cpu: c_uint,

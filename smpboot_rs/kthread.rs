@@ -11,9 +11,10 @@
 //! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
 //! [`Thread::bind`].
 
-use super::compat::prelude::*;
+use super::compat::{prelude::*, ARef};
 use super::cpu::{self, CpuId};
 use super::ffi;
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
@@ -21,6 +22,7 @@ use kernel::error::{from_err_ptr, to_result};
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::str::{CStr, CString};
+use kernel::task::Task;
 
 /// The body of a thread.
 ///
@@ -71,11 +73,11 @@ impl CpuThreadName {
 /// # Invariants
 ///
 /// `task` was returned by `kthread_create_on_cpu()` for `thread_entry::<T>`
-/// with `data` as argument, we hold a reference on it, and it has not been
-/// stopped. `data` came from `KBox::into_raw` and is freed only once the
-/// thread has exited.
+/// with `data` as argument, and it has not been stopped; it is taken out
+/// only to stop it. `data` came from `KBox::into_raw` and is freed only once
+/// the thread has exited.
 struct Raw<T: ThreadFn> {
-    task: NonNull<bindings::task_struct>,
+    task: ManuallyDrop<ARef<Task>>,
     data: NonNull<T>,
 }
 
@@ -93,25 +95,34 @@ impl<T: ThreadFn> Raw<T> {
     /// which sees [`should_stop`] at once (`kthread()` calls the thread
     /// function once its creation park ends, whatever ended it).
     fn stop(self) -> KBox<T> {
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: By the type invariant `task` is a kthread we hold a reference
-        // on that was not stopped; `kthread_stop_put()` drops that reference.
-        // The thread only returns from `run` once asked to stop, so it is
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is not dropped, and not used after this call.
+        unsafe { this.stop_in_place() }
+    }
+
+    /// [`Raw::stop`] for `Drop`.
+    ///
+    /// # Safety
+    ///
+    /// Called once; `self` is not used afterwards.
+    unsafe fn stop_in_place(&mut self) -> KBox<T> {
+        // SAFETY: Taken once (the caller's contract).
+        let task = unsafe { ManuallyDrop::take(&mut self.task) };
+        // SAFETY: By the type invariant `task` is a kthread that was not
+        // stopped; `kthread_stop_put()` drops the reference `into_raw` gives
+        // up. The thread only returns from `run` once asked to stop, so it is
         // alive until this call.
-        unsafe { bindings::kthread_stop_put(this.task.as_ptr()) };
+        unsafe { bindings::kthread_stop_put(ARef::into_raw(task).as_ptr().cast()) };
         // SAFETY: The thread has exited, so nothing else uses `data`, which
         // came from `KBox::into_raw`.
-        unsafe { KBox::from_raw(this.data.as_ptr()) }
+        unsafe { KBox::from_raw(self.data.as_ptr()) }
     }
 }
 
 impl<T: ThreadFn> Drop for Raw<T> {
     fn drop(&mut self) {
-        let raw = Raw {
-            task: self.task,
-            data: self.data,
-        };
-        drop(raw.stop());
+        // SAFETY: `self` is being dropped and is not used afterwards.
+        drop(unsafe { self.stop_in_place() });
     }
 }
 
@@ -163,22 +174,20 @@ impl<T: ThreadFn> Thread<T> {
                 return Err(e);
             }
         };
-        // SAFETY: `task` is a valid task just created; the reference keeps
-        // it valid until `kthread_stop_put()`.
-        unsafe { ffi::smpboot_rs_get_task_struct(task) };
-        // INVARIANT: `task` runs `thread_entry::<T>(data)` once unparked, we
-        // hold a reference, and both pointers are non-null.
-        let thread = Self(Raw {
-            // SAFETY: `from_err_ptr` returned a valid, hence non-null, pointer.
-            task: unsafe { NonNull::new_unchecked(task) },
-            // SAFETY: `KBox::into_raw` never returns null.
-            data: unsafe { NonNull::new_unchecked(data) },
-        });
+        // SAFETY: `task` is a valid task just created, and `Task` is a
+        // transparent wrapper of its `task_struct`. The reference taken here
+        // keeps it valid until `kthread_stop_put()`.
+        let task = ARef::from(unsafe { &*task.cast::<Task>() });
         // SAFETY: A live kthread that nothing else parks yet. It wakes, parks
         // in `kthread()` before calling `thread_entry`, and `kthread_park()`
         // returns once it is off the CPU in `TASK_PARKED`.
-        unsafe { bindings::kthread_park(task) };
-        Ok(thread)
+        unsafe { bindings::kthread_park(task.as_ptr()) };
+        // INVARIANT: `task` runs `thread_entry::<T>(data)` once unparked.
+        Ok(Self(Raw {
+            task: ManuallyDrop::new(task),
+            // SAFETY: `KBox::into_raw` never returns null.
+            data: unsafe { NonNull::new_unchecked(data) },
+        }))
     }
 
     /// Asks the thread to park and waits until it has (the thread sees
@@ -200,8 +209,7 @@ impl<T: ThreadFn> Thread<T> {
     /// Wakes the thread if it sleeps in `TASK_INTERRUPTIBLE` or
     /// `TASK_UNINTERRUPTIBLE`; a parked thread stays parked.
     pub(crate) fn wake(&self) {
-        // SAFETY: The task is live (type invariant); any task may be woken.
-        unsafe { bindings::wake_up_process(self.0.task.as_ptr()) };
+        self.0.task.wake_up();
     }
 
     /// Sets the thread's allowed CPUs to exactly `cpu`.
@@ -226,8 +234,7 @@ impl<T: ThreadFn> Thread<T> {
 
     /// The thread's pid.
     pub(crate) fn pid(&self) -> i32 {
-        // SAFETY: The task is live (type invariant); `pid` is set at fork.
-        unsafe { (*self.0.task.as_ptr()).pid }
+        self.0.task.pid()
     }
 
     /// Whether the thread's allowed CPUs are exactly `cpu`.
@@ -238,8 +245,12 @@ impl<T: ThreadFn> Thread<T> {
 
     /// Whether `self` is the current task.
     pub(crate) fn is_current(&self) -> bool {
-        // SAFETY: `current` is valid in task context.
-        core::ptr::eq(self.0.task.as_ptr(), unsafe { ffi::smpboot_rs_current() })
+        core::ptr::eq(self.0.task.as_ptr(), Task::current_raw())
+    }
+
+    /// The thread's task.
+    pub(crate) fn task(&self) -> &Task {
+        &self.0.task
     }
 
     /// The raw task, for C users that keep task pointers (`ht->store`). It
@@ -259,9 +270,10 @@ impl<T: ThreadFn> Thread<T> {
 ///
 /// # Invariants
 ///
-/// A non-null `task` is a task we hold a reference on, until `Drop`.
+/// A non-null `task` is a reference on a task given up by
+/// `ARef::into_raw`, which `Drop` takes back.
 pub(crate) struct WakeSlot {
-    task: AtomicPtr<bindings::task_struct>,
+    task: AtomicPtr<Task>,
 }
 
 impl WakeSlot {
@@ -277,14 +289,13 @@ impl WakeSlot {
     /// by [`Thread::new_parked`] may be published at once: a wakeup leaves a
     /// parked thread parked.
     pub(crate) fn publish<T: ThreadFn>(&self, thread: &Thread<T>) -> bool {
-        let task = thread.as_raw_task();
-        // SAFETY: `task` is live; the reference becomes the slot's (invariant).
-        unsafe { ffi::smpboot_rs_get_task_struct(task) };
+        let task = ARef::into_raw(ARef::from(thread.task()));
+        // INVARIANT: The slot keeps the reference taken here if it publishes it.
         if self
             .task
             .compare_exchange(
                 core::ptr::null_mut(),
-                task,
+                task.as_ptr(),
                 Ordering::Release,
                 Ordering::Relaxed,
             )
@@ -292,8 +303,8 @@ impl WakeSlot {
         {
             return true;
         }
-        // SAFETY: The reference taken above was not published.
-        unsafe { ffi::smpboot_rs_put_task_struct(task) };
+        // SAFETY: The reference `into_raw` gave up above was not published.
+        drop(unsafe { ARef::from_raw(task) });
         false
     }
 
@@ -302,14 +313,14 @@ impl WakeSlot {
     ///
     /// Returns whether a thread was published.
     pub(crate) fn wake(&self) -> bool {
-        let task = self.task.load(Ordering::Acquire);
-        if task.is_null() {
+        // SAFETY: A non-null `task` is one we hold a reference on for as long
+        // as `self` lives (type invariant).
+        let Some(task) = (unsafe { self.task.load(Ordering::Acquire).as_ref() }) else {
             return false;
-        }
-        // SAFETY: We hold a reference on `task` for as long as `self` lives
-        // (type invariant). `wake_up_process()` may be called from any
-        // context, on a task in any state.
-        unsafe { bindings::wake_up_process(task) };
+        };
+        // `wake_up_process()` may be called from any context, on a task in
+        // any state.
+        task.wake_up();
         true
     }
 }
@@ -322,11 +333,10 @@ impl Default for WakeSlot {
 
 impl Drop for WakeSlot {
     fn drop(&mut self) {
-        let task = *self.task.get_mut();
-        if !task.is_null() {
+        if let Some(task) = NonNull::new(*self.task.get_mut()) {
             // SAFETY: The slot's reference (type invariant); `&mut self`
             // means no waker uses it any more.
-            unsafe { ffi::smpboot_rs_put_task_struct(task) };
+            drop(unsafe { ARef::from_raw(task) });
         }
     }
 }
@@ -353,8 +363,7 @@ pub(crate) fn parkme() {
 /// Calls `f` with the body of the current thread if it is a thread created
 /// by [`Thread::new_parked`] for the body type `T`, running its body.
 pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R> {
-    // SAFETY: `current` is always valid in task context.
-    let task = unsafe { ffi::smpboot_rs_current() };
+    let task = Task::current_raw();
     // SAFETY: `task` is the current task; reading its flags is always valid.
     let is_kthread = unsafe { (*task).flags } & bindings::PF_KTHREAD != 0;
     // SAFETY: `kthread_func()` is valid on any kthread.
@@ -373,7 +382,5 @@ pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R>
 /// brings it back to `cpu` once the scheduler lets it run there.
 pub(crate) fn bind_current(cpu: CpuId) -> Result {
     // SAFETY: `current` is valid in task context; the mask is static.
-    to_result(unsafe {
-        bindings::set_cpus_allowed_ptr(ffi::smpboot_rs_current(), cpu::cpumask_of(cpu))
-    })
+    to_result(unsafe { bindings::set_cpus_allowed_ptr(Task::current_raw(), cpu::cpumask_of(cpu)) })
 }

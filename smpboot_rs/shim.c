@@ -88,21 +88,6 @@ void smpboot_rs_cond_resched(void)
 	cond_resched();
 }
 
-void smpboot_rs_get_task_struct(struct task_struct *task)
-{
-	get_task_struct(task);
-}
-
-void smpboot_rs_put_task_struct(struct task_struct *task)
-{
-	put_task_struct(task);
-}
-
-struct task_struct *smpboot_rs_current(void)
-{
-	return current;
-}
-
 struct task_struct **smpboot_rs_percpu_task_slot(struct task_struct *__percpu *store,
 						 unsigned int cpu)
 {
@@ -123,9 +108,6 @@ EXPORT_SYMBOL_GPL(smpboot_rs_task_bound_to);
 EXPORT_SYMBOL_GPL(smpboot_rs_wait_pass_begin);
 EXPORT_SYMBOL_GPL(smpboot_rs_wait_pass_running);
 EXPORT_SYMBOL_GPL(smpboot_rs_cond_resched);
-EXPORT_SYMBOL_GPL(smpboot_rs_get_task_struct);
-EXPORT_SYMBOL_GPL(smpboot_rs_put_task_struct);
-EXPORT_SYMBOL_GPL(smpboot_rs_current);
 EXPORT_SYMBOL_GPL(smpboot_rs_percpu_task_slot);
 
 /* Defined in smpboot_rs/exports.rs. */

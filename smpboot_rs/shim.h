@@ -21,9 +21,6 @@ bool smpboot_rs_task_bound_to(struct task_struct *task, unsigned int cpu);
 unsigned int smpboot_rs_wait_pass_begin(void);
 void smpboot_rs_wait_pass_running(void);
 void smpboot_rs_cond_resched(void);
-void smpboot_rs_get_task_struct(struct task_struct *task);
-void smpboot_rs_put_task_struct(struct task_struct *task);
-struct task_struct *smpboot_rs_current(void);
 struct task_struct **smpboot_rs_percpu_task_slot(struct task_struct *__percpu *store,
 						 unsigned int cpu);
 
