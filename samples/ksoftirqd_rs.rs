@@ -42,7 +42,7 @@ mod smpboot_rs;
 #[path = "../smpboot_rs/sysfs.rs"]
 mod sysfs;
 // The guards and the CPU the code runs on: helpers of smpboot_rs.ko that
-// the typed API leaves out. They take the typed API's `CpuId` (`cpuid`).
+// the typed API leaves out. They take the typed API's `PossibleCpu` (`cpuid`).
 #[allow(dead_code)]
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
@@ -52,7 +52,7 @@ mod ffi;
 // The kernel series' differences, compiled as part of the typed API.
 use smpboot_rs::compat;
 
-use cpu::{CpuId, PreemptGuard};
+use cpu::{PossibleCpu, PreemptGuard};
 use smpboot_rs::cpu as cpuid;
 use smpboot_rs::{PerCpuThread, Registration};
 
@@ -175,7 +175,7 @@ fn take(queued: &AtomicU64, max: u64) -> u64 {
 
 /// The handlers of the vectors: each gets the number of its items and
 /// returns a value mixed into the CPU's checksum.
-fn handle_vec(vec: usize, n: u64, cpu: CpuId) -> u64 {
+fn handle_vec(vec: usize, n: u64, cpu: PossibleCpu) -> u64 {
     match vec {
         0 => n,
         1 => n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
@@ -195,7 +195,7 @@ struct Softirqd {
 }
 
 impl Softirqd {
-    fn work(&self, cpu: CpuId) -> Option<&CpuWork> {
+    fn work(&self, cpu: PossibleCpu) -> Option<&CpuWork> {
         self.cpus.get(cpu.index())
     }
 
@@ -206,7 +206,7 @@ impl Softirqd {
     /// `pending` never exceeds what is queued; the thread may take an item
     /// before it is counted (then `pending` dips below zero), and the wake
     /// is due when `pending` goes from zero or less to more than zero.
-    fn raise(&self, cpu: CpuId, vec: usize, n: u64) -> bool {
+    fn raise(&self, cpu: PossibleCpu, vec: usize, n: u64) -> bool {
         let (Some(w), Some(q)) = (
             self.work(cpu),
             self.work(cpu).and_then(|w| w.queued.get(vec)),
@@ -229,7 +229,7 @@ impl Softirqd {
 
     /// Moves everything queued on the dead `from` to `to`
     /// (`takeover_tasklets()`); true if `to` must be woken.
-    fn take_over(&self, from: CpuId, to: CpuId) -> bool {
+    fn take_over(&self, from: PossibleCpu, to: PossibleCpu) -> bool {
         let (Some(src), Some(dst)) = (self.work(from), self.work(to)) else {
             return false;
         };
@@ -254,18 +254,18 @@ impl PerCpuThread for Softirqd {
     type State = ();
     const NAME: &'static CStr = kernel::c_str!("ksoftirqd_rs/%u");
 
-    fn create(&self, _cpu: CpuId) -> Result {
+    fn create(&self, _cpu: PossibleCpu) -> Result {
         Ok(())
     }
 
     /// `ksoftirqd_should_run()`: this CPU has pending work.
-    fn should_run(&self, cpu: CpuId, _state: &mut ()) -> bool {
+    fn should_run(&self, cpu: PossibleCpu, _state: &mut ()) -> bool {
         self.work(cpu)
             .is_some_and(|w| w.pending.load(Ordering::Acquire) > 0)
     }
 
     /// `run_ksoftirqd()` + `__do_softirq()`: one bounded batch.
-    fn run(&self, cpu: CpuId, _state: &mut ()) {
+    fn run(&self, cpu: PossibleCpu, _state: &mut ()) {
         let Some(w) = self.work(cpu) else {
             return;
         };
@@ -329,13 +329,13 @@ struct Sample {
 }
 
 impl Sample {
-    fn work(&self, cpu: CpuId) -> Option<&CpuWork> {
+    fn work(&self, cpu: PossibleCpu) -> Option<&CpuWork> {
         self.reg.thread().work(cpu)
     }
 
     /// `raise_softirq()`: queues `n` items of `vec` on `cpu` and wakes its
     /// thread if the CPU had nothing pending. Any context.
-    fn raise(&self, cpu: CpuId, vec: usize, n: u64) {
+    fn raise(&self, cpu: PossibleCpu, vec: usize, n: u64) {
         if self.reg.thread().raise(cpu, vec, n) {
             // ENOENT: the thread has not started yet; it checks should_run
             // when it does.
@@ -345,7 +345,11 @@ impl Sample {
 
     /// Raises one item on the current CPU, on the next vector; for
     /// interrupt handlers that expect to run on `expected`.
-    fn raise_here(&self, expected: CpuId, ticks: impl Fn(&CpuWork) -> (&AtomicU64, &AtomicU64)) {
+    fn raise_here(
+        &self,
+        expected: PossibleCpu,
+        ticks: impl Fn(&CpuWork) -> (&AtomicU64, &AtomicU64),
+    ) {
         let here = PreemptGuard::new().cpu();
         let Some(w) = self.work(here) else {
             return;
@@ -362,7 +366,7 @@ impl Sample {
 
 /// A CPU's periodic producer (hard-IRQ hrtimer callback).
 struct Tick {
-    cpu: CpuId,
+    cpu: PossibleCpu,
     sample: Arc<Sample>,
 }
 
@@ -377,7 +381,7 @@ impl hrtimer::TimerHandler for Tick {
 
 /// A cross-CPU producer: the IPI handler raises one item on its CPU.
 struct Kick {
-    cpu: CpuId,
+    cpu: PossibleCpu,
     sample: Arc<Sample>,
 }
 
@@ -396,12 +400,12 @@ struct Producers {
 }
 
 impl Producers {
-    fn timer(&self, cpu: CpuId) -> Option<&Timer> {
+    fn timer(&self, cpu: PossibleCpu) -> Option<&Timer> {
         self.timers.iter().find(|t| t.handler().cpu == cpu)
     }
 
     /// Sends `cpu`'s IPI producer to it, without waiting.
-    fn kick(&self, cpu: CpuId) -> Result {
+    fn kick(&self, cpu: PossibleCpu) -> Result {
         match self.kicks.handlers().position(|k| k.cpu == cpu) {
             Some(index) => self.kicks.send(index, cpu, false),
             None => Ok(()),
@@ -409,7 +413,7 @@ impl Producers {
     }
 
     /// Starts `cpu`'s timer if the period is set; runs on `cpu`.
-    fn start_timer_here(&self, cpu: CpuId, period: u64) {
+    fn start_timer_here(&self, cpu: PossibleCpu, period: u64) {
         if let Some(t) = self.timer(cpu) {
             t.allow();
             if period > 0 {
@@ -426,14 +430,14 @@ struct TimerHotplug {
 }
 
 impl cpuhp::Callbacks for TimerHotplug {
-    fn startup(&self, cpu: CpuId) -> Result {
+    fn startup(&self, cpu: PossibleCpu) -> Result {
         // Runs on `cpu` (its hotplug thread), where a pinned timer must start.
         let period = self.sample.period_ns.load(Ordering::Relaxed);
         self.producers.start_timer_here(cpu, period);
         Ok(())
     }
 
-    fn teardown(&self, cpu: CpuId) -> Result {
+    fn teardown(&self, cpu: PossibleCpu) -> Result {
         // Cancelled before the CPU dies, so the kernel never migrates it.
         if let Some(t) = self.producers.timer(cpu) {
             t.cancel();
@@ -448,11 +452,11 @@ struct Takeover {
 }
 
 impl cpuhp::Callbacks for Takeover {
-    fn startup(&self, _cpu: CpuId) -> Result {
+    fn startup(&self, _cpu: PossibleCpu) -> Result {
         Ok(())
     }
 
-    fn teardown(&self, cpu: CpuId) -> Result {
+    fn teardown(&self, cpu: PossibleCpu) -> Result {
         // After `cpu` is dead, on the control CPU: move its work here.
         let here = PreemptGuard::new().cpu();
         if here != cpu && self.sample.reg.thread().take_over(cpu, here) {
@@ -514,7 +518,7 @@ impl sysfs::FileOps for RaiseFile {
             return Err(EINVAL);
         }
         let sample = &self.0.sample;
-        let raise_on = |c: CpuId| {
+        let raise_on = |c: PossibleCpu| {
             for vec in 0..NR_VECS {
                 let share =
                     count / NR_VECS as u64 + u64::from((vec as u64) < count % NR_VECS as u64);
@@ -531,7 +535,7 @@ impl sysfs::FileOps for RaiseFile {
                 .for_each(raise_on);
         } else {
             let id = u32::try_from(number(Some(target))?).map_err(|_| EINVAL)?;
-            let c = CpuId::new(id).ok_or(EINVAL)?;
+            let c = PossibleCpu::new(id).ok_or(EINVAL)?;
             if !c.is_online() {
                 return Err(EINVAL);
             }

@@ -6,7 +6,7 @@ use crate::abi::{ThreadDesc, ThreadOps};
 // 6.12: `CStr::to_bytes` (7.x's `CStr` has it).
 #[allow(unused_imports)]
 use crate::compat::prelude::*;
-use crate::cpu::CpuId;
+use crate::cpu::PossibleCpu;
 use crate::kthread::CpuThreadName;
 use kernel::bindings;
 use kernel::error::to_result;
@@ -116,19 +116,19 @@ impl UserCallbacks {
     }
 
     /// `thread_should_run`.
-    pub(crate) fn should_run(&self, cpu: CpuId) -> bool {
+    pub(crate) fn should_run(&self, cpu: PossibleCpu) -> bool {
         // SAFETY: The type invariant.
         unsafe { (self.ops().thread_should_run)(self.ctx, cpu.as_u32()) }
     }
 
     /// `thread_fn`.
-    pub(crate) fn run(&self, cpu: CpuId) {
+    pub(crate) fn run(&self, cpu: PossibleCpu) {
         // SAFETY: The type invariant.
         unsafe { (self.ops().thread_fn)(self.ctx, cpu.as_u32()) }
     }
 
     /// `create`.
-    pub(crate) fn create(&self, cpu: CpuId) -> Result {
+    pub(crate) fn create(&self, cpu: PossibleCpu) -> Result {
         match self.ops().create {
             // SAFETY: The type invariant.
             Some(f) => to_result(unsafe { f(self.ctx, cpu.as_u32()) }),
@@ -137,7 +137,7 @@ impl UserCallbacks {
     }
 
     /// `setup`.
-    pub(crate) fn setup(&self, cpu: CpuId) {
+    pub(crate) fn setup(&self, cpu: PossibleCpu) {
         if let Some(f) = self.ops().setup {
             // SAFETY: The type invariant.
             unsafe { f(self.ctx, cpu.as_u32()) }
@@ -145,7 +145,7 @@ impl UserCallbacks {
     }
 
     /// `cleanup`.
-    pub(crate) fn cleanup(&self, cpu: CpuId, online: bool) {
+    pub(crate) fn cleanup(&self, cpu: PossibleCpu, online: bool) {
         if let Some(f) = self.ops().cleanup {
             // SAFETY: The type invariant.
             unsafe { f(self.ctx, cpu.as_u32(), online) }
@@ -153,7 +153,7 @@ impl UserCallbacks {
     }
 
     /// `park`.
-    pub(crate) fn park(&self, cpu: CpuId) {
+    pub(crate) fn park(&self, cpu: PossibleCpu) {
         if let Some(f) = self.ops().park {
             // SAFETY: The type invariant.
             unsafe { f(self.ctx, cpu.as_u32()) }
@@ -161,7 +161,7 @@ impl UserCallbacks {
     }
 
     /// `unpark`.
-    pub(crate) fn unpark(&self, cpu: CpuId) {
+    pub(crate) fn unpark(&self, cpu: PossibleCpu) {
         if let Some(f) = self.ops().unpark {
             // SAFETY: The type invariant.
             unsafe { f(self.ctx, cpu.as_u32()) }
@@ -177,7 +177,7 @@ impl UserCallbacks {
     }
 
     /// `store`: tells the user the task of `cpu`'s thread (null once stopped).
-    pub(crate) fn store(&self, cpu: CpuId, task: *mut bindings::task_struct) {
+    pub(crate) fn store(&self, cpu: PossibleCpu, task: *mut bindings::task_struct) {
         if let Some(f) = self.ops().store {
             // SAFETY: The type invariant.
             unsafe { f(self.ctx, cpu.as_u32(), task) }

@@ -14,7 +14,7 @@
 //! ```ignore
 //! #[path = "smpboot_rs_src/smpboot_rs/client.rs"] // samples/template's link
 //! mod smpboot_rs;
-//! use smpboot_rs::{cpu::CpuId, PerCpuThread, Registration};
+//! use smpboot_rs::{cpu::PossibleCpu, PerCpuThread, Registration};
 //!
 //! struct Hello;
 //!
@@ -22,13 +22,13 @@
 //!     type State = u64; // runs so far, owned by each CPU's thread
 //!     const NAME: &'static CStr = kernel::c_str!("hello/%u");
 //!
-//!     fn create(&self, _cpu: CpuId) -> Result<u64> {
+//!     fn create(&self, _cpu: PossibleCpu) -> Result<u64> {
 //!         Ok(0)
 //!     }
-//!     fn should_run(&self, _cpu: CpuId, _runs: &mut u64) -> bool {
+//!     fn should_run(&self, _cpu: PossibleCpu, _runs: &mut u64) -> bool {
 //!         false // woken by Registration::wake
 //!     }
-//!     fn run(&self, cpu: CpuId, runs: &mut u64) {
+//!     fn run(&self, cpu: PossibleCpu, runs: &mut u64) {
 //!         *runs += 1;
 //!         pr_info!("cpu {cpu}: run {runs}\n");
 //!     }
@@ -59,7 +59,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 // 7.x: `CStr::as_char_ptr` (6.12's `CStr` has it).
 #[allow(unused_imports)]
 use compat::prelude::*;
-use cpu::CpuId;
+use cpu::PossibleCpu;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
@@ -79,26 +79,26 @@ pub(crate) trait PerCpuThread: Send + Sync + Sized + 'static {
     /// Makes the state of `cpu`'s thread when the thread is created (once
     /// per CPU, outside the thread). An error fails the registration, or
     /// the CPU's bringup.
-    fn create(&self, cpu: CpuId) -> Result<Self::State>;
+    fn create(&self, cpu: PossibleCpu) -> Result<Self::State>;
 
     /// Whether there is work; called with preemption disabled.
-    fn should_run(&self, cpu: CpuId, state: &mut Self::State) -> bool;
+    fn should_run(&self, cpu: PossibleCpu, state: &mut Self::State) -> bool;
 
     /// Does the work; called when `should_run` was true.
-    fn run(&self, cpu: CpuId, state: &mut Self::State);
+    fn run(&self, cpu: PossibleCpu, state: &mut Self::State);
 
     /// Called before the first `run`.
-    fn setup(&self, _cpu: CpuId, _state: &mut Self::State) {}
+    fn setup(&self, _cpu: PossibleCpu, _state: &mut Self::State) {}
 
     /// Called when the thread stops, if `setup` ran; `online` tells whether
     /// this runs on `cpu`, which is online (if not, it runs on another CPU).
-    fn cleanup(&self, _cpu: CpuId, _state: &mut Self::State, _online: bool) {}
+    fn cleanup(&self, _cpu: PossibleCpu, _state: &mut Self::State, _online: bool) {}
 
     /// Called before the thread parks, its CPU going offline.
-    fn park(&self, _cpu: CpuId, _state: &mut Self::State) {}
+    fn park(&self, _cpu: PossibleCpu, _state: &mut Self::State) {}
 
     /// Called after the thread is unparked, its CPU back online.
-    fn unpark(&self, _cpu: CpuId, _state: &mut Self::State) {}
+    fn unpark(&self, _cpu: PossibleCpu, _state: &mut Self::State) {}
 }
 
 /// A CPU's state, handed to one callback at a time.
@@ -138,12 +138,12 @@ impl<T: PerCpuThread> Shared<T> {
     unsafe fn with<R>(
         ctx: *mut c_void,
         cpu: c_uint,
-        f: impl FnOnce(&T, CpuId, &mut Option<T::State>) -> R,
+        f: impl FnOnce(&T, PossibleCpu, &mut Option<T::State>) -> R,
     ) -> Option<R> {
         // SAFETY: By the function's requirement `ctx` is a live `Shared<T>`.
         let shared = unsafe { &*ctx.cast::<Self>() };
         // SAFETY: `cpu` is possible (function's requirement).
-        let cpu = unsafe { CpuId::new_unchecked(cpu) };
+        let cpu = unsafe { PossibleCpu::new_unchecked(cpu) };
         let cell = shared.states.get(cpu.index())?;
         // SAFETY: Callbacks for `cpu` do not overlap (requirement), so this
         // is the only reference to the cell's contents.
@@ -313,7 +313,7 @@ impl<T: PerCpuThread> Registration<T> {
     /// Wakes `cpu`'s thread so that it checks `should_run`; callable from
     /// any context, hard IRQ included. `ENOENT` if that CPU never had a
     /// thread (it has not come online since the registration).
-    pub(crate) fn wake(&self, cpu: CpuId) -> Result {
+    pub(crate) fn wake(&self, cpu: PossibleCpu) -> Result {
         // SAFETY: The handle is live (type invariant).
         to_result(unsafe { abi::smpboot_rs_wake(self.handle.as_ptr(), cpu.as_u32()) })
     }
@@ -340,7 +340,7 @@ impl<T: PerCpuThread> Registration<T> {
     /// A snapshot: the thread may change state at once, unless the caller
     /// holds [`cpu::OnlineCpus`] (then an online CPU's thread stays
     /// `Active`, once it has run `setup`).
-    pub(crate) fn thread_state(&self, cpu: CpuId) -> Option<ThreadState> {
+    pub(crate) fn thread_state(&self, cpu: PossibleCpu) -> Option<ThreadState> {
         // SAFETY: The handle is live (type invariant).
         match unsafe { abi::smpboot_rs_thread_state(self.handle.as_ptr(), cpu.as_u32()) } {
             abi::THREAD_CREATED => Some(ThreadState::Created),
@@ -393,14 +393,14 @@ impl Pending {
         Ok(Self { counts })
     }
 
-    fn count(&self, cpu: CpuId) -> Option<&AtomicU64> {
+    fn count(&self, cpu: PossibleCpu) -> Option<&AtomicU64> {
         self.counts.get(cpu.index())
     }
 
     /// Adds `n` units to `cpu`'s count, from any context; true if it was
     /// zero, when `cpu`'s thread needs a wake (the first raise after a
     /// `take` wakes it; the later ones find it due to run anyway).
-    pub(crate) fn add(&self, cpu: CpuId, n: u64) -> bool {
+    pub(crate) fn add(&self, cpu: PossibleCpu, n: u64) -> bool {
         // Release: what the producer wrote before the raise is seen by the
         // `take` that counts it.
         n > 0
@@ -410,14 +410,14 @@ impl Pending {
     }
 
     /// Whether `cpu` has work pending: `should_run`'s answer.
-    pub(crate) fn is_pending(&self, cpu: CpuId) -> bool {
+    pub(crate) fn is_pending(&self, cpu: PossibleCpu) -> bool {
         self.count(cpu)
             .is_some_and(|c| c.load(Ordering::Relaxed) > 0)
     }
 
     /// Takes every unit pending on `cpu` and returns how many (0 if none):
     /// what `run` handles. Units raised after it wake the thread again.
-    pub(crate) fn take(&self, cpu: CpuId) -> u64 {
+    pub(crate) fn take(&self, cpu: PossibleCpu) -> u64 {
         // Acquire: pairs with the producers' `add`.
         self.count(cpu).map_or(0, |c| c.swap(0, Ordering::Acquire))
     }
@@ -435,7 +435,7 @@ impl<T: HasPending> Registration<T> {
     /// had none pending; any context, hard IRQ included. The units are
     /// counted whatever the result: `ENOENT` (the CPU has not come online
     /// since the registration) means its thread takes them when it starts.
-    pub(crate) fn raise(&self, cpu: CpuId, n: u64) -> Result {
+    pub(crate) fn raise(&self, cpu: PossibleCpu, n: u64) -> Result {
         if self.thread().pending().add(cpu, n) {
             self.wake(cpu)
         } else {

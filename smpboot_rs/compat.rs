@@ -34,6 +34,15 @@ pub(crate) use kernel::sync::aref::ARef;
 #[cfg(smpboot_rs_backports)]
 pub(crate) use kernel::types::ARef;
 
+/// 7.x's `kernel::cpu`: the kernel's CPU id and `nr_cpu_ids()`, which 6.12
+/// lacks.
+pub(crate) mod cpu {
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) use super::backports::cpu::{nr_cpu_ids, CpuId};
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) use kernel::cpu::{nr_cpu_ids, CpuId};
+}
+
 /// Makes a type with a `core::fmt::Display` printable with `{}` by `pr_*!`,
 /// which on 7.x takes `kernel::fmt::Display` (on 6.12, `core`'s).
 macro_rules! printable_via_core {
@@ -169,6 +178,58 @@ mod backports {
     impl<T> OpaqueExt<T> for Opaque<T> {
         fn cast_into(this: *const Self) -> *mut T {
             Opaque::raw_get(this)
+        }
+    }
+
+    /// 7.x's `kernel::cpu`, as far as smpboot_rs uses it.
+    pub(crate) mod cpu {
+        use kernel::bindings;
+
+        /// The number of CPU ids the kernel may use (`nr_cpu_ids`).
+        #[inline]
+        pub(crate) fn nr_cpu_ids() -> u32 {
+            // SAFETY: `nr_cpu_ids` is set once during early boot, before any
+            // module loads, and only read afterwards.
+            unsafe { bindings::nr_cpu_ids }
+        }
+
+        /// A CPU id.
+        ///
+        /// # Invariants
+        ///
+        /// `self.0 < nr_cpu_ids()`.
+        #[derive(Copy, Clone, PartialEq, Eq, Debug)]
+        pub(crate) struct CpuId(u32);
+
+        impl CpuId {
+            /// A CPU id, not checked.
+            ///
+            /// # Safety
+            ///
+            /// `id < nr_cpu_ids()`.
+            #[inline]
+            pub(crate) unsafe fn from_u32_unchecked(id: u32) -> Self {
+                // INVARIANT: by the function's requirement.
+                Self(id)
+            }
+
+            /// A CPU id, if `id < nr_cpu_ids()`.
+            pub(crate) fn from_u32(id: u32) -> Option<Self> {
+                // INVARIANT: checked here.
+                (id < nr_cpu_ids()).then_some(Self(id))
+            }
+
+            /// The CPU number.
+            #[inline]
+            pub(crate) fn as_u32(&self) -> u32 {
+                self.0
+            }
+        }
+
+        impl From<CpuId> for u32 {
+            fn from(id: CpuId) -> Self {
+                id.as_u32()
+            }
         }
     }
 

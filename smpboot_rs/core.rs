@@ -20,7 +20,7 @@
 
 use crate::abi;
 use crate::callbacks::{Request, UserCallbacks};
-use crate::cpu::{self, CpuId, MigrationGuard, WaitPass};
+use crate::cpu::{self, MigrationGuard, PossibleCpu, WaitPass};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
 use crate::kthread::{self, CpuThreadName, Thread, WakeSlot};
 use core::cell::Cell;
@@ -148,16 +148,16 @@ impl PinnedDrop for Registration {
 }
 
 impl Registration {
-    fn per_cpu(&self, cpu: CpuId) -> Option<&PerCpu> {
+    fn per_cpu(&self, cpu: PossibleCpu) -> Option<&PerCpu> {
         self.per_cpu.get(cpu.index())
     }
 
-    fn held(&self, cpu: CpuId) -> bool {
+    fn held(&self, cpu: PossibleCpu) -> bool {
         self.per_cpu(cpu)
             .is_some_and(|p| p.held.load(Ordering::Acquire))
     }
 
-    fn set_held(&self, cpu: CpuId, held: bool) {
+    fn set_held(&self, cpu: PossibleCpu, held: bool) {
         if let Some(p) = self.per_cpu(cpu) {
             p.held.store(held, Ordering::Release);
         }
@@ -170,7 +170,7 @@ impl Registration {
     /// the creations of a CPU's thread. `create` runs without the threads
     /// mutex, which the hotplug path takes under the hotplug state mutex: a
     /// `create` may take that one (to set up a hotplug state of its own).
-    fn create_thread(this: &Arc<Self>, cpu: CpuId) -> Result {
+    fn create_thread(this: &Arc<Self>, cpu: PossibleCpu) -> Result {
         {
             let threads = this.threads.lock();
             let slot = threads.slots.get(cpu.index()).ok_or(EINVAL)?;
@@ -220,7 +220,7 @@ impl Registration {
     }
 
     /// Lets `cpu`'s thread run: online-stage startup, on `cpu`.
-    fn start_thread(this: &Arc<Self>, cpu: CpuId) -> Result {
+    fn start_thread(this: &Arc<Self>, cpu: PossibleCpu) -> Result {
         // A CPU always passes the create state first; this only covers a
         // registration that raced with the CPU between its two states.
         Self::create_thread(this, cpu)?;
@@ -251,7 +251,7 @@ impl Registration {
     /// thread is its owner's to park; one the owner left unparked is told to
     /// let go of the CPU (a thread that keeps it, sleeping with migration
     /// disabled, would make the CPU wait for it forever before it dies).
-    fn park_thread(&self, cpu: CpuId) -> Result {
+    fn park_thread(&self, cpu: PossibleCpu) -> Result {
         let mut threads = self.threads.lock();
         if let Some(Some(slot)) = threads.slots.get_mut(cpu.index()) {
             if self.selfparking {
@@ -277,7 +277,7 @@ impl Registration {
             .and_then(|index| self.wakers.get(index));
         match waker {
             Some(waker) if waker.wake() => Ok(()),
-            _ if CpuId::new(cpu).is_some() => Err(ENOENT),
+            _ if PossibleCpu::new(cpu).is_some() => Err(ENOENT),
             _ => Err(EINVAL),
         }
     }
@@ -286,7 +286,7 @@ impl Registration {
     /// `ENOENT` if that CPU has no thread, `EINVAL` if it is no possible
     /// CPU. Any context: atomics only.
     pub(crate) fn thread_state(&self, cpu: u32) -> Result<c_int> {
-        let s = CpuId::new(cpu)
+        let s = PossibleCpu::new(cpu)
             .and_then(|c| self.per_cpu(c))
             .ok_or(EINVAL)?;
         // The pid is set when the thread is published and cleared when it
@@ -316,7 +316,7 @@ impl Registration {
                 continue;
             };
             // Slots are indexed by CPU id; only possible CPUs ever have one.
-            let Some(cpu) = u32::try_from(index).ok().and_then(CpuId::new) else {
+            let Some(cpu) = u32::try_from(index).ok().and_then(PossibleCpu::new) else {
                 continue;
             };
             // So that a parked thread of an online CPU runs `cleanup` there.
@@ -380,7 +380,7 @@ impl Registration {
 /// waits until the scheduler lets it run on its CPU.
 struct PerCpuThread {
     reg: Arc<Registration>,
-    cpu: CpuId,
+    cpu: PossibleCpu,
     /// Changed by the thread only.
     status: Cell<Status>,
 }
@@ -400,7 +400,7 @@ impl PerCpuThread {
     /// changes only on the hotplug path (`kthread_bind` made the thread
     /// `PF_NO_SETAFFINITY`), and a per-pass check cost two calls a wakeup
     /// (Documentation/benchmarks.rst, profile).
-    fn check_cpu_and_affinity(&self, on: CpuId) {
+    fn check_cpu_and_affinity(&self, on: PossibleCpu) {
         if on != self.cpu || !cpu::current_bound_to(self.cpu) {
             self.count(|s| &s.wrong_cpu);
         }
@@ -560,11 +560,11 @@ pub(crate) fn thread_schedule() -> Result<bool> {
 pub(crate) struct CreateHook(Arc<Registration>);
 
 impl cpuhp::Callbacks for CreateHook {
-    fn startup(&self, cpu: CpuId) -> Result {
+    fn startup(&self, cpu: PossibleCpu) -> Result {
         Registration::create_thread(&self.0, cpu)
     }
 
-    fn teardown(&self, _cpu: CpuId) -> Result {
+    fn teardown(&self, _cpu: PossibleCpu) -> Result {
         // The thread stays, parked, for the CPU's next bringup.
         Ok(())
     }
@@ -574,11 +574,11 @@ impl cpuhp::Callbacks for CreateHook {
 pub(crate) struct OnlineHook(Arc<Registration>);
 
 impl cpuhp::Callbacks for OnlineHook {
-    fn startup(&self, cpu: CpuId) -> Result {
+    fn startup(&self, cpu: PossibleCpu) -> Result {
         Registration::start_thread(&self.0, cpu)
     }
 
-    fn teardown(&self, cpu: CpuId) -> Result {
+    fn teardown(&self, cpu: PossibleCpu) -> Result {
         self.0.park_thread(cpu)
     }
 }

@@ -21,11 +21,11 @@ use kernel::task::Task;
 
 // Each crate uses part of them.
 #[allow(unused_imports)]
-pub(crate) use super::cpuid::{nr_cpu_ids, possible_cpus, CpuId, OnlineCpus};
+pub(crate) use super::cpuid::{nr_cpu_ids, possible_cpus, OnlineCpus, PossibleCpu};
 
 /// The mask with only `cpu` set, as the scheduler's affinity calls take it.
-pub(crate) fn cpumask_of(cpu: CpuId) -> *const bindings::cpumask {
-    // SAFETY: By `CpuId`'s invariant the id is below `nr_cpu_ids`;
+pub(crate) fn cpumask_of(cpu: PossibleCpu) -> *const bindings::cpumask {
+    // SAFETY: By `PossibleCpu`'s invariant the id is below `nr_cpu_ids`;
     // `cpumask_of()` returns a pointer into a static table.
     unsafe { ffi::smpboot_rs_cpumask_of(cpu.as_u32()) }
 }
@@ -34,7 +34,7 @@ pub(crate) fn cpumask_of(cpu: CpuId) -> *const bindings::cpumask {
 ///
 /// Neither `Send` nor `Sync`: it belongs to the task and CPU that made it.
 pub(crate) struct PreemptGuard {
-    cpu: CpuId,
+    cpu: PossibleCpu,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -47,13 +47,13 @@ impl PreemptGuard {
         let cpu = unsafe { ffi::smpboot_rs_preempt_disable() };
         Self {
             // SAFETY: The CPU we run on is possible and below `nr_cpu_ids`.
-            cpu: unsafe { CpuId::new_unchecked(cpu) },
+            cpu: unsafe { PossibleCpu::new_unchecked(cpu) },
             _not_send: PhantomData,
         }
     }
 
     /// The CPU this code runs on; stable while the guard lives.
-    pub(crate) fn cpu(&self) -> CpuId {
+    pub(crate) fn cpu(&self) -> PossibleCpu {
         self.cpu
     }
 }
@@ -113,13 +113,13 @@ impl WaitPass {
         let cpu = unsafe { ffi::smpboot_rs_wait_pass_begin() };
         Self(PreemptGuard {
             // SAFETY: The CPU we run on is possible and below `nr_cpu_ids`.
-            cpu: unsafe { CpuId::new_unchecked(cpu) },
+            cpu: unsafe { PossibleCpu::new_unchecked(cpu) },
             _not_send: PhantomData,
         })
     }
 
     /// The CPU this code runs on; stable during the pass.
-    pub(crate) fn cpu(&self) -> CpuId {
+    pub(crate) fn cpu(&self) -> PossibleCpu {
         self.0.cpu()
     }
 
@@ -174,11 +174,11 @@ pub(crate) fn cond_resched() {
 ///
 /// A snapshot: callers that need it stable hold a [`PreemptGuard`] or a
 /// [`MigrationGuard`].
-pub(crate) fn current_cpu() -> CpuId {
+pub(crate) fn current_cpu() -> PossibleCpu {
     // SAFETY: `raw_smp_processor_id()` may be called in any context.
     let cpu = unsafe { ffi::smpboot_rs_raw_smp_processor_id() };
     // SAFETY: The CPU we run on is possible and below `nr_cpu_ids`.
-    unsafe { CpuId::new_unchecked(cpu) }
+    unsafe { PossibleCpu::new_unchecked(cpu) }
 }
 
 /// Whether the current context may be preempted (`preemptible()`).
@@ -195,7 +195,7 @@ pub(crate) fn may_sleep() -> bool {
 }
 
 /// Whether the current task's allowed CPUs are exactly `cpu`.
-pub(crate) fn current_bound_to(cpu: CpuId) -> bool {
+pub(crate) fn current_bound_to(cpu: PossibleCpu) -> bool {
     // SAFETY: `current` is valid in task context, and the test reads its mask.
     unsafe { ffi::smpboot_rs_task_bound_to(Task::current_raw(), cpu.as_u32()) }
 }

@@ -19,7 +19,7 @@
 //! Callbacks run with the hotplug lock held for writing: they must not call
 //! `cpus_read_lock()` nor add or remove states or instances.
 
-use super::cpu::CpuId;
+use super::cpu::PossibleCpu;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;
@@ -42,11 +42,11 @@ pub(crate) enum Stage {
 pub(crate) trait Callbacks: Send + Sync + 'static {
     /// Called for `cpu` when it comes up through the state, and for every CPU
     /// at or past the state when the instance is added.
-    fn startup(&self, cpu: CpuId) -> Result;
+    fn startup(&self, cpu: PossibleCpu) -> Result;
 
     /// Called for `cpu` when it goes down through the state, and when a
     /// failure rolls a startup back.
-    fn teardown(&self, cpu: CpuId) -> Result;
+    fn teardown(&self, cpu: PossibleCpu) -> Result;
 }
 
 /// A dynamic multi-instance hotplug state; removed on drop.
@@ -199,7 +199,7 @@ impl<T: Callbacks> PinnedDrop for Instance<T> {
 unsafe fn instance<'a, T: Callbacks>(
     cpu: c_uint,
     node: *mut bindings::hlist_node,
-) -> Option<(&'a T, CpuId)> {
+) -> Option<(&'a T, PossibleCpu)> {
     // SAFETY: By the function's requirement, `node` is inside a live
     // `Instance<T>` (it stays alive while linked); `Opaque` is transparent.
     let inst = unsafe {
@@ -209,7 +209,7 @@ unsafe fn instance<'a, T: Callbacks>(
             node
         )
     };
-    Some((&inst.target, CpuId::new(cpu)?))
+    Some((&inst.target, PossibleCpu::new(cpu)?))
 }
 
 /// # Safety

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! CPU ids and the online CPUs, for the typed API (`client.rs`, where this
-//! is `smpboot_rs::cpu`) and for `smpboot_rs.ko` (through `cpu.rs`).
+//! Possible CPUs and the online CPUs, for the typed API (`client.rs`, where
+//! this is `smpboot_rs::cpu`) and for `smpboot_rs.ko` (through `cpu.rs`).
 //!
 //! Compiled into every Rust user, so it calls only the kernel: no helper of
 //! `smpboot_rs.ko` (the C shim's functions are in `cpu.rs`).
@@ -9,18 +9,14 @@
 //! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
 //! [`include/linux/cpu.h`](srctree/include/linux/cpu.h)
 
+use super::compat::cpu::CpuId;
 use core::marker::PhantomData;
 use core::mem::size_of;
 use core::ptr::addr_of;
 use kernel::bindings;
 use kernel::ffi::c_ulong;
 
-/// The number of CPU ids the kernel may use (`nr_cpu_ids`).
-pub(crate) fn nr_cpu_ids() -> u32 {
-    // SAFETY: `nr_cpu_ids` is set once during early boot, before any module
-    // loads, and only read afterwards.
-    unsafe { bindings::nr_cpu_ids }
-}
+pub(crate) use super::compat::cpu::nr_cpu_ids;
 
 /// Whether `cpu` is set in one of the kernel's global CPU masks: the test
 /// of `cpumask_test_cpu()`, in Rust because a raise or a callback makes one
@@ -47,23 +43,27 @@ fn mask_has(mask: *const bindings::cpumask, cpu: u32) -> bool {
     bits & (1 << (cpu % c_ulong::BITS)) != 0
 }
 
-/// A CPU id below `nr_cpu_ids` of a possible CPU.
+/// A possible CPU: the kernel's [`CpuId`] (an id below [`nr_cpu_ids()`])
+/// of a CPU in `cpu_possible_mask`, which is what C smpboot creates threads
+/// for. An id below `nr_cpu_ids` may name an impossible CPU where the
+/// possible mask has holes.
 ///
 /// # Invariants
 ///
-/// `self.0 < nr_cpu_ids()` and the CPU is in `cpu_possible_mask`.
+/// The CPU of `self.0` is in `cpu_possible_mask`.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub(crate) struct CpuId(u32);
+pub(crate) struct PossibleCpu(CpuId);
 
-impl CpuId {
+impl PossibleCpu {
     /// Validates a CPU id given by a user or by the hardware.
     pub(crate) fn new(cpu: u32) -> Option<Self> {
-        if cpu < nr_cpu_ids() && mask_has(addr_of!(bindings::__cpu_possible_mask), cpu) {
-            // INVARIANT: checked just above.
-            Some(Self(cpu))
-        } else {
-            None
-        }
+        Self::from_cpu_id(CpuId::from_u32(cpu)?)
+    }
+
+    /// The possible CPU of a kernel CPU id, if its CPU is possible.
+    pub(crate) fn from_cpu_id(cpu: CpuId) -> Option<Self> {
+        // INVARIANT: `Self` only if the CPU is possible.
+        mask_has(addr_of!(bindings::__cpu_possible_mask), cpu.as_u32()).then_some(Self(cpu))
     }
 
     /// A CPU id known to be valid, with no check: one that smpboot_rs.ko
@@ -75,38 +75,51 @@ impl CpuId {
     /// `cpu` is a possible CPU below [`nr_cpu_ids()`], as every `cpu` that
     /// smpboot_rs.ko passes to a callback is (see `abi::ThreadOps`).
     pub(crate) unsafe fn new_unchecked(cpu: u32) -> Self {
-        // INVARIANT: by the function's requirement.
+        // SAFETY: `cpu < nr_cpu_ids()` by the function's requirement.
+        let cpu = unsafe { CpuId::from_u32_unchecked(cpu) };
+        // INVARIANT: possible by the function's requirement.
         Self(cpu)
+    }
+
+    /// The kernel's CPU id, for its own CPU APIs.
+    pub(crate) fn cpu_id(self) -> CpuId {
+        self.0
     }
 
     /// The id as the kernel's `unsigned int`.
     pub(crate) fn as_u32(self) -> u32 {
-        self.0
+        self.0.as_u32()
     }
 
     /// The id as an index into per-CPU arrays of `nr_cpu_ids()` entries.
     pub(crate) fn index(self) -> usize {
-        self.0 as usize
+        self.as_u32() as usize
     }
 
     /// Whether the CPU is in `cpu_online_mask`: a snapshot, which may be
     /// stale by the time it is used, unless the caller holds the hotplug
     /// lock ([`OnlineCpus`]).
     pub(crate) fn is_online(self) -> bool {
-        mask_has(addr_of!(bindings::__cpu_online_mask), self.0)
+        mask_has(addr_of!(bindings::__cpu_online_mask), self.as_u32())
     }
 }
 
-impl core::fmt::Display for CpuId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.0.fmt(f)
+impl From<PossibleCpu> for CpuId {
+    fn from(cpu: PossibleCpu) -> Self {
+        cpu.cpu_id()
     }
 }
-super::compat::printable_via_core!(CpuId);
+
+impl core::fmt::Display for PossibleCpu {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.as_u32().fmt(f)
+    }
+}
+super::compat::printable_via_core!(PossibleCpu);
 
 /// Iterates over the possible CPUs.
-pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
-    (0..nr_cpu_ids()).filter_map(CpuId::new)
+pub(crate) fn possible_cpus() -> impl Iterator<Item = PossibleCpu> {
+    (0..nr_cpu_ids()).filter_map(PossibleCpu::new)
 }
 
 /// The online CPUs, held still: the CPU hotplug lock held for reading
@@ -148,12 +161,12 @@ impl OnlineCpus {
     }
 
     /// The online CPUs, in id order; none changes state while `self` lives.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = CpuId> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = PossibleCpu> + '_ {
         possible_cpus().filter(|c| c.is_online())
     }
 
     /// Whether `cpu` is online; stable while `self` lives.
-    pub(crate) fn contains(&self, cpu: CpuId) -> bool {
+    pub(crate) fn contains(&self, cpu: PossibleCpu) -> bool {
         cpu.is_online()
     }
 }

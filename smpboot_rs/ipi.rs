@@ -17,7 +17,7 @@
 //! yet to run (`tests/smpboot_rs_test_ipi.rs`).
 
 use super::compat::smp_call_function_single;
-use super::cpu::CpuId;
+use super::cpu::PossibleCpu;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
@@ -91,7 +91,7 @@ impl<T: IpiHandler> IpiTargets<T> {
     /// on; may spin while an earlier call of this CPU is in flight.
     /// `ENOENT` if there is no such handler, `ENXIO` if `cpu` is offline
     /// (the handler does not run).
-    pub(crate) fn send(&self, index: usize, cpu: CpuId, wait: bool) -> Result {
+    pub(crate) fn send(&self, index: usize, cpu: PossibleCpu, wait: bool) -> Result {
         let entry = self.entries.get(index).ok_or(ENOENT)?;
         // INVARIANT: counted before the call is queued, as it may run (and
         // drop the count) before `smp_call_function_single()` returns. The
@@ -178,7 +178,7 @@ unsafe extern "C" fn trampoline<T: IpiHandler>(info: *mut c_void) {
 /// Runs `f` on `cpu` in hard IRQ context and waits for it to return
 /// (`smp_call_function_single(..., wait = 1)`). From task context with
 /// interrupts on. `ENXIO` if `cpu` is offline (`f` does not run).
-pub(crate) fn call_on<F: Fn() + Sync>(cpu: CpuId, f: &F) -> Result {
+pub(crate) fn call_on<F: Fn() + Sync>(cpu: PossibleCpu, f: &F) -> Result {
     let info = core::ptr::from_ref(f).cast_mut().cast::<c_void>();
     // SAFETY: `info` points to an `F`, which `call_trampoline::<F>` expects;
     // the call waits, so `f` outlives it. `F: Sync`, as it runs on another

@@ -12,7 +12,7 @@
 //! [`Thread::bind`].
 
 use super::compat::{prelude::*, ARef};
-use super::cpu::{self, CpuId};
+use super::cpu::{self, PossibleCpu};
 use super::ffi;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
@@ -152,7 +152,7 @@ impl<T: ThreadFn> Thread<T> {
     /// Parking wakes the new thread once; if `cpu` is offline the scheduler
     /// runs it elsewhere and widens its affinity (it is not a per-CPU kthread
     /// for the scheduler): [`Thread::bind`] it before unparking.
-    pub(crate) fn new_parked(body: T, cpu: CpuId, name: &CpuThreadName) -> Result<Self> {
+    pub(crate) fn new_parked(body: T, cpu: PossibleCpu, name: &CpuThreadName) -> Result<Self> {
         let data = KBox::into_raw(KBox::new(body, GFP_KERNEL)?);
         // SAFETY: `thread_entry::<T>` matches `threadfn`; `data` stays valid
         // until the thread is stopped; `name` is a NUL-terminated format
@@ -218,7 +218,7 @@ impl<T: ThreadFn> Thread<T> {
     /// per-CPU kthread when it must move it off a CPU that is dying or
     /// offline, and `kthread_unpark()` does not bind it again: call this
     /// before unparking or stopping.
-    pub(crate) fn bind(&self, cpu: CpuId) -> Result {
+    pub(crate) fn bind(&self, cpu: PossibleCpu) -> Result {
         // SAFETY: The task is live (type invariant) and `cpumask_of` points
         // to a static mask.
         to_result(unsafe {
@@ -238,7 +238,7 @@ impl<T: ThreadFn> Thread<T> {
     }
 
     /// Whether the thread's allowed CPUs are exactly `cpu`.
-    pub(crate) fn is_bound_to(&self, cpu: CpuId) -> bool {
+    pub(crate) fn is_bound_to(&self, cpu: PossibleCpu) -> bool {
         // SAFETY: The task is live (type invariant); the test reads its mask.
         unsafe { ffi::smpboot_rs_task_bound_to(self.0.task.as_ptr(), cpu.as_u32()) }
     }
@@ -380,7 +380,7 @@ pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R>
 
 /// Binds the current task to `cpu`, as [`Thread::bind`]: a later wakeup
 /// brings it back to `cpu` once the scheduler lets it run there.
-pub(crate) fn bind_current(cpu: CpuId) -> Result {
+pub(crate) fn bind_current(cpu: PossibleCpu) -> Result {
     // SAFETY: `current` is valid in task context; the mask is static.
     to_result(unsafe { bindings::set_cpus_allowed_ptr(Task::current_raw(), cpu::cpumask_of(cpu)) })
 }

@@ -177,8 +177,8 @@ struct Sent {
 /// One round of the scenario, counting the calls it sends in `sent`; how
 /// long the drop took, or `Err` if the round could not be set up.
 fn round(
-    s: cpu::CpuId,
-    t: cpu::CpuId,
+    s: cpu::PossibleCpu,
+    t: cpu::PossibleCpu,
     csd: *mut bindings::call_single_data_t,
     sent: &mut Sent,
 ) -> Result<i64> {

@@ -46,7 +46,7 @@ mod smpboot_rs;
 #[path = "../smpboot_rs/sysfs.rs"]
 mod sysfs;
 // The guards and the CPU the code runs on: helpers of smpboot_rs.ko that
-// the typed API leaves out. They take the typed API's `CpuId` (`cpuid`).
+// the typed API leaves out. They take the typed API's `PossibleCpu` (`cpuid`).
 #[allow(dead_code)]
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
@@ -56,7 +56,7 @@ mod ffi;
 // The kernel series' differences, compiled as part of the typed API.
 use smpboot_rs::compat;
 
-use cpu::CpuId;
+use cpu::PossibleCpu;
 use smpboot_rs::cpu as cpuid;
 use smpboot_rs::cpu::OnlineCpus;
 use smpboot_rs::{HasPending, Pending, PerCpuThread, Registration, ThreadState};
@@ -146,7 +146,7 @@ impl CpuCalls {
         }
     }
 
-    fn render(&self, cpu: CpuId, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+    fn render(&self, cpu: PossibleCpu, out: &mut impl core::fmt::Write) -> core::fmt::Result {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let state = match self.state.load(Ordering::Relaxed) {
             CALLS_NONE => "none",
@@ -177,7 +177,7 @@ fn bump(c: &AtomicU64) {
 
 /// What each CPU's thread owns; the callbacks check they get their own.
 struct CpuState {
-    cpu: CpuId,
+    cpu: PossibleCpu,
     active: bool,
     set_up: bool,
 }
@@ -189,7 +189,7 @@ struct TestThread {
 }
 
 impl TestThread {
-    fn check(&self, cpu: CpuId, state: &CpuState) {
+    fn check(&self, cpu: PossibleCpu, state: &CpuState) {
         if cpu::current_cpu() != cpu {
             bump(&self.counters.wrong_cpu);
         }
@@ -198,12 +198,12 @@ impl TestThread {
         }
     }
 
-    fn pending(&self, cpu: CpuId) -> Option<&AtomicU64> {
+    fn pending(&self, cpu: PossibleCpu) -> Option<&AtomicU64> {
         self.pending.get(cpu.index())
     }
 
     /// Counts a callback of `cpu` (see `CpuCalls::record`).
-    fn record(&self, cpu: CpuId, count: fn(&CpuCalls) -> &AtomicU64, state: Option<u8>) {
+    fn record(&self, cpu: PossibleCpu, count: fn(&CpuCalls) -> &AtomicU64, state: Option<u8>) {
         if let Some(c) = self.counters.calls.get(cpu.index()) {
             c.record(count(c), state);
         }
@@ -214,7 +214,7 @@ impl PerCpuThread for TestThread {
     type State = CpuState;
     const NAME: &'static CStr = kernel::c_str!("sbtr/%u");
 
-    fn create(&self, cpu: CpuId) -> Result<CpuState> {
+    fn create(&self, cpu: PossibleCpu) -> Result<CpuState> {
         bump(&self.counters.creates);
         self.record(cpu, |c| &c.creates, None);
         Ok(CpuState {
@@ -224,7 +224,7 @@ impl PerCpuThread for TestThread {
         })
     }
 
-    fn should_run(&self, cpu: CpuId, state: &mut CpuState) -> bool {
+    fn should_run(&self, cpu: PossibleCpu, state: &mut CpuState) -> bool {
         if cpu::preemptible() {
             bump(&self.counters.bad_preempt);
         }
@@ -233,7 +233,7 @@ impl PerCpuThread for TestThread {
             .is_some_and(|p| p.load(Ordering::Relaxed) > 0)
     }
 
-    fn run(&self, cpu: CpuId, state: &mut CpuState) {
+    fn run(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
         if !state.active {
             bump(&self.counters.state_errors);
@@ -245,7 +245,7 @@ impl PerCpuThread for TestThread {
         }
     }
 
-    fn setup(&self, cpu: CpuId, state: &mut CpuState) {
+    fn setup(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
         if state.set_up {
             bump(&self.counters.state_errors);
@@ -256,7 +256,7 @@ impl PerCpuThread for TestThread {
         self.record(cpu, |c| &c.setup, Some(CALLS_ACTIVE));
     }
 
-    fn cleanup(&self, cpu: CpuId, state: &mut CpuState, online: bool) {
+    fn cleanup(&self, cpu: PossibleCpu, state: &mut CpuState, online: bool) {
         // `online`: on its CPU, which is online. An active thread of an
         // online CPU is on it; a parked one may be kept off a dying CPU.
         if online {
@@ -276,7 +276,7 @@ impl PerCpuThread for TestThread {
         }
     }
 
-    fn park(&self, cpu: CpuId, state: &mut CpuState) {
+    fn park(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
         if !state.active {
             bump(&self.counters.state_errors);
@@ -286,7 +286,7 @@ impl PerCpuThread for TestThread {
         self.record(cpu, |c| &c.park, Some(CALLS_PARKED));
     }
 
-    fn unpark(&self, cpu: CpuId, state: &mut CpuState) {
+    fn unpark(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
         if state.active {
             bump(&self.counters.state_errors);
@@ -307,15 +307,15 @@ macro_rules! idle_thread {
             type State = ();
             const NAME: &'static CStr = kernel::c_str!($name);
 
-            fn create(&self, _cpu: CpuId) -> Result {
+            fn create(&self, _cpu: PossibleCpu) -> Result {
                 Ok(())
             }
 
-            fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+            fn should_run(&self, _cpu: PossibleCpu, _state: &mut ()) -> bool {
                 false
             }
 
-            fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+            fn run(&self, _cpu: PossibleCpu, _state: &mut ()) {}
         }
     };
 }
@@ -336,7 +336,7 @@ impl PerCpuThread for FailingThread {
     type State = ();
     const NAME: &'static CStr = kernel::c_str!("sbtf/%u");
 
-    fn create(&self, _cpu: CpuId) -> Result {
+    fn create(&self, _cpu: PossibleCpu) -> Result {
         let calls = self.counters.fail_creates.fetch_add(1, Ordering::Relaxed) + 1;
         if calls == self.fail_at {
             Err(ENOMEM)
@@ -345,13 +345,13 @@ impl PerCpuThread for FailingThread {
         }
     }
 
-    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+    fn should_run(&self, _cpu: PossibleCpu, _state: &mut ()) -> bool {
         false
     }
 
-    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+    fn run(&self, _cpu: PossibleCpu, _state: &mut ()) {}
 
-    fn setup(&self, _cpu: CpuId, _state: &mut ()) {
+    fn setup(&self, _cpu: PossibleCpu, _state: &mut ()) {
         bump(&self.counters.fail_setups);
     }
 }
@@ -370,15 +370,15 @@ impl PerCpuThread for SelfDropThread {
     type State = ();
     const NAME: &'static CStr = kernel::c_str!("sbts/%u");
 
-    fn create(&self, _cpu: CpuId) -> Result {
+    fn create(&self, _cpu: PossibleCpu) -> Result {
         Ok(())
     }
 
-    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+    fn should_run(&self, _cpu: PossibleCpu, _state: &mut ()) -> bool {
         self.armed.swap(false, Ordering::Relaxed)
     }
 
-    fn run(&self, _cpu: CpuId, _state: &mut ()) {
+    fn run(&self, _cpu: PossibleCpu, _state: &mut ()) {
         let taken = self.holder.lock().take();
         if taken.is_none() {
             // Ran before the registration was stored: wait for a wake.
@@ -454,15 +454,15 @@ impl PerCpuThread for PendingThread {
     type State = ();
     const NAME: &'static CStr = kernel::c_str!("sbtp/%u");
 
-    fn create(&self, _cpu: CpuId) -> Result {
+    fn create(&self, _cpu: PossibleCpu) -> Result {
         Ok(())
     }
 
-    fn should_run(&self, cpu: CpuId, _state: &mut ()) -> bool {
+    fn should_run(&self, cpu: PossibleCpu, _state: &mut ()) -> bool {
         self.work.is_pending(cpu)
     }
 
-    fn run(&self, cpu: CpuId, _state: &mut ()) {
+    fn run(&self, cpu: PossibleCpu, _state: &mut ()) {
         let units = self.work.take(cpu);
         self.counters.handled.fetch_add(units, Ordering::Relaxed);
         bump(&self.counters.takes);
@@ -657,7 +657,7 @@ impl PerCpuThread for FailCpuThread {
     type State = ();
     const NAME: &'static CStr = kernel::c_str!("sbtk/%u");
 
-    fn create(&self, cpu: CpuId) -> Result {
+    fn create(&self, cpu: PossibleCpu) -> Result {
         if u64::from(cpu.as_u32()) == self.cpu {
             Err(ENOMEM)
         } else {
@@ -665,11 +665,11 @@ impl PerCpuThread for FailCpuThread {
         }
     }
 
-    fn should_run(&self, _cpu: CpuId, _state: &mut ()) -> bool {
+    fn should_run(&self, _cpu: PossibleCpu, _state: &mut ()) -> bool {
         false
     }
 
-    fn run(&self, _cpu: CpuId, _state: &mut ()) {}
+    fn run(&self, _cpu: PossibleCpu, _state: &mut ()) {}
 }
 
 struct FailCpuFile(Arc<Control>);

@@ -16,7 +16,7 @@ use kernel::str::CStr;
 #[path = "smpboot_rs_src/smpboot_rs/client.rs"]
 mod smpboot_rs;
 
-use smpboot_rs::cpu::{CpuId, OnlineCpus};
+use smpboot_rs::cpu::{OnlineCpus, PossibleCpu};
 use smpboot_rs::{HasPending, Pending, PerCpuThread, Registration};
 
 module! {
@@ -36,21 +36,21 @@ impl PerCpuThread for HelloThread {
     type State = u64;
     const NAME: &'static CStr = kernel::c_str!("hello_rs/%u");
 
-    fn create(&self, _cpu: CpuId) -> Result<u64> {
+    fn create(&self, _cpu: PossibleCpu) -> Result<u64> {
         Ok(0)
     }
 
-    fn should_run(&self, cpu: CpuId, _handled: &mut u64) -> bool {
+    fn should_run(&self, cpu: PossibleCpu, _handled: &mut u64) -> bool {
         self.work.is_pending(cpu)
     }
 
-    fn run(&self, cpu: CpuId, handled: &mut u64) {
+    fn run(&self, cpu: PossibleCpu, handled: &mut u64) {
         let units = self.work.take(cpu);
         *handled += units;
         pr_info!("cpu {cpu}: {units} unit(s), {} in all\n", *handled);
     }
 
-    fn park(&self, cpu: CpuId, handled: &mut u64) {
+    fn park(&self, cpu: PossibleCpu, handled: &mut u64) {
         pr_info!("cpu {cpu}: going offline after {} unit(s)\n", *handled);
     }
 }
