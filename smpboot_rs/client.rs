@@ -41,7 +41,7 @@
 
 #[path = "abi.rs"]
 mod abi;
-// CPU ids and the online CPUs. Only this part of `cpu.rs`, which calls
+// Possible CPUs and the online CPUs. Only this part of `cpu.rs`, which calls
 // helpers of smpboot_rs.ko: the typed API calls smpboot_rs.ko only through
 // the functions of `abi.rs`.
 #[allow(dead_code)]

@@ -185,7 +185,9 @@ mod backports {
     pub(crate) mod cpu {
         use kernel::bindings;
 
-        /// The number of CPU ids the kernel may use (`nr_cpu_ids`).
+        /// The number of CPU ids the kernel may use (`nr_cpu_ids`). Unlike
+        /// 7.x's, only where `nr_cpu_ids` is a variable: neither
+        /// `CONFIG_FORCE_NR_CPUS` nor `NR_CPUS` 1 (a constant there).
         #[inline]
         pub(crate) fn nr_cpu_ids() -> u32 {
             // SAFETY: `nr_cpu_ids` is set once during early boot, before any
@@ -209,6 +211,7 @@ mod backports {
             /// `id < nr_cpu_ids()`.
             #[inline]
             pub(crate) unsafe fn from_u32_unchecked(id: u32) -> Self {
+                debug_assert!(id < nr_cpu_ids());
                 // INVARIANT: by the function's requirement.
                 Self(id)
             }
@@ -242,11 +245,13 @@ mod backports {
     }
 
     impl TaskExt for Task {
+        #[inline]
         fn current_raw() -> *mut bindings::task_struct {
             // SAFETY: Getting the current pointer is always safe.
             unsafe { bindings::get_current() }
         }
 
+        #[inline]
         fn as_ptr(&self) -> *mut bindings::task_struct {
             // CAST: `Task` is a transparent wrapper of an `Opaque` of the
             // `task_struct`, which has its layout.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! CPU ids (from `cpuid.rs`, which the typed API compiles alone), CPU
+//! Possible CPUs (from `cpuid.rs`, which the typed API compiles alone), CPU
 //! state, preemption and migration guards, and the task-state helpers of a
 //! wait loop. These call the C shim of `smpboot_rs.ko` (`ffi.rs`): a crate
 //! that compiles this file also compiles `ffi.rs`, and `cpuid.rs` as
@@ -25,7 +25,8 @@ pub(crate) use super::cpuid::{nr_cpu_ids, possible_cpus, OnlineCpus, PossibleCpu
 
 /// The mask with only `cpu` set, as the scheduler's affinity calls take it.
 pub(crate) fn cpumask_of(cpu: PossibleCpu) -> *const bindings::cpumask {
-    // SAFETY: By `PossibleCpu`'s invariant the id is below `nr_cpu_ids`;
+    // SAFETY: By the invariant of the `CpuId` a `PossibleCpu` wraps, the id
+    // is below `nr_cpu_ids`;
     // `cpumask_of()` returns a pointer into a static table.
     unsafe { ffi::smpboot_rs_cpumask_of(cpu.as_u32()) }
 }

@@ -191,7 +191,7 @@ impl<T: Callbacks> PinnedDrop for Instance<T> {
     }
 }
 
-/// Finds the instance of a node and its CPU id.
+/// Finds the instance of a node and its possible CPU.
 ///
 /// # Safety
 ///

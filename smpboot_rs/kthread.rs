@@ -73,9 +73,10 @@ impl CpuThreadName {
 /// # Invariants
 ///
 /// `task` was returned by `kthread_create_on_cpu()` for `thread_entry::<T>`
-/// with `data` as argument, and it has not been stopped; it is taken out
-/// only to stop it. `data` came from `KBox::into_raw` and is freed only once
-/// the thread has exited.
+/// with `data` as argument, and it has not been stopped. `task` holds a
+/// reference that only [`Raw::stop_in_place`] takes out, after which the
+/// `Raw` is not used. `data` came from `KBox::into_raw` and is freed only
+/// once the thread has exited.
 struct Raw<T: ThreadFn> {
     task: ManuallyDrop<ARef<Task>>,
     data: NonNull<T>,
@@ -100,11 +101,13 @@ impl<T: ThreadFn> Raw<T> {
         unsafe { this.stop_in_place() }
     }
 
-    /// [`Raw::stop`] for `Drop`.
+    /// Stops the thread and returns its value: the body of [`Raw::stop`] and
+    /// of `Drop`.
     ///
     /// # Safety
     ///
-    /// Called once; `self` is not used afterwards.
+    /// At most one call per value (`self.task` has not been taken), and
+    /// `self` is not used afterwards (its other field has no drop glue).
     unsafe fn stop_in_place(&mut self) -> KBox<T> {
         // SAFETY: Taken once (the caller's contract).
         let task = unsafe { ManuallyDrop::take(&mut self.task) };
@@ -175,8 +178,10 @@ impl<T: ThreadFn> Thread<T> {
             }
         };
         // SAFETY: `task` is a valid task just created, and `Task` is a
-        // transparent wrapper of its `task_struct`. The reference taken here
-        // keeps it valid until `kthread_stop_put()`.
+        // transparent wrapper of its `task_struct`. The new kthread sleeps in
+        // `kthread()` until first woken, so it cannot exit before the
+        // reference is taken; the `&Task` lives only for `ARef::from`. The
+        // reference keeps the task valid until `kthread_stop_put()`.
         let task = ARef::from(unsafe { &*task.cast::<Task>() });
         // SAFETY: A live kthread that nothing else parks yet. It wakes, parks
         // in `kthread()` before calling `thread_entry`, and `kthread_park()`
@@ -270,8 +275,9 @@ impl<T: ThreadFn> Thread<T> {
 ///
 /// # Invariants
 ///
-/// A non-null `task` is a reference on a task given up by
-/// `ARef::into_raw`, which `Drop` takes back.
+/// `task` is null or holds a reference on a task given up by
+/// `ARef::into_raw`; once non-null it never changes, and only `Drop` takes
+/// the reference back.
 pub(crate) struct WakeSlot {
     task: AtomicPtr<Task>,
 }
@@ -313,8 +319,9 @@ impl WakeSlot {
     ///
     /// Returns whether a thread was published.
     pub(crate) fn wake(&self) -> bool {
-        // SAFETY: A non-null `task` is one we hold a reference on for as long
-        // as `self` lives (type invariant).
+        // SAFETY: A non-null `task` never changes and keeps its reference
+        // until `Drop` (type invariant), so the task outlives the borrow of
+        // `self`.
         let Some(task) = (unsafe { self.task.load(Ordering::Acquire).as_ref() }) else {
             return false;
         };

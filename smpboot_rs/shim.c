@@ -9,7 +9,6 @@
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
-#include <linux/sched/task.h>
 #include <linux/smp.h>
 #include "../include/smpboot_rs.h"
 #include "shim.h"
