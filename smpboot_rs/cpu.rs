@@ -26,8 +26,8 @@ pub(crate) use super::cpuid::{nr_cpu_ids, possible_cpus, OnlineCpus, PossibleCpu
 /// The mask with only `cpu` set, as the scheduler's affinity calls take it.
 pub(crate) fn cpumask_of(cpu: PossibleCpu) -> *const bindings::cpumask {
     // SAFETY: By the invariant of the `CpuId` a `PossibleCpu` wraps, the id
-    // is below `nr_cpu_ids`;
-    // `cpumask_of()` returns a pointer into a static table.
+    // is below `nr_cpu_ids`; `cpumask_of()` returns a pointer into a static
+    // table.
     unsafe { ffi::smpboot_rs_cpumask_of(cpu.as_u32()) }
 }
 
