@@ -53,9 +53,9 @@ pub(crate) mod cpu;
 #[path = "compat.rs"]
 pub(crate) mod compat;
 
+use compat::atomic::{Acquire, Atomic, Full, Relaxed};
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
 // 7.x: `CStr::as_char_ptr` (6.12's `CStr` has it).
 #[allow(unused_imports)]
 use compat::prelude::*;
@@ -379,7 +379,7 @@ impl<T: PerCpuThread> Drop for Registration<T> {
 /// several raises may take them all in one `run` (see "Wakeups" in
 /// Documentation/smpboot_rs.rst).
 pub(crate) struct Pending {
-    counts: KVec<AtomicU64>,
+    counts: KVec<Atomic<u64>>,
 }
 
 impl Pending {
@@ -388,12 +388,12 @@ impl Pending {
         let nr = cpu::nr_cpu_ids() as usize;
         let mut counts = KVec::with_capacity(nr, GFP_KERNEL)?;
         for _ in 0..nr {
-            counts.push(AtomicU64::new(0), GFP_KERNEL)?;
+            counts.push(Atomic::new(0), GFP_KERNEL)?;
         }
         Ok(Self { counts })
     }
 
-    fn count(&self, cpu: PossibleCpu) -> Option<&AtomicU64> {
+    fn count(&self, cpu: PossibleCpu) -> Option<&Atomic<u64>> {
         self.counts.get(cpu.index())
     }
 
@@ -401,25 +401,22 @@ impl Pending {
     /// zero, when `cpu`'s thread needs a wake (the first raise after a
     /// `take` wakes it; the later ones find it due to run anyway).
     pub(crate) fn add(&self, cpu: PossibleCpu, n: u64) -> bool {
-        // Release: what the producer wrote before the raise is seen by the
+        // Full, as C's `atomic_fetch_add()`; its release half is what
+        // matters: what the producer wrote before the raise is seen by the
         // `take` that counts it.
-        n > 0
-            && self
-                .count(cpu)
-                .is_some_and(|c| c.fetch_add(n, Ordering::AcqRel) == 0)
+        n > 0 && self.count(cpu).is_some_and(|c| c.fetch_add(n, Full) == 0)
     }
 
     /// Whether `cpu` has work pending: `should_run`'s answer.
     pub(crate) fn is_pending(&self, cpu: PossibleCpu) -> bool {
-        self.count(cpu)
-            .is_some_and(|c| c.load(Ordering::Relaxed) > 0)
+        self.count(cpu).is_some_and(|c| c.load(Relaxed) > 0)
     }
 
     /// Takes every unit pending on `cpu` and returns how many (0 if none):
     /// what `run` handles. Units raised after it wake the thread again.
     pub(crate) fn take(&self, cpu: PossibleCpu) -> u64 {
         // Acquire: pairs with the producers' `add`.
-        self.count(cpu).map_or(0, |c| c.swap(0, Ordering::Acquire))
+        self.count(cpu).map_or(0, |c| c.xchg(0, Acquire))
     }
 }
 

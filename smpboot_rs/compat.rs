@@ -34,6 +34,15 @@ pub(crate) use kernel::sync::aref::ARef;
 #[cfg(smpboot_rs_backports)]
 pub(crate) use kernel::types::ARef;
 
+/// 7.x's `kernel::sync::atomic`: atomics of the kernel's memory model
+/// (LKMM), the only one for Rust code in the kernel. 6.12 has none.
+pub(crate) mod atomic {
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) use super::backports::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+}
+
 /// 7.x's `kernel::cpu`: the kernel's CPU id and `nr_cpu_ids()`, which 6.12
 /// lacks.
 pub(crate) mod cpu {
@@ -232,6 +241,237 @@ mod backports {
         impl From<CpuId> for u32 {
             fn from(id: CpuId) -> Self {
                 id.as_u32()
+            }
+        }
+    }
+
+    /// 7.x's `kernel::sync::atomic`, as far as smpboot_rs uses it: 7.x's
+    /// names, orderings and signatures over `core`'s atomics, each LKMM
+    /// ordering as the `core` one at least as strong (`Full` as `SeqCst`).
+    /// As in LKMM, a failed `cmpxchg` orders nothing.
+    pub(crate) mod atomic {
+        use core::cell::UnsafeCell;
+        use core::mem::{align_of, size_of};
+        use core::sync::atomic::{
+            AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
+            Ordering as CoreOrdering,
+        };
+
+        /// The ordering of an operation: a type, so that an ordering the
+        /// operation does not take fails to compile, as on 7.x.
+        pub(crate) trait Ordering: Copy {
+            /// The `core` ordering of the operation.
+            const CORE: CoreOrdering;
+        }
+        /// An ordering a load takes.
+        pub(crate) trait AcquireOrRelaxed: Ordering {}
+        /// An ordering a store takes.
+        pub(crate) trait ReleaseOrRelaxed: Ordering {}
+
+        /// No ordering: `READ_ONCE()`, `WRITE_ONCE()`, `atomic_*_relaxed()`.
+        #[derive(Clone, Copy)]
+        pub(crate) struct Relaxed;
+        /// Later accesses stay after the load: `smp_load_acquire()`.
+        #[derive(Clone, Copy)]
+        pub(crate) struct Acquire;
+        /// Earlier accesses stay before the store: `smp_store_release()`.
+        #[derive(Clone, Copy)]
+        pub(crate) struct Release;
+        /// Fully ordered, as between two `smp_mb()`.
+        #[derive(Clone, Copy)]
+        pub(crate) struct Full;
+
+        impl Ordering for Relaxed {
+            const CORE: CoreOrdering = CoreOrdering::Relaxed;
+        }
+        impl Ordering for Acquire {
+            const CORE: CoreOrdering = CoreOrdering::Acquire;
+        }
+        impl Ordering for Release {
+            const CORE: CoreOrdering = CoreOrdering::Release;
+        }
+        impl Ordering for Full {
+            const CORE: CoreOrdering = CoreOrdering::SeqCst;
+        }
+        impl AcquireOrRelaxed for Relaxed {}
+        impl AcquireOrRelaxed for Acquire {}
+        impl ReleaseOrRelaxed for Relaxed {}
+        impl ReleaseOrRelaxed for Release {}
+
+        /// A type with an atomic in `core` (7.x: `AtomicType`).
+        ///
+        /// # Safety
+        ///
+        /// [`Self::Core`] has the size, alignment and bit validity of `Self`.
+        pub(crate) unsafe trait AtomicType: Copy {
+            /// `core`'s atomic of `Self`.
+            type Core;
+            /// `load`.
+            fn load(a: &Self::Core, o: CoreOrdering) -> Self;
+            /// `store`.
+            fn store(a: &Self::Core, v: Self, o: CoreOrdering);
+            /// `swap`.
+            fn swap(a: &Self::Core, v: Self, o: CoreOrdering) -> Self;
+            /// `compare_exchange`, with a relaxed failure.
+            fn compare_exchange(
+                a: &Self::Core,
+                old: Self,
+                new: Self,
+                o: CoreOrdering,
+            ) -> Result<Self, Self>;
+        }
+
+        /// A type whose atomic adds, wrapping (7.x: `AtomicAdd`).
+        pub(crate) trait AtomicAdd: AtomicType {
+            /// `fetch_add`.
+            fn fetch_add(a: &Self::Core, v: Self, o: CoreOrdering) -> Self;
+            /// `fetch_sub`.
+            fn fetch_sub(a: &Self::Core, v: Self, o: CoreOrdering) -> Self;
+        }
+
+        /// Implements [`AtomicType`] for `$t` with `core`'s `$core`.
+        macro_rules! atomic_type {
+            ($t:ty, $core:ty $(, $param:ident)?) => {
+                // SAFETY: `core` gives its atomic of a type the type's size
+                // and bit validity; the alignments are asserted equal.
+                unsafe impl$(<$param>)? AtomicType for $t {
+                    type Core = $core;
+                    #[inline(always)]
+                    fn load(a: &Self::Core, o: CoreOrdering) -> Self {
+                        a.load(o)
+                    }
+                    #[inline(always)]
+                    fn store(a: &Self::Core, v: Self, o: CoreOrdering) {
+                        a.store(v, o)
+                    }
+                    #[inline(always)]
+                    fn swap(a: &Self::Core, v: Self, o: CoreOrdering) -> Self {
+                        a.swap(v, o)
+                    }
+                    #[inline(always)]
+                    fn compare_exchange(
+                        a: &Self::Core,
+                        old: Self,
+                        new: Self,
+                        o: CoreOrdering,
+                    ) -> Result<Self, Self> {
+                        a.compare_exchange(old, new, o, CoreOrdering::Relaxed)
+                    }
+                }
+            };
+        }
+
+        /// Implements [`AtomicType`] and [`AtomicAdd`] for the integer `$t`.
+        macro_rules! atomic_integer {
+            ($t:ty, $core:ty) => {
+                const _: () = assert!(
+                    size_of::<$t>() == size_of::<$core>()
+                        && align_of::<$t>() == align_of::<$core>()
+                );
+                atomic_type!($t, $core);
+                impl AtomicAdd for $t {
+                    #[inline(always)]
+                    fn fetch_add(a: &Self::Core, v: Self, o: CoreOrdering) -> Self {
+                        a.fetch_add(v, o)
+                    }
+                    #[inline(always)]
+                    fn fetch_sub(a: &Self::Core, v: Self, o: CoreOrdering) -> Self {
+                        a.fetch_sub(v, o)
+                    }
+                }
+            };
+        }
+
+        const _: () = assert!(
+            size_of::<bool>() == size_of::<AtomicBool>()
+                && align_of::<bool>() == align_of::<AtomicBool>()
+                && size_of::<*mut ()>() == size_of::<AtomicPtr<()>>()
+                && align_of::<*mut ()>() == align_of::<AtomicPtr<()>>()
+        );
+        atomic_type!(bool, AtomicBool);
+        atomic_type!(*mut T, AtomicPtr<T>, T);
+        atomic_integer!(i32, AtomicI32);
+        atomic_integer!(i64, AtomicI64);
+        atomic_integer!(u32, AtomicU32);
+        atomic_integer!(u64, AtomicU64);
+        atomic_integer!(usize, AtomicUsize);
+
+        /// A value of `T` that execution contexts share, accessed atomically.
+        ///
+        /// # Invariants
+        ///
+        /// `self.0` is accessed only as a `T::Core`, or through `&mut self`.
+        #[repr(transparent)]
+        pub(crate) struct Atomic<T: AtomicType>(UnsafeCell<T>);
+
+        // SAFETY: Shared accesses are atomic (type invariant); what `T`
+        // points to, if it is a pointer, is its users' to synchronise, as
+        // for `core`'s atomics.
+        unsafe impl<T: AtomicType> Sync for Atomic<T> {}
+        // SAFETY: As above.
+        unsafe impl<T: AtomicType> Send for Atomic<T> {}
+
+        impl<T: AtomicType> Atomic<T> {
+            /// An atomic holding `v`.
+            pub(crate) const fn new(v: T) -> Self {
+                Self(UnsafeCell::new(v))
+            }
+
+            #[inline(always)]
+            fn core(&self) -> &T::Core {
+                // SAFETY: `T::Core` has the layout and bit validity of `T`
+                // (`AtomicType`), and every shared access is as a `T::Core`
+                // (type invariant).
+                unsafe { &*self.0.get().cast::<T::Core>() }
+            }
+
+            /// The value, through exclusive access.
+            pub(crate) fn get_mut(&mut self) -> &mut T {
+                self.0.get_mut()
+            }
+
+            /// Loads the value (`atomic_read()`, `READ_ONCE()`, with
+            /// [`Acquire`] `smp_load_acquire()`).
+            #[inline(always)]
+            pub(crate) fn load<O: AcquireOrRelaxed>(&self, _: O) -> T {
+                T::load(self.core(), O::CORE)
+            }
+
+            /// Stores `v` (`atomic_set()`, `WRITE_ONCE()`, with [`Release`]
+            /// `smp_store_release()`).
+            #[inline(always)]
+            pub(crate) fn store<O: ReleaseOrRelaxed>(&self, v: T, _: O) {
+                T::store(self.core(), v, O::CORE)
+            }
+
+            /// Stores `v` and returns the old value (`atomic_xchg()`).
+            #[inline(always)]
+            pub(crate) fn xchg<O: Ordering>(&self, v: T, _: O) -> T {
+                T::swap(self.core(), v, O::CORE)
+            }
+
+            /// Stores `new` if the value is `old` (`atomic_try_cmpxchg()`):
+            /// `Ok(old)` if it did, else `Err` with the value, ordered only
+            /// on success.
+            #[inline(always)]
+            pub(crate) fn cmpxchg<O: Ordering>(&self, old: T, new: T, _: O) -> Result<T, T> {
+                T::compare_exchange(self.core(), old, new, O::CORE)
+            }
+        }
+
+        impl<T: AtomicAdd> Atomic<T> {
+            /// Adds `v`, wrapping, and returns the old value
+            /// (`atomic_fetch_add()`).
+            #[inline(always)]
+            pub(crate) fn fetch_add<O: Ordering>(&self, v: T, _: O) -> T {
+                T::fetch_add(self.core(), v, O::CORE)
+            }
+
+            /// Subtracts `v`, wrapping, and returns the old value
+            /// (`atomic_fetch_sub()`).
+            #[inline(always)]
+            pub(crate) fn fetch_sub<O: Ordering>(&self, v: T, _: O) -> T {
+                T::fetch_sub(self.core(), v, O::CORE)
             }
         }
     }

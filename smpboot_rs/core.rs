@@ -20,12 +20,12 @@
 
 use crate::abi;
 use crate::callbacks::{Request, UserCallbacks};
+use crate::compat::atomic::{Acquire, Atomic, Relaxed, Release};
 use crate::cpu::{self, MigrationGuard, PossibleCpu, WaitPass};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
 use crate::kthread::{self, CpuThreadName, Thread, WakeSlot};
 use core::cell::Cell;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
@@ -44,7 +44,7 @@ enum Status {
 }
 
 impl Status {
-    fn from_u8(v: u8) -> Self {
+    fn from_u32(v: u32) -> Self {
         match v {
             1 => Self::Active,
             2 => Self::Parked,
@@ -58,30 +58,46 @@ impl Status {
 const DISPLACED_RETRY_MS: u32 = 10;
 
 /// What the core and a CPU's thread share, and sysfs shows.
-#[derive(Default)]
 struct PerCpu {
     /// Selfparking registrations only: the CPU is not up to
     /// `smpboot_rs:online` (set at creation and by that state's teardown,
     /// cleared by its startup). A thread its owner unparked lets go of its
     /// CPU and waits, as C smpboot's thread of an offline CPU sleeps.
-    held: AtomicBool,
-    pid: AtomicI32,
-    status: AtomicU8,
-    setup: AtomicU64,
-    park: AtomicU64,
-    unpark: AtomicU64,
-    cleanup: AtomicU64,
-    runs: AtomicU64,
-    wrong_cpu: AtomicU64,
+    held: Atomic<bool>,
+    pid: Atomic<i32>,
+    status: Atomic<u32>,
+    setup: Atomic<u64>,
+    park: Atomic<u64>,
+    unpark: Atomic<u64>,
+    cleanup: Atomic<u64>,
+    runs: Atomic<u64>,
+    wrong_cpu: Atomic<u64>,
+}
+
+impl PerCpu {
+    /// No thread yet.
+    fn new() -> Self {
+        Self {
+            held: Atomic::new(false),
+            pid: Atomic::new(0),
+            status: Atomic::new(Status::None as u32),
+            setup: Atomic::new(0),
+            park: Atomic::new(0),
+            unpark: Atomic::new(0),
+            cleanup: Atomic::new(0),
+            runs: Atomic::new(0),
+            wrong_cpu: Atomic::new(0),
+        }
+    }
 }
 
 /// A thread's state as `abi::THREAD_*`, for sysfs and
 /// `smpboot_rs_thread_state`.
 fn state_code(s: &PerCpu) -> c_int {
-    match Status::from_u8(s.status.load(Ordering::Relaxed)) {
+    match Status::from_u32(s.status.load(Relaxed)) {
         Status::None => abi::THREAD_CREATED,
         // Let go of its CPU, which is down past our state.
-        Status::Active if s.held.load(Ordering::Relaxed) => abi::THREAD_HELD,
+        Status::Active if s.held.load(Relaxed) => abi::THREAD_HELD,
         Status::Active => abi::THREAD_ACTIVE,
         Status::Parked => abi::THREAD_PARKED,
     }
@@ -89,11 +105,8 @@ fn state_code(s: &PerCpu) -> c_int {
 
 /// Counts one more. Each counter has one writer, the CPU's thread, so a
 /// plain load and store do: no locked instruction on the loop's path.
-fn bump(counter: &AtomicU64) {
-    counter.store(
-        counter.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Relaxed,
-    );
+fn bump(counter: &Atomic<u64>) {
+    counter.store(counter.load(Relaxed).wrapping_add(1), Relaxed);
 }
 
 /// A CPU's thread, as the hotplug callbacks see it.
@@ -123,7 +136,7 @@ pub(crate) struct Registration {
     owner: *mut bindings::module,
     callbacks: UserCallbacks,
     /// Registered successfully: `callbacks.release()` is due when it goes.
-    listed: AtomicBool,
+    listed: Atomic<bool>,
     #[pin]
     threads: Mutex<Threads>,
     per_cpu: KVec<PerCpu>,
@@ -141,7 +154,7 @@ impl PinnedDrop for Registration {
     fn drop(self: Pin<&mut Self>) {
         // The last reference: the threads and the hotplug instances are gone.
         // A registration that failed was never the core's to release.
-        if self.listed.load(Ordering::Relaxed) {
+        if self.listed.load(Relaxed) {
             self.callbacks.release();
         }
     }
@@ -153,13 +166,12 @@ impl Registration {
     }
 
     fn held(&self, cpu: PossibleCpu) -> bool {
-        self.per_cpu(cpu)
-            .is_some_and(|p| p.held.load(Ordering::Acquire))
+        self.per_cpu(cpu).is_some_and(|p| p.held.load(Acquire))
     }
 
     fn set_held(&self, cpu: PossibleCpu, held: bool) {
         if let Some(p) = self.per_cpu(cpu) {
-            p.held.store(held, Ordering::Release);
+            p.held.store(held, Release);
         }
     }
 
@@ -200,7 +212,7 @@ impl Registration {
                     this.set_held(cpu, true);
                 }
                 if let Some(p) = this.per_cpu(cpu) {
-                    p.pid.store(thread.pid(), Ordering::Relaxed);
+                    p.pid.store(thread.pid(), Relaxed);
                 }
                 if let Some(waker) = this.wakers.get(cpu.index()) {
                     waker.publish(&thread);
@@ -291,7 +303,7 @@ impl Registration {
             .ok_or(EINVAL)?;
         // The pid is set when the thread is published and cleared when it
         // has stopped.
-        if s.pid.load(Ordering::Relaxed) == 0 {
+        if s.pid.load(Relaxed) == 0 {
             return Err(ENOENT);
         }
         Ok(state_code(s))
@@ -326,7 +338,7 @@ impl Registration {
             drop(slot.thread.stop());
             self.callbacks.store(cpu, core::ptr::null_mut());
             if let Some(p) = self.per_cpu(cpu) {
-                p.pid.store(0, Ordering::Relaxed);
+                p.pid.store(0, Relaxed);
             }
         }
     }
@@ -349,19 +361,19 @@ impl Registration {
                 after,
                 cpu,
                 u8::from(cpu.is_online()),
-                s.pid.load(Ordering::Relaxed),
+                s.pid.load(Relaxed),
                 match state_code(s) {
                     abi::THREAD_ACTIVE => "active",
                     abi::THREAD_PARKED => "parked",
                     abi::THREAD_HELD => "held",
                     _ => "none",
                 },
-                s.setup.load(Ordering::Relaxed),
-                s.park.load(Ordering::Relaxed),
-                s.unpark.load(Ordering::Relaxed),
-                s.cleanup.load(Ordering::Relaxed),
-                s.runs.load(Ordering::Relaxed),
-                s.wrong_cpu.load(Ordering::Relaxed),
+                s.setup.load(Relaxed),
+                s.park.load(Relaxed),
+                s.unpark.load(Relaxed),
+                s.cleanup.load(Relaxed),
+                s.runs.load(Relaxed),
+                s.wrong_cpu.load(Relaxed),
             )?;
         }
         Ok(())
@@ -389,7 +401,7 @@ impl PerCpuThread {
     fn set_status(&self, status: Status) {
         self.status.set(status);
         if let Some(p) = self.reg.per_cpu(self.cpu) {
-            p.status.store(status as u8, Ordering::Relaxed);
+            p.status.store(status as u32, Relaxed);
         }
     }
 
@@ -406,7 +418,7 @@ impl PerCpuThread {
         }
     }
 
-    fn count(&self, pick: impl Fn(&PerCpu) -> &AtomicU64) {
+    fn count(&self, pick: impl Fn(&PerCpu) -> &Atomic<u64>) {
         if let Some(p) = self.reg.per_cpu(self.cpu) {
             bump(pick(p));
         }
@@ -631,7 +643,7 @@ pub(crate) struct Core {
     registry: Mutex<KVec<Option<KBox<Handle>>>>,
     create_state: MultiState<CreateHook>,
     online_state: MultiState<OnlineHook>,
-    next_id: AtomicU64,
+    next_id: Atomic<u64>,
 }
 
 impl Core {
@@ -641,7 +653,7 @@ impl Core {
             registry <- new_mutex!(KVec::new(), "smpboot_rs::registry"),
             create_state: MultiState::new(Stage::Prepare, kernel::c_str!("smpboot_rs:create"))?,
             online_state: MultiState::new(Stage::Online, kernel::c_str!("smpboot_rs:online"))?,
-            next_id: AtomicU64::new(1),
+            next_id: Atomic::new(1),
         })
     }
 
@@ -656,18 +668,18 @@ impl Core {
         let mut wakers = KVec::with_capacity(nr, GFP_KERNEL)?;
         for _ in 0..nr {
             slots.push(None, GFP_KERNEL)?;
-            per_cpu.push(PerCpu::default(), GFP_KERNEL)?;
+            per_cpu.push(PerCpu::new(), GFP_KERNEL)?;
             wakers.push(WakeSlot::new(), GFP_KERNEL)?;
         }
         let reg = Arc::pin_init(
             pin_init!(Registration {
-                id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                id: self.next_id.fetch_add(1, Relaxed),
                 comm: req.comm,
                 comm_parts: req.comm_parts,
                 selfparking: req.selfparking,
                 owner: req.owner,
                 callbacks: req.callbacks,
-                listed: AtomicBool::new(false),
+                listed: Atomic::new(false),
                 threads <- new_mutex!(Threads { slots, stopped: false }, "smpboot_rs::threads"),
                 per_cpu,
                 wakers,
@@ -731,7 +743,7 @@ impl Core {
         let free = registry.get_mut(entry).ok_or(EINVAL)?;
         // From now on the registration is the user's to unregister, and its
         // memory ours to release.
-        handle.reg.listed.store(true, Ordering::Relaxed);
+        handle.reg.listed.store(true, Relaxed);
         *free = Some(handle);
         Ok(addr)
     }

@@ -19,9 +19,9 @@
 //! Callbacks run with the hotplug lock held for writing: they must not call
 //! `cpus_read_lock()` nor add or remove states or instances.
 
+use super::compat::atomic::{Atomic, Full, Release};
 use super::cpu::PossibleCpu;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint};
@@ -122,7 +122,7 @@ impl<T: Callbacks> Drop for MultiState<T> {
 pub(crate) struct Instance<T: Callbacks> {
     #[pin]
     node: Opaque<bindings::hlist_node>,
-    added: AtomicI32,
+    added: Atomic<i32>,
     target: T,
 }
 
@@ -137,7 +137,7 @@ impl<T: Callbacks> Instance<T> {
     pub(crate) fn new(target: T) -> impl PinInit<Self> {
         pin_init!(Self {
             node: Opaque::uninit(),
-            added: AtomicI32::new(0),
+            added: Atomic::new(0),
             target,
         })
     }
@@ -152,11 +152,7 @@ impl<T: Callbacks> Instance<T> {
     /// the kernel tears down the CPUs done so far, the instance is not added
     /// and the error is returned. An instance is added to one state only.
     pub(crate) fn add(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
-        if self
-            .added
-            .compare_exchange(0, state.state, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        if self.added.cmpxchg(0, state.state, Full).is_err() {
             return Err(EBUSY);
         }
         // SAFETY: `node` is pinned and stays linked only while `added` says
@@ -166,7 +162,7 @@ impl<T: Callbacks> Instance<T> {
             unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), true) };
         if ret != 0 {
             // INVARIANT: the kernel did not link the node.
-            self.added.store(0, Ordering::Release);
+            self.added.store(0, Release);
         }
         to_result(ret)
     }
@@ -174,7 +170,7 @@ impl<T: Callbacks> Instance<T> {
     /// Removes the instance from its state without calling
     /// [`Callbacks::teardown`]; afterwards no callback runs for it.
     pub(crate) fn remove(self: Pin<&Self>) {
-        let state = self.added.swap(0, Ordering::AcqRel);
+        let state = self.added.xchg(0, Full);
         if state != 0 {
             // SAFETY: By the type invariant `node` is linked in `state`; the
             // kernel unlinks it under its state mutex, after which no

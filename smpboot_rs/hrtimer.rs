@@ -11,9 +11,9 @@
 //! care about the CPU cancel their timers before the CPU dies. The timer is
 //! cancelled on drop, so its callback never runs on freed memory.
 
+use super::compat::atomic::{Acquire, Atomic, Release};
 use super::compat::hrtimer::{hrtimer_setup, HRTIMER_NORESTART, HRTIMER_RESTART};
 use super::compat::prelude::*;
-use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -38,7 +38,7 @@ pub(crate) struct PinnedTimer<T: TimerHandler> {
     timer: Opaque<bindings::hrtimer>,
     /// Set by [`PinnedTimer::cancel`]; a cancelled timer is not restarted
     /// by [`PinnedTimer::start_here`] until [`PinnedTimer::allow`].
-    stopped: AtomicBool,
+    stopped: Atomic<bool>,
     handler: T,
 }
 
@@ -60,7 +60,7 @@ impl<T: TimerHandler> PinnedTimer<T> {
             // whole hrtimer.
             unsafe {
                 core::ptr::addr_of_mut!((*slot).handler).write(handler);
-                core::ptr::addr_of_mut!((*slot).stopped).write(AtomicBool::new(false));
+                core::ptr::addr_of_mut!((*slot).stopped).write(Atomic::new(false));
                 let timer = Opaque::cast_into(core::ptr::addr_of!((*slot).timer));
                 hrtimer_setup(
                     timer,
@@ -86,7 +86,7 @@ impl<T: TimerHandler> PinnedTimer<T> {
     /// again. Callers that want a given CPU call this on it (for example
     /// from an IPI or a hotplug callback of that CPU).
     pub(crate) fn start_here(self: Pin<&Self>, ns: u64) {
-        if self.stopped.load(Ordering::Acquire) {
+        if self.stopped.load(Acquire) {
             return;
         }
         let ns = i64::try_from(ns).unwrap_or(i64::MAX);
@@ -96,14 +96,14 @@ impl<T: TimerHandler> PinnedTimer<T> {
 
     /// Lets [`PinnedTimer::start_here`] arm the timer again after a cancel.
     pub(crate) fn allow(&self) {
-        self.stopped.store(false, Ordering::Release);
+        self.stopped.store(false, Release);
     }
 
     /// Cancels the timer and waits for a running callback to return; until
     /// [`PinnedTimer::allow`], `start_here` does nothing. Must not be called
     /// from the timer's own callback (it would wait for itself).
     pub(crate) fn cancel(&self) {
-        self.stopped.store(true, Ordering::Release);
+        self.stopped.store(true, Release);
         // SAFETY: By the type invariant the timer is initialised. A callback
         // that re-arms it while we wait is cancelled again by the loop in
         // `hrtimer_cancel()`.
@@ -136,7 +136,7 @@ unsafe extern "C" fn trampoline<T: TimerHandler>(
         )
     };
     match this.handler.expired() {
-        Some(ns) if !this.stopped.load(Ordering::Acquire) => {
+        Some(ns) if !this.stopped.load(Acquire) => {
             let ns = i64::try_from(ns).unwrap_or(i64::MAX).max(1);
             // SAFETY: The timer is ours and its callback is running, which
             // is when `hrtimer_forward()` may be called; `ktime_get()` is the

@@ -16,9 +16,9 @@
 //! ones, so it can return while an asynchronous call queued before it has
 //! yet to run (`tests/smpboot_rs_test_ipi.rs`).
 
+use super::compat::atomic::{Acquire, Atomic, Relaxed, Release};
 use super::compat::smp_call_function_single;
 use super::cpu::PossibleCpu;
-use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_void};
@@ -36,7 +36,7 @@ struct Entry<T> {
     handler: T,
     /// Calls sent with this entry as their argument that have not made
     /// their last access to it yet.
-    in_flight: AtomicUsize,
+    in_flight: Atomic<usize>,
 }
 
 /// How long [`IpiTargets`]'s drop waits for calls in flight before it
@@ -71,7 +71,7 @@ impl<T: IpiHandler> IpiTargets<T> {
             entries.push(
                 Entry {
                     handler,
-                    in_flight: AtomicUsize::new(0),
+                    in_flight: Atomic::new(0),
                 },
                 GFP_KERNEL,
             )?;
@@ -97,7 +97,7 @@ impl<T: IpiHandler> IpiTargets<T> {
         // drop the count) before `smp_call_function_single()` returns. The
         // call queues the entry with a full barrier (`llist_add()`), so the
         // decrement follows this increment.
-        entry.in_flight.fetch_add(1, Ordering::Relaxed);
+        entry.in_flight.fetch_add(1, Relaxed);
         let info = core::ptr::from_ref(entry).cast_mut().cast::<c_void>();
         // SAFETY: `info` points to an `Entry<T>`, which `trampoline::<T>`
         // expects, and stays valid until the call has made its last access
@@ -111,7 +111,7 @@ impl<T: IpiHandler> IpiTargets<T> {
             // INVARIANT: an error (`-ENXIO`, offline CPU) means the call was
             // neither run nor queued (`generic_exec_single()`): it is not in
             // flight.
-            entry.in_flight.fetch_sub(1, Ordering::Relaxed);
+            entry.in_flight.fetch_sub(1, Relaxed);
         }
         to_result(ret)
     }
@@ -131,13 +131,13 @@ impl<T: IpiHandler> Drop for IpiTargets<T> {
             let mut reported = false;
             // Acquire: pairs with the `Release` decrement of `trampoline`, so
             // that the handler's accesses happen before the vector is freed.
-            while entry.in_flight.load(Ordering::Acquire) != 0 {
+            while entry.in_flight.load(Acquire) != 0 {
                 let now = ktime_ns();
                 let since = *start.get_or_insert(now);
                 if !reported && now - since > WAIT_REPORT_NS {
                     pr_err!(
                         "IpiTargets: handler {index} still has {} call(s) in flight after {} ms\n",
-                        entry.in_flight.load(Ordering::Relaxed),
+                        entry.in_flight.load(Relaxed),
                         (now - since) / 1_000_000
                     );
                     reported = true;
@@ -172,7 +172,7 @@ unsafe extern "C" fn trampoline<T: IpiHandler>(info: *mut c_void) {
     // What runs after it is this function's return, in module text that an
     // unload frees only after `synchronize_rcu()` (`free_module()`), which
     // waits for this interrupts-off section.
-    entry.in_flight.fetch_sub(1, Ordering::Release);
+    entry.in_flight.fetch_sub(1, Release);
 }
 
 /// Runs `f` on `cpu` in hard IRQ context and waits for it to return

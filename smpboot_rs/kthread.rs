@@ -11,12 +11,12 @@
 //! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
 //! [`Thread::bind`].
 
+use super::compat::atomic::{Acquire, Atomic, Release};
 use super::compat::{prelude::*, ARef};
 use super::cpu::{self, PossibleCpu};
 use super::ffi;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::error::{from_err_ptr, to_result};
 use kernel::ffi::{c_int, c_void};
@@ -279,14 +279,14 @@ impl<T: ThreadFn> Thread<T> {
 /// `ARef::into_raw`; once non-null it never changes, and only `Drop` takes
 /// the reference back.
 pub(crate) struct WakeSlot {
-    task: AtomicPtr<Task>,
+    task: Atomic<*mut Task>,
 }
 
 impl WakeSlot {
     /// An empty slot.
     pub(crate) const fn new() -> Self {
         Self {
-            task: AtomicPtr::new(core::ptr::null_mut()),
+            task: Atomic::new(core::ptr::null_mut()),
         }
     }
 
@@ -299,12 +299,7 @@ impl WakeSlot {
         // INVARIANT: The slot keeps the reference taken here if it publishes it.
         if self
             .task
-            .compare_exchange(
-                core::ptr::null_mut(),
-                task.as_ptr(),
-                Ordering::Release,
-                Ordering::Relaxed,
-            )
+            .cmpxchg(core::ptr::null_mut(), task.as_ptr(), Release)
             .is_ok()
         {
             return true;
@@ -322,7 +317,7 @@ impl WakeSlot {
         // SAFETY: A non-null `task` never changes and keeps its reference
         // until `Drop` (type invariant), so the task outlives the borrow of
         // `self`.
-        let Some(task) = (unsafe { self.task.load(Ordering::Acquire).as_ref() }) else {
+        let Some(task) = (unsafe { self.task.load(Acquire).as_ref() }) else {
             return false;
         };
         // `wake_up_process()` may be called from any context, on a task in
