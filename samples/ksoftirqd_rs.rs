@@ -16,7 +16,6 @@
 
 use core::fmt::Write;
 use core::num::IntErrorKind;
-use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use kernel::alloc::VVec;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -51,6 +50,8 @@ mod cpu;
 mod ffi;
 // The kernel series' differences, compiled as part of the typed API.
 use smpboot_rs::compat;
+
+use compat::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 
 use cpu::{PossibleCpu, PreemptGuard};
 use smpboot_rs::cpu as cpuid;
@@ -104,72 +105,84 @@ fn bucket_floor(idx: usize) -> u64 {
 #[repr(align(64))]
 struct CpuWork {
     /// Items queued per vector.
-    queued: [AtomicU64; NR_VECS],
+    queued: [Atomic<u64>; NR_VECS],
     /// Items raised and not yet handled: the wake gate (may dip below zero
     /// while a raise is half done, see `Softirqd::raise`).
-    pending: AtomicI64,
-    raised: AtomicU64,
-    processed: AtomicU64,
-    migrated_in: AtomicU64,
-    batches: AtomicU64,
-    wrong_cpu: AtomicU64,
-    max_batch_ns: AtomicU64,
+    pending: Atomic<i64>,
+    raised: Atomic<u64>,
+    processed: Atomic<u64>,
+    migrated_in: Atomic<u64>,
+    batches: Atomic<u64>,
+    wrong_cpu: Atomic<u64>,
+    max_batch_ns: Atomic<u64>,
     /// Items handled per vector.
-    per_vec: [AtomicU64; NR_VECS],
+    per_vec: [Atomic<u64>; NR_VECS],
     /// A mix of what the handlers saw, so that they do something.
-    checksum: AtomicU64,
-    ticks: AtomicU64,
-    tick_wrong_cpu: AtomicU64,
-    ipis: AtomicU64,
-    ipi_wrong_cpu: AtomicU64,
+    checksum: Atomic<u64>,
+    ticks: Atomic<u64>,
+    tick_wrong_cpu: Atomic<u64>,
+    ipis: Atomic<u64>,
+    ipi_wrong_cpu: Atomic<u64>,
     /// Rotates the vector of timer and IPI raises.
-    next_vec: AtomicU64,
+    next_vec: Atomic<u64>,
     /// `ktime_get()` of the last raise that found nothing pending (0: none
     /// since the thread last started a batch).
-    raise_ts: AtomicI64,
+    raise_ts: Atomic<i64>,
     /// Wakeup latencies (raise to start of handling), by `bucket()`.
-    latency: [AtomicU64; NR_BUCKETS],
+    latency: [Atomic<u64>; NR_BUCKETS],
 }
 
 impl Default for CpuWork {
     fn default() -> Self {
         Self {
-            queued: Default::default(),
-            pending: AtomicI64::new(0),
-            raised: AtomicU64::new(0),
-            processed: AtomicU64::new(0),
-            migrated_in: AtomicU64::new(0),
-            batches: AtomicU64::new(0),
-            wrong_cpu: AtomicU64::new(0),
-            max_batch_ns: AtomicU64::new(0),
-            per_vec: Default::default(),
-            checksum: AtomicU64::new(0),
-            ticks: AtomicU64::new(0),
-            tick_wrong_cpu: AtomicU64::new(0),
-            ipis: AtomicU64::new(0),
-            ipi_wrong_cpu: AtomicU64::new(0),
-            next_vec: AtomicU64::new(0),
-            raise_ts: AtomicI64::new(0),
-            latency: core::array::from_fn(|_| AtomicU64::new(0)),
+            queued: core::array::from_fn(|_| Atomic::new(0)),
+            pending: Atomic::new(0),
+            raised: Atomic::new(0),
+            processed: Atomic::new(0),
+            migrated_in: Atomic::new(0),
+            batches: Atomic::new(0),
+            wrong_cpu: Atomic::new(0),
+            max_batch_ns: Atomic::new(0),
+            per_vec: core::array::from_fn(|_| Atomic::new(0)),
+            checksum: Atomic::new(0),
+            ticks: Atomic::new(0),
+            tick_wrong_cpu: Atomic::new(0),
+            ipis: Atomic::new(0),
+            ipi_wrong_cpu: Atomic::new(0),
+            next_vec: Atomic::new(0),
+            raise_ts: Atomic::new(0),
+            latency: core::array::from_fn(|_| Atomic::new(0)),
         }
     }
 }
 
-fn add(c: &AtomicU64, n: u64) {
-    c.fetch_add(n, Ordering::Relaxed);
+fn add(c: &Atomic<u64>, n: u64) {
+    c.fetch_add(n, Relaxed);
 }
 
-fn get(c: &AtomicU64) -> u64 {
-    c.load(Ordering::Relaxed)
+fn get(c: &Atomic<u64>) -> u64 {
+    c.load(Relaxed)
 }
 
 /// Takes up to `max` items from a queue.
-fn take(queued: &AtomicU64, max: u64) -> u64 {
-    match queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
-        (q > 0).then(|| q - q.min(max))
-    }) {
-        Ok(old) => old.min(max),
-        Err(_) => 0,
+fn take(queued: &Atomic<u64>, max: u64) -> u64 {
+    let mut q = queued.load(Relaxed);
+    while q > 0 {
+        let n = q.min(max);
+        match queued.cmpxchg(q, q - n, Relaxed) {
+            Ok(_) => return n,
+            Err(now) => q = now,
+        }
+    }
+    0
+}
+
+/// Replaces `c`'s value `v` with `f(v)`, atomically: the kernel's atomics
+/// have no xor or max.
+fn update(c: &Atomic<u64>, f: impl Fn(u64) -> u64) {
+    let mut v = c.load(Relaxed);
+    while let Err(now) = c.cmpxchg(v, f(v), Relaxed) {
+        v = now;
     }
 }
 
@@ -216,14 +229,14 @@ impl Softirqd {
         if n == 0 {
             return false;
         }
-        q.fetch_add(n, Ordering::Relaxed);
+        q.fetch_add(n, Relaxed);
         add(&w.raised, n);
         // Nothing pending: this raise is the one that wakes the thread.
-        if w.pending.load(Ordering::Acquire) <= 0 {
-            w.raise_ts.store(hrtimer::now_ns(), Ordering::Release);
+        if w.pending.load(Acquire) <= 0 {
+            w.raise_ts.store(hrtimer::now_ns(), Release);
         }
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        let before = w.pending.fetch_add(n, Ordering::AcqRel);
+        let before = w.pending.fetch_add(n, Full);
         before <= 0 && before.saturating_add(n) > 0
     }
 
@@ -235,17 +248,17 @@ impl Softirqd {
         };
         let mut moved = 0u64;
         for (s, d) in src.queued.iter().zip(dst.queued.iter()) {
-            let n = s.swap(0, Ordering::Relaxed);
-            d.fetch_add(n, Ordering::Relaxed);
+            let n = s.xchg(0, Relaxed);
+            d.fetch_add(n, Relaxed);
             moved += n;
         }
         if moved == 0 {
             return false;
         }
         let n = i64::try_from(moved).unwrap_or(i64::MAX);
-        src.pending.fetch_sub(n, Ordering::AcqRel);
+        src.pending.fetch_sub(n, Full);
         add(&dst.migrated_in, moved);
-        let before = dst.pending.fetch_add(n, Ordering::AcqRel);
+        let before = dst.pending.fetch_add(n, Full);
         before <= 0 && before.saturating_add(n) > 0
     }
 }
@@ -260,8 +273,7 @@ impl PerCpuThread for Softirqd {
 
     /// `ksoftirqd_should_run()`: this CPU has pending work.
     fn should_run(&self, cpu: PossibleCpu, _state: &mut ()) -> bool {
-        self.work(cpu)
-            .is_some_and(|w| w.pending.load(Ordering::Acquire) > 0)
+        self.work(cpu).is_some_and(|w| w.pending.load(Acquire) > 0)
     }
 
     /// `run_ksoftirqd()` + `__do_softirq()`: one bounded batch.
@@ -273,7 +285,7 @@ impl PerCpuThread for Softirqd {
         // CPU, an inline load in C and a call here.
         let start = hrtimer::now_ns();
         let on = cpu::current_cpu();
-        let raised_at = w.raise_ts.swap(0, Ordering::AcqRel);
+        let raised_at = w.raise_ts.xchg(0, Full);
         if raised_at > 0 {
             let ns = u64::try_from(start - raised_at).unwrap_or(0);
             if let Some(b) = w.latency.get(bucket(ns)) {
@@ -291,14 +303,14 @@ impl PerCpuThread for Softirqd {
                 }
                 let mix = handle_vec(vec, n, cpu);
                 add(done, n);
-                w.checksum.fetch_xor(mix, Ordering::Relaxed);
+                update(&w.checksum, |c| c ^ mix);
                 pass += n;
             }
             w.pending
-                .fetch_sub(i64::try_from(pass).unwrap_or(i64::MAX), Ordering::AcqRel);
+                .fetch_sub(i64::try_from(pass).unwrap_or(i64::MAX), Full);
             handled += pass;
             restart -= 1;
-            if w.pending.load(Ordering::Acquire) <= 0
+            if w.pending.load(Acquire) <= 0
                 || restart == 0
                 || hrtimer::now_ns() - start >= MAX_BATCH_NS
             {
@@ -311,11 +323,11 @@ impl PerCpuThread for Softirqd {
             add(&w.wrong_cpu, handled);
         }
         add(&w.batches, 1);
-        w.max_batch_ns.fetch_max(took, Ordering::Relaxed);
+        update(&w.max_batch_ns, |m| m.max(took));
         // Work left: yield now if a reschedule is due. There is no need to
         // wake ourselves as run_ksoftirqd() does: the smpboot_rs loop calls
         // should_run again before it sleeps, and it is still true.
-        if w.pending.load(Ordering::Acquire) > 0 {
+        if w.pending.load(Acquire) > 0 {
             let _ = smpboot_rs::thread_schedule();
         }
     }
@@ -325,7 +337,7 @@ impl PerCpuThread for Softirqd {
 struct Sample {
     reg: Registration<Softirqd>,
     /// The timer period in nanoseconds; 0 is off.
-    period_ns: AtomicU64,
+    period_ns: Atomic<u64>,
 }
 
 impl Sample {
@@ -348,7 +360,7 @@ impl Sample {
     fn raise_here(
         &self,
         expected: PossibleCpu,
-        ticks: impl Fn(&CpuWork) -> (&AtomicU64, &AtomicU64),
+        ticks: impl Fn(&CpuWork) -> (&Atomic<u64>, &Atomic<u64>),
     ) {
         let here = PreemptGuard::new().cpu();
         let Some(w) = self.work(here) else {
@@ -359,7 +371,7 @@ impl Sample {
         if here != expected {
             add(wrong, 1);
         }
-        let vec = (w.next_vec.fetch_add(1, Ordering::Relaxed) % NR_VECS as u64) as usize;
+        let vec = (w.next_vec.fetch_add(1, Relaxed) % NR_VECS as u64) as usize;
         self.raise(here, vec, 1);
     }
 }
@@ -374,7 +386,7 @@ impl hrtimer::TimerHandler for Tick {
     fn expired(&self) -> Option<u64> {
         self.sample
             .raise_here(self.cpu, |w| (&w.ticks, &w.tick_wrong_cpu));
-        let period = self.sample.period_ns.load(Ordering::Relaxed);
+        let period = self.sample.period_ns.load(Relaxed);
         (period > 0).then_some(period)
     }
 }
@@ -432,7 +444,7 @@ struct TimerHotplug {
 impl cpuhp::Callbacks for TimerHotplug {
     fn startup(&self, cpu: PossibleCpu) -> Result {
         // Runs on `cpu` (its hotplug thread), where a pinned timer must start.
-        let period = self.sample.period_ns.load(Ordering::Relaxed);
+        let period = self.sample.period_ns.load(Relaxed);
         self.producers.start_timer_here(cpu, period);
         Ok(())
     }
@@ -584,7 +596,7 @@ struct TimerFile(Arc<Control>);
 
 impl sysfs::FileOps for TimerFile {
     fn show(&self, out: &mut KVec<u8>) -> Result {
-        let us = self.0.sample.period_ns.load(Ordering::Relaxed) / 1000;
+        let us = self.0.sample.period_ns.load(Relaxed) / 1000;
         writeln!(sysfs::Text(out), "{us}").map_err(|_| ENOMEM)
     }
 
@@ -600,7 +612,7 @@ impl sysfs::FileOps for TimerFile {
         let ns = us * 1000;
         let _serial = self.0.timer_lock.lock();
         let _hotplug = cpuhp::CpusReadGuard::new();
-        self.0.sample.period_ns.store(ns, Ordering::Relaxed);
+        self.0.sample.period_ns.store(ns, Relaxed);
         let producers = &self.0.producers;
         for t in producers.timers.iter() {
             if ns == 0 {
@@ -631,8 +643,8 @@ impl sysfs::FileOps for ResetFile {
         }
         for c in cpu::possible_cpus() {
             if let Some(w) = self.0.sample.work(c) {
-                let pending = w.pending.load(Ordering::Acquire).max(0);
-                w.raised.store(pending as u64, Ordering::Relaxed);
+                let pending = w.pending.load(Acquire).max(0);
+                w.raised.store(pending as u64, Relaxed);
                 for counter in [
                     &w.processed,
                     &w.migrated_in,
@@ -644,10 +656,10 @@ impl sysfs::FileOps for ResetFile {
                     &w.ipis,
                     &w.ipi_wrong_cpu,
                 ] {
-                    counter.store(0, Ordering::Relaxed);
+                    counter.store(0, Relaxed);
                 }
                 for counter in w.per_vec.iter() {
-                    counter.store(0, Ordering::Relaxed);
+                    counter.store(0, Relaxed);
                 }
             }
         }
@@ -688,9 +700,9 @@ impl sysfs::FileOps for LatencyFile {
         }
         for c in cpu::possible_cpus() {
             if let Some(w) = self.0.sample.work(c) {
-                w.raise_ts.store(0, Ordering::Relaxed);
+                w.raise_ts.store(0, Relaxed);
                 for b in w.latency.iter() {
-                    b.store(0, Ordering::Relaxed);
+                    b.store(0, Relaxed);
                 }
             }
         }
@@ -716,7 +728,7 @@ impl StatsFile {
                 get(&w.raised),
                 get(&w.processed),
                 get(&w.migrated_in),
-                w.pending.load(Ordering::Relaxed).max(0),
+                w.pending.load(Relaxed).max(0),
                 get(&w.batches),
                 get(&w.wrong_cpu),
                 get(&w.max_batch_ns),
@@ -781,7 +793,7 @@ impl kernel::Module for KsoftirqdRs {
         let sample = Arc::new(
             Sample {
                 reg: Registration::new(Softirqd { cpus })?,
-                period_ns: AtomicU64::new(0),
+                period_ns: Atomic::new(0),
             },
             GFP_KERNEL,
         )?;
@@ -892,7 +904,7 @@ impl Drop for KsoftirqdRs {
         // Stop the timers before anything goes; each is cancelled again
         // when freed.
         let control = parts.control.clone();
-        control.sample.period_ns.store(0, Ordering::Relaxed);
+        control.sample.period_ns.store(0, Relaxed);
         for t in control.producers.timers.iter() {
             t.cancel();
         }
@@ -902,7 +914,7 @@ impl Drop for KsoftirqdRs {
             if let Some(w) = control.sample.work(c) {
                 raised += get(&w.raised);
                 processed += get(&w.processed);
-                pending += w.pending.load(Ordering::Relaxed);
+                pending += w.pending.load(Relaxed);
             }
         }
         pr_info!("exit: raised={raised} processed={processed} pending={pending}\n");
