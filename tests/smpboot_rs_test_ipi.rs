@@ -24,7 +24,6 @@
 //! timed out). The summary line is `smpboot_rs_test_ipi: rounds=...`.
 
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_void};
@@ -35,6 +34,7 @@ use kernel::prelude::*;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../smpboot_rs/compat.rs"]
 mod compat;
+use compat::atomic::{Acquire, Atomic, Relaxed, Release};
 #[allow(dead_code)]
 #[path = "../smpboot_rs/cpu.rs"]
 mod cpu;
@@ -71,21 +71,21 @@ const WAIT_NS: i64 = 10_000_000_000;
 const MAGIC: u64 = 0x1b1_7a26_e75a_11fe;
 
 /// Set by `hold` once it runs on `T`.
-static HOLDING: AtomicBool = AtomicBool::new(false);
+static HOLDING: Atomic<bool> = Atomic::new(false);
 /// Set by the task once the probe is sent: `hold` ends `HOLD_AFTER_NS` later.
-static SENT: AtomicBool = AtomicBool::new(false);
+static SENT: Atomic<bool> = Atomic::new(false);
 /// Set by the task once the probe's set is dropped (freed).
-static DROPPED: AtomicBool = AtomicBool::new(false);
+static DROPPED: Atomic<bool> = Atomic::new(false);
 /// `hold` calls that ended, and those of them that gave up waiting for `SENT`.
-static HOLDS_DONE: AtomicU32 = AtomicU32::new(0);
-static HOLD_TIMEOUTS: AtomicU32 = AtomicU32::new(0);
+static HOLDS_DONE: Atomic<u32> = Atomic::new(0);
+static HOLD_TIMEOUTS: Atomic<u32> = Atomic::new(0);
 /// `slow` calls that ended.
-static SLOWS_DONE: AtomicU32 = AtomicU32::new(0);
+static SLOWS_DONE: Atomic<u32> = Atomic::new(0);
 /// Probe calls that ran, those that ran after their set was dropped, and
 /// those that found something else than `MAGIC` in their memory.
-static PROBES_RAN: AtomicU32 = AtomicU32::new(0);
-static PROBES_LATE: AtomicU32 = AtomicU32::new(0);
-static PROBES_BAD: AtomicU32 = AtomicU32::new(0);
+static PROBES_RAN: Atomic<u32> = Atomic::new(0);
+static PROBES_LATE: Atomic<u32> = Atomic::new(0);
+static PROBES_BAD: Atomic<u32> = Atomic::new(0);
 
 /// The monotonic clock (`ktime_get()`), in nanoseconds.
 fn now() -> i64 {
@@ -103,12 +103,12 @@ impl ipi::IpiHandler for Probe {
     fn handle(&self) {
         // The access that KASAN checks: a read of the set's memory.
         if self.magic != MAGIC {
-            PROBES_BAD.fetch_add(1, Ordering::Relaxed);
+            PROBES_BAD.fetch_add(1, Relaxed);
         }
-        if DROPPED.load(Ordering::Acquire) {
-            PROBES_LATE.fetch_add(1, Ordering::Relaxed);
+        if DROPPED.load(Acquire) {
+            PROBES_LATE.fetch_add(1, Relaxed);
         }
-        PROBES_RAN.fetch_add(1, Ordering::Release);
+        PROBES_RAN.fetch_add(1, Release);
     }
 }
 
@@ -119,23 +119,23 @@ impl ipi::IpiHandler for Probe {
 ///
 /// Any argument; called by the kernel in hard IRQ context.
 unsafe extern "C" fn hold(_info: *mut c_void) {
-    HOLDING.store(true, Ordering::Release);
+    HOLDING.store(true, Release);
     let start = now();
     let mut sent_at = None;
     loop {
         let t = now();
         if t - start > HOLD_MAX_NS {
-            HOLD_TIMEOUTS.fetch_add(1, Ordering::Relaxed);
+            HOLD_TIMEOUTS.fetch_add(1, Relaxed);
             break;
         }
         match sent_at {
-            None if SENT.load(Ordering::Acquire) => sent_at = Some(t),
+            None if SENT.load(Acquire) => sent_at = Some(t),
             Some(s) if t - s > HOLD_AFTER_NS => break,
             _ => {}
         }
         core::hint::spin_loop();
     }
-    HOLDS_DONE.fetch_add(1, Ordering::Release);
+    HOLDS_DONE.fetch_add(1, Release);
 }
 
 /// Spins `SLOW_NS`, interrupts off.
@@ -148,15 +148,15 @@ unsafe extern "C" fn slow(_info: *mut c_void) {
     while now() - start < SLOW_NS {
         core::hint::spin_loop();
     }
-    SLOWS_DONE.fetch_add(1, Ordering::Release);
+    SLOWS_DONE.fetch_add(1, Release);
 }
 
 /// Sleeps until `count` reaches `target`, reporting every `WAIT_NS` that
 /// it is still waiting: the module's code and the csd must outlive every
 /// call sent, so there is no giving up.
-fn wait_for(what: &str, count: &AtomicU32, target: u32) {
+fn wait_for(what: &str, count: &Atomic<u32>, target: u32) {
     let mut deadline = now() + WAIT_NS;
-    while count.load(Ordering::Acquire) < target {
+    while count.load(Acquire) < target {
         if now() > deadline {
             pr_err!("still waiting for {what}\n");
             deadline = now() + WAIT_NS;
@@ -182,9 +182,9 @@ fn round(
     csd: *mut bindings::call_single_data_t,
     sent: &mut Sent,
 ) -> Result<i64> {
-    HOLDING.store(false, Ordering::Relaxed);
-    SENT.store(false, Ordering::Relaxed);
-    DROPPED.store(false, Ordering::Relaxed);
+    HOLDING.store(false, Relaxed);
+    SENT.store(false, Relaxed);
+    DROPPED.store(false, Relaxed);
     let mut probe = KVec::new();
     probe.push(Probe { magic: MAGIC }, GFP_KERNEL)?;
     let targets = ipi::IpiTargets::new(probe)?;
@@ -196,7 +196,7 @@ fn round(
     })?;
     sent.holds += 1;
     let start = now();
-    while !HOLDING.load(Ordering::Acquire) {
+    while !HOLDING.load(Acquire) {
         if now() - start > WAIT_NS {
             pr_err!("hold did not start on CPU {t} (sent from {s})\n");
             return Err(EBUSY);
@@ -210,11 +210,11 @@ fn round(
     sent.slows += 1;
     targets.send(0, t, false)?;
     sent.probes += 1;
-    SENT.store(true, Ordering::Release);
+    SENT.store(true, Release);
     let before = now();
     drop(targets);
     let took = now() - before;
-    DROPPED.store(true, Ordering::Release);
+    DROPPED.store(true, Release);
     Ok(took)
 }
 
@@ -264,10 +264,10 @@ impl kernel::Module for IpiTest {
         // last call to end, so the kernel holds no pointer to it.
         drop(unsafe { KBox::from_raw(csd) });
         let (ran, late, bad, timeouts) = (
-            PROBES_RAN.load(Ordering::Relaxed),
-            PROBES_LATE.load(Ordering::Relaxed),
-            PROBES_BAD.load(Ordering::Relaxed),
-            HOLD_TIMEOUTS.load(Ordering::Relaxed),
+            PROBES_RAN.load(Relaxed),
+            PROBES_LATE.load(Relaxed),
+            PROBES_BAD.load(Relaxed),
+            HOLD_TIMEOUTS.load(Relaxed),
         );
         pr_info!(
             "rounds={rounds} cpus={s}->{t} probes_ran={ran} late={late} bad_magic={bad} \

@@ -33,7 +33,6 @@
 //!   test module's `calls`; the same lines, prefixed `final: `, go to the
 //!   log at unload, after unregistration and before the `exit:` line.
 
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::{new_mutex, Arc, Mutex};
@@ -56,6 +55,8 @@ mod ffi;
 // The kernel series' differences, compiled as part of the typed API.
 use smpboot_rs::compat;
 
+use compat::atomic::{Atomic, Relaxed};
+
 use cpu::PossibleCpu;
 use smpboot_rs::cpu as cpuid;
 use smpboot_rs::cpu::OnlineCpus;
@@ -69,20 +70,20 @@ module! {
 }
 
 struct Counters {
-    queued: AtomicU64,
-    handled: AtomicU64,
-    wrong_cpu: AtomicU64,
-    bad_preempt: AtomicU64,
-    state_errors: AtomicU64,
-    creates: AtomicU64,
-    setups: AtomicU64,
-    cleanups: AtomicU64,
-    parks: AtomicU64,
-    unparks: AtomicU64,
-    wake_errors: AtomicU64,
-    fail_result: AtomicI64,
-    fail_creates: AtomicU64,
-    fail_setups: AtomicU64,
+    queued: Atomic<u64>,
+    handled: Atomic<u64>,
+    wrong_cpu: Atomic<u64>,
+    bad_preempt: Atomic<u64>,
+    state_errors: Atomic<u64>,
+    creates: Atomic<u64>,
+    setups: Atomic<u64>,
+    cleanups: Atomic<u64>,
+    parks: Atomic<u64>,
+    unparks: Atomic<u64>,
+    wake_errors: Atomic<u64>,
+    fail_result: Atomic<i64>,
+    fail_creates: Atomic<u64>,
+    fail_setups: Atomic<u64>,
     /// The main registration's callbacks, per CPU (indexed by CPU id).
     calls: KVec<CpuCalls>,
 }
@@ -92,24 +93,24 @@ impl Counters {
         let nr = cpu::nr_cpu_ids() as usize;
         let mut calls = KVec::with_capacity(nr, GFP_KERNEL)?;
         for _ in 0..nr {
-            calls.push(CpuCalls::default(), GFP_KERNEL)?;
+            calls.push(CpuCalls::new(), GFP_KERNEL)?;
         }
         Ok(Arc::new(
             Self {
-                queued: AtomicU64::new(0),
-                handled: AtomicU64::new(0),
-                wrong_cpu: AtomicU64::new(0),
-                bad_preempt: AtomicU64::new(0),
-                state_errors: AtomicU64::new(0),
-                creates: AtomicU64::new(0),
-                setups: AtomicU64::new(0),
-                cleanups: AtomicU64::new(0),
-                parks: AtomicU64::new(0),
-                unparks: AtomicU64::new(0),
-                wake_errors: AtomicU64::new(0),
-                fail_result: AtomicI64::new(0),
-                fail_creates: AtomicU64::new(0),
-                fail_setups: AtomicU64::new(0),
+                queued: Atomic::new(0),
+                handled: Atomic::new(0),
+                wrong_cpu: Atomic::new(0),
+                bad_preempt: Atomic::new(0),
+                state_errors: Atomic::new(0),
+                creates: Atomic::new(0),
+                setups: Atomic::new(0),
+                cleanups: Atomic::new(0),
+                parks: Atomic::new(0),
+                unparks: Atomic::new(0),
+                wake_errors: Atomic::new(0),
+                fail_result: Atomic::new(0),
+                fail_creates: Atomic::new(0),
+                fail_setups: Atomic::new(0),
                 calls,
             },
             GFP_KERNEL,
@@ -118,37 +119,36 @@ impl Counters {
 }
 
 /// The states the callbacks leave a thread in, as `CpuCalls::state`.
-const CALLS_NONE: u8 = 0;
-const CALLS_ACTIVE: u8 = 1;
-const CALLS_PARKED: u8 = 2;
+const CALLS_NONE: u32 = 0;
+const CALLS_ACTIVE: u32 = 1;
+const CALLS_PARKED: u32 = 2;
 
 /// What the main registration's callbacks of one CPU counted.
-#[derive(Default)]
 struct CpuCalls {
     /// `CALLS_NONE` (no thread, or cleaned up), `CALLS_ACTIVE` (set up or
     /// unparked), `CALLS_PARKED`.
-    state: AtomicU8,
-    creates: AtomicU64,
-    setup: AtomicU64,
-    park: AtomicU64,
-    unpark: AtomicU64,
-    cleanup_online: AtomicU64,
-    cleanup_offline: AtomicU64,
-    runs: AtomicU64,
+    state: Atomic<u32>,
+    creates: Atomic<u64>,
+    setup: Atomic<u64>,
+    park: Atomic<u64>,
+    unpark: Atomic<u64>,
+    cleanup_online: Atomic<u64>,
+    cleanup_offline: Atomic<u64>,
+    runs: Atomic<u64>,
 }
 
 impl CpuCalls {
     /// Counts a callback in `count` and records the state it leaves.
-    fn record(&self, count: &AtomicU64, state: Option<u8>) {
+    fn record(&self, count: &Atomic<u64>, state: Option<u32>) {
         bump(count);
         if let Some(state) = state {
-            self.state.store(state, Ordering::Relaxed);
+            self.state.store(state, Relaxed);
         }
     }
 
     fn render(&self, cpu: PossibleCpu, out: &mut impl core::fmt::Write) -> core::fmt::Result {
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let state = match self.state.load(Ordering::Relaxed) {
+        let get = |a: &Atomic<u64>| a.load(Relaxed);
+        let state = match self.state.load(Relaxed) {
             CALLS_NONE => "none",
             CALLS_ACTIVE => "active",
             CALLS_PARKED => "parked",
@@ -171,8 +171,8 @@ impl CpuCalls {
     }
 }
 
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
+fn bump(c: &Atomic<u64>) {
+    c.fetch_add(1, Relaxed);
 }
 
 /// What each CPU's thread owns; the callbacks check they get their own.
@@ -185,7 +185,7 @@ struct CpuState {
 /// The main registration's behaviour.
 struct TestThread {
     counters: Arc<Counters>,
-    pending: KVec<AtomicU64>,
+    pending: KVec<Atomic<u64>>,
 }
 
 impl TestThread {
@@ -198,12 +198,12 @@ impl TestThread {
         }
     }
 
-    fn pending(&self, cpu: PossibleCpu) -> Option<&AtomicU64> {
+    fn pending(&self, cpu: PossibleCpu) -> Option<&Atomic<u64>> {
         self.pending.get(cpu.index())
     }
 
     /// Counts a callback of `cpu` (see `CpuCalls::record`).
-    fn record(&self, cpu: PossibleCpu, count: fn(&CpuCalls) -> &AtomicU64, state: Option<u8>) {
+    fn record(&self, cpu: PossibleCpu, count: fn(&CpuCalls) -> &Atomic<u64>, state: Option<u32>) {
         if let Some(c) = self.counters.calls.get(cpu.index()) {
             c.record(count(c), state);
         }
@@ -229,8 +229,7 @@ impl PerCpuThread for TestThread {
             bump(&self.counters.bad_preempt);
         }
         self.check(cpu, state);
-        self.pending(cpu)
-            .is_some_and(|p| p.load(Ordering::Relaxed) > 0)
+        self.pending(cpu).is_some_and(|p| p.load(Relaxed) > 0)
     }
 
     fn run(&self, cpu: PossibleCpu, state: &mut CpuState) {
@@ -240,7 +239,7 @@ impl PerCpuThread for TestThread {
         }
         self.record(cpu, |c| &c.runs, None);
         if let Some(p) = self.pending(cpu) {
-            p.fetch_sub(1, Ordering::Relaxed);
+            p.fetch_sub(1, Relaxed);
             bump(&self.counters.handled);
         }
     }
@@ -337,7 +336,7 @@ impl PerCpuThread for FailingThread {
     const NAME: &'static CStr = kernel::c_str!("sbtf/%u");
 
     fn create(&self, _cpu: PossibleCpu) -> Result {
-        let calls = self.counters.fail_creates.fetch_add(1, Ordering::Relaxed) + 1;
+        let calls = self.counters.fail_creates.fetch_add(1, Relaxed) + 1;
         if calls == self.fail_at {
             Err(ENOMEM)
         } else {
@@ -363,7 +362,7 @@ type SelfDropHolder = Arc<Mutex<Option<Registration<SelfDropThread>>>>;
 /// own thread would wait for itself.
 struct SelfDropThread {
     holder: SelfDropHolder,
-    armed: AtomicBool,
+    armed: Atomic<bool>,
 }
 
 impl PerCpuThread for SelfDropThread {
@@ -375,14 +374,14 @@ impl PerCpuThread for SelfDropThread {
     }
 
     fn should_run(&self, _cpu: PossibleCpu, _state: &mut ()) -> bool {
-        self.armed.swap(false, Ordering::Relaxed)
+        self.armed.xchg(false, Relaxed)
     }
 
     fn run(&self, _cpu: PossibleCpu, _state: &mut ()) {
         let taken = self.holder.lock().take();
         if taken.is_none() {
             // Ran before the registration was stored: wait for a wake.
-            self.armed.store(true, Ordering::Relaxed);
+            self.armed.store(true, Relaxed);
         }
         drop(taken);
     }
@@ -410,9 +409,9 @@ impl sysfs::FileOps for WrongDropFile {
                 )?;
                 let reg = Registration::new(SelfDropThread {
                     holder: holder.clone(),
-                    armed: AtomicBool::new(false),
+                    armed: Atomic::new(false),
                 })?;
-                reg.thread().armed.store(true, Ordering::Relaxed);
+                reg.thread().armed.store(true, Relaxed);
                 *holder.lock() = Some(reg);
                 for cpu in cpu::possible_cpus().filter(|c| c.is_online()) {
                     if let Some(reg) = holder.lock().as_ref() {
@@ -432,16 +431,30 @@ impl sysfs::FileOps for WrongDropFile {
     }
 }
 
+impl CpuCalls {
+    fn new() -> Self {
+        Self {
+            state: Atomic::new(CALLS_NONE),
+            creates: Atomic::new(0),
+            setup: Atomic::new(0),
+            park: Atomic::new(0),
+            unpark: Atomic::new(0),
+            cleanup_online: Atomic::new(0),
+            cleanup_offline: Atomic::new(0),
+            runs: Atomic::new(0),
+        }
+    }
+}
+
 /// What `sbtp/%u` and `raise_online` counted.
-#[derive(Default)]
 struct PendingCounters {
-    raised: AtomicU64,
-    handled: AtomicU64,
-    takes: AtomicU64,
-    raise_errors: AtomicU64,
-    walks: AtomicU64,
-    walk_changed: AtomicU64,
-    walk_cpus: AtomicU64,
+    raised: Atomic<u64>,
+    handled: Atomic<u64>,
+    takes: Atomic<u64>,
+    raise_errors: Atomic<u64>,
+    walks: Atomic<u64>,
+    walk_changed: Atomic<u64>,
+    walk_cpus: Atomic<u64>,
 }
 
 /// A registration whose work is a `Pending` count.
@@ -464,7 +477,7 @@ impl PerCpuThread for PendingThread {
 
     fn run(&self, cpu: PossibleCpu, _state: &mut ()) {
         let units = self.work.take(cpu);
-        self.counters.handled.fetch_add(units, Ordering::Relaxed);
+        self.counters.handled.fetch_add(units, Relaxed);
         bump(&self.counters.takes);
     }
 }
@@ -488,7 +501,7 @@ struct PendingFile(Arc<Control>);
 impl sysfs::FileOps for PendingFile {
     fn show(&self, out: &mut KVec<u8>) -> Result {
         let c = &self.0.pending_counters;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let get = |a: &Atomic<u64>| a.load(Relaxed);
         use core::fmt::Write;
         writeln!(
             sysfs::Text(out),
@@ -550,7 +563,7 @@ impl sysfs::FileOps for RaiseOnlineFile {
         }
         drop(online);
         bump(&c.walks);
-        c.walk_cpus.store(cpus, Ordering::Relaxed);
+        c.walk_cpus.store(cpus, Relaxed);
         Ok(())
     }
 }
@@ -603,8 +616,8 @@ impl sysfs::FileOps for KickFile {
         let thread = self.0.main.thread();
         for cpu in cpu::possible_cpus().filter(|c| c.is_online()) {
             if let Some(p) = thread.pending(cpu) {
-                p.fetch_add(n, Ordering::Relaxed);
-                thread.counters.queued.fetch_add(n, Ordering::Relaxed);
+                p.fetch_add(n, Relaxed);
+                thread.counters.queued.fetch_add(n, Relaxed);
             }
             if self.0.main.wake(cpu).is_err() {
                 bump(&thread.counters.wake_errors);
@@ -699,8 +712,8 @@ impl sysfs::FileOps for FailFile {
 
     fn store(&self, input: &[u8]) -> Result {
         let fail_at = parse_u64(input)?;
-        self.0.fail_creates.store(0, Ordering::Relaxed);
-        self.0.fail_setups.store(0, Ordering::Relaxed);
+        self.0.fail_creates.store(0, Relaxed);
+        self.0.fail_setups.store(0, Relaxed);
         let result = Registration::new(FailingThread {
             counters: self.0.clone(),
             fail_at,
@@ -712,7 +725,7 @@ impl sysfs::FileOps for FailFile {
             }
             Err(e) => e.to_errno(),
         };
-        self.0.fail_result.store(errno.into(), Ordering::Relaxed);
+        self.0.fail_result.store(errno.into(), Relaxed);
         Ok(())
     }
 }
@@ -722,7 +735,7 @@ struct StatsFile(Arc<Counters>);
 impl Counters {
     fn render(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
         let c = self;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let get = |a: &Atomic<u64>| a.load(Relaxed);
         writeln!(
             out,
             "queued={} handled={} wrong_cpu={} bad_preempt={} state_errors={} creates={} setups={} \
@@ -738,7 +751,7 @@ impl Counters {
             get(&c.parks),
             get(&c.unparks),
             get(&c.wake_errors),
-            c.fail_result.load(Ordering::Relaxed),
+            c.fail_result.load(Relaxed),
             get(&c.fail_creates),
             get(&c.fail_setups),
         )
@@ -791,13 +804,24 @@ impl kernel::Module for TestModule {
         let nr = cpu::nr_cpu_ids() as usize;
         let mut pending = KVec::with_capacity(nr, GFP_KERNEL)?;
         for _ in 0..nr {
-            pending.push(AtomicU64::new(0), GFP_KERNEL)?;
+            pending.push(Atomic::new(0), GFP_KERNEL)?;
         }
         let main = Registration::new(TestThread {
             counters: counters.clone(),
             pending,
         })?;
-        let pending_counters = Arc::new(PendingCounters::default(), GFP_KERNEL)?;
+        let pending_counters = Arc::new(
+            PendingCounters {
+                raised: Atomic::new(0),
+                handled: Atomic::new(0),
+                takes: Atomic::new(0),
+                raise_errors: Atomic::new(0),
+                walks: Atomic::new(0),
+                walk_changed: Atomic::new(0),
+                walk_cpus: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?;
         let control = Arc::pin_init(
             pin_init!(Control {
                 main,
