@@ -165,8 +165,11 @@ impl Registration {
         self.per_cpu.get(cpu.index())
     }
 
+    /// Whether `cpu`'s thread must let go of its CPU. Only selfparking
+    /// registrations are ever held: the others skip the load, which the
+    /// thread makes on every pass (on 7.x, a call).
     fn held(&self, cpu: PossibleCpu) -> bool {
-        self.per_cpu(cpu).is_some_and(|p| p.held.load(Acquire))
+        self.selfparking && self.per_cpu(cpu).is_some_and(|p| p.held.load(Acquire))
     }
 
     fn set_held(&self, cpu: PossibleCpu, held: bool) {
