@@ -43,6 +43,14 @@ pub(crate) mod atomic {
     pub(crate) use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 }
 
+/// 7.x's `kernel::cpumask::Cpumask`, which 6.12 lacks.
+pub(crate) mod cpumask {
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) use super::backports::cpumask::Cpumask;
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) use kernel::cpumask::Cpumask;
+}
+
 /// 7.x's `kernel::cpu`: the kernel's CPU id and `nr_cpu_ids()`, which 6.12
 /// lacks.
 pub(crate) mod cpu {
@@ -472,6 +480,40 @@ mod backports {
             #[inline(always)]
             pub(crate) fn fetch_sub<O: Ordering>(&self, v: T, _: O) -> T {
                 T::fetch_sub(self.core(), v, O::CORE)
+            }
+        }
+    }
+
+    /// 7.x's `kernel::cpumask`, as far as smpboot_rs uses it.
+    pub(crate) mod cpumask {
+        use kernel::bindings;
+        use kernel::types::Opaque;
+
+        /// A `struct cpumask`.
+        ///
+        /// # Invariants
+        ///
+        /// `self.0` is a valid `struct cpumask`, for as long as the
+        /// reference the caller of [`Cpumask::from_raw`] chose.
+        #[repr(transparent)]
+        pub(crate) struct Cpumask(Opaque<bindings::cpumask>);
+
+        impl Cpumask {
+            /// The mask at `ptr`.
+            ///
+            /// # Safety
+            ///
+            /// `ptr` is valid for reading for `'a`.
+            pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::cpumask) -> &'a Self {
+                // INVARIANT: By the function's requirement.
+                // SAFETY: `Cpumask` is a transparent wrapper of the C type,
+                // valid for `'a` by the function's requirement.
+                unsafe { &*ptr.cast() }
+            }
+
+            /// The raw `struct cpumask` pointer.
+            pub(crate) fn as_raw(&self) -> *mut bindings::cpumask {
+                core::ptr::from_ref(self).cast_mut().cast()
             }
         }
     }

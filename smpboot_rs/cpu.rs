@@ -11,6 +11,7 @@
 //! [`include/linux/sched.h`](srctree/include/linux/sched.h)
 
 // 6.12: `Task::current_raw` (7.x's is inherent).
+use super::compat::cpumask::Cpumask;
 #[allow(unused_imports)]
 use super::compat::prelude::*;
 use super::ffi;
@@ -24,11 +25,11 @@ use kernel::task::Task;
 pub(crate) use super::cpuid::{nr_cpu_ids, possible_cpus, OnlineCpus, PossibleCpu};
 
 /// The mask with only `cpu` set, as the scheduler's affinity calls take it.
-pub(crate) fn cpumask_of(cpu: PossibleCpu) -> *const bindings::cpumask {
+pub(crate) fn cpumask_of(cpu: PossibleCpu) -> &'static Cpumask {
     // SAFETY: By the invariant of the `CpuId` a `PossibleCpu` wraps, the id
     // is below `nr_cpu_ids`; `cpumask_of()` returns a pointer into a static
-    // table.
-    unsafe { ffi::smpboot_rs_cpumask_of(cpu.as_u32()) }
+    // table, which nothing writes.
+    unsafe { Cpumask::from_raw(ffi::smpboot_rs_cpumask_of(cpu.as_u32())) }
 }
 
 /// Preemption disabled for as long as the guard lives.

@@ -10,6 +10,7 @@
 //! [`include/linux/cpu.h`](srctree/include/linux/cpu.h)
 
 use super::compat::cpu::CpuId;
+use super::compat::cpumask::Cpumask;
 use core::marker::PhantomData;
 use core::mem::size_of;
 use core::ptr::addr_of;
@@ -25,22 +26,34 @@ pub(crate) use super::compat::cpu::nr_cpu_ids;
 ///
 /// The online mask changes under CPU hotplug: as in C, the result is a
 /// snapshot unless the caller holds the hotplug lock.
-fn mask_has(mask: *const bindings::cpumask, cpu: u32) -> bool {
+fn mask_has(mask: &Cpumask, cpu: u32) -> bool {
     const WORDS: usize = size_of::<bindings::cpumask>() / size_of::<c_ulong>();
     let word = (cpu / c_ulong::BITS) as usize;
     if word >= WORDS {
         return false;
     }
-    // SAFETY: `mask` is one of the kernel's global masks (callers pass
-    // `addr_of!` of them), which live forever, and `word` is inside it. A
-    // volatile read, as for `READ_ONCE()`: the online mask changes under us.
+    // SAFETY: `mask` is a valid `struct cpumask` (the invariant of
+    // `Cpumask`), and `word` is inside it. A volatile read, as for
+    // `READ_ONCE()`: the online mask changes under us.
     let bits = unsafe {
-        addr_of!((*mask).bits)
+        addr_of!((*mask.as_raw()).bits)
             .cast::<c_ulong>()
             .add(word)
             .read_volatile()
     };
     bits & (1 << (cpu % c_ulong::BITS)) != 0
+}
+
+/// `cpu_possible_mask`.
+fn possible_mask() -> &'static Cpumask {
+    // SAFETY: The kernel's global masks live as long as the kernel.
+    unsafe { Cpumask::from_raw(addr_of!(bindings::__cpu_possible_mask)) }
+}
+
+/// `cpu_online_mask`, which CPU hotplug changes.
+fn online_mask() -> &'static Cpumask {
+    // SAFETY: As for `possible_mask`.
+    unsafe { Cpumask::from_raw(addr_of!(bindings::__cpu_online_mask)) }
 }
 
 /// A possible CPU: the kernel's [`CpuId`] (an id below [`nr_cpu_ids()`])
@@ -63,7 +76,7 @@ impl PossibleCpu {
     /// The possible CPU of a kernel CPU id, if its CPU is possible.
     pub(crate) fn from_cpu_id(cpu: CpuId) -> Option<Self> {
         // INVARIANT: `Self` only if the CPU is possible.
-        mask_has(addr_of!(bindings::__cpu_possible_mask), cpu.as_u32()).then_some(Self(cpu))
+        mask_has(possible_mask(), cpu.as_u32()).then_some(Self(cpu))
     }
 
     /// A CPU id known to be valid, with no check: one that smpboot_rs.ko
@@ -100,7 +113,7 @@ impl PossibleCpu {
     /// stale by the time it is used, unless the caller holds the hotplug
     /// lock ([`OnlineCpus`]).
     pub(crate) fn is_online(self) -> bool {
-        mask_has(addr_of!(bindings::__cpu_online_mask), self.as_u32())
+        mask_has(online_mask(), self.as_u32())
     }
 }
 

@@ -227,7 +227,7 @@ impl<T: ThreadFn> Thread<T> {
         // SAFETY: The task is live (type invariant) and `cpumask_of` points
         // to a static mask.
         to_result(unsafe {
-            bindings::set_cpus_allowed_ptr(self.0.task.as_ptr(), cpu::cpumask_of(cpu))
+            bindings::set_cpus_allowed_ptr(self.0.task.as_ptr(), cpu::cpumask_of(cpu).as_raw())
         })
     }
 
@@ -383,6 +383,7 @@ pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R>
 /// Binds the current task to `cpu`, as [`Thread::bind`]: a later wakeup
 /// brings it back to `cpu` once the scheduler lets it run there.
 pub(crate) fn bind_current(cpu: PossibleCpu) -> Result {
+    let mask = cpu::cpumask_of(cpu).as_raw();
     // SAFETY: `current` is valid in task context; the mask is static.
-    to_result(unsafe { bindings::set_cpus_allowed_ptr(Task::current_raw(), cpu::cpumask_of(cpu)) })
+    to_result(unsafe { bindings::set_cpus_allowed_ptr(Task::current_raw(), mask) })
 }
