@@ -177,11 +177,11 @@ fn take(queued: &Atomic<u64>, max: u64) -> u64 {
     0
 }
 
-/// Replaces `c`'s value `v` with `f(v)`, atomically: the kernel's atomics
-/// have no xor or max.
-fn update(c: &Atomic<u64>, f: impl Fn(u64) -> u64) {
+/// Xors `mix` into `c`, atomically (C's `atomic64_xor()`, which 7.x's
+/// Rust `Atomic` lacks).
+fn xor(c: &Atomic<u64>, mix: u64) {
     let mut v = c.load(Relaxed);
-    while let Err(now) = c.cmpxchg(v, f(v), Relaxed) {
+    while let Err(now) = c.cmpxchg(v, v ^ mix, Relaxed) {
         v = now;
     }
 }
@@ -303,7 +303,7 @@ impl PerCpuThread for Softirqd {
                 }
                 let mix = handle_vec(vec, n, cpu);
                 add(done, n);
-                update(&w.checksum, |c| c ^ mix);
+                xor(&w.checksum, mix);
                 pass += n;
             }
             w.pending
@@ -323,7 +323,11 @@ impl PerCpuThread for Softirqd {
             add(&w.wrong_cpu, handled);
         }
         add(&w.batches, 1);
-        update(&w.max_batch_ns, |m| m.max(took));
+        // Only this thread writes it (and a reset, which may lose to it), as
+        // in C.
+        if took > get(&w.max_batch_ns) {
+            w.max_batch_ns.store(took, Relaxed);
+        }
         // Work left: yield now if a reschedule is due. There is no need to
         // wake ourselves as run_ksoftirqd() does: the smpboot_rs loop calls
         // should_run again before it sleeps, and it is still true.

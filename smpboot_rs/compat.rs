@@ -254,9 +254,15 @@ mod backports {
     }
 
     /// 7.x's `kernel::sync::atomic`, as far as smpboot_rs uses it: 7.x's
-    /// names, orderings and signatures over `core`'s atomics, each LKMM
-    /// ordering as the `core` one at least as strong (`Full` as `SeqCst`).
-    /// As in LKMM, a failed `cmpxchg` orders nothing.
+    /// names, orderings and signatures over `core`'s atomics, each ordering
+    /// as the `core` one of the same name, and `Full` as `SeqCst`. That is
+    /// weaker than LKMM in two ways that smpboot_rs does not rely on: a
+    /// `SeqCst` read-modify-write does not order other accesses as the
+    /// `smp_mb()`s around a `Full` one do (only its acquire and release
+    /// halves are used), and a `Relaxed` load does not order the accesses
+    /// that depend on its value as `READ_ONCE()` does (no relaxed load of a
+    /// pointer is dereferenced). As in LKMM, a failed `cmpxchg` orders
+    /// nothing.
     pub(crate) mod atomic {
         use core::cell::UnsafeCell;
         use core::mem::{align_of, size_of};
@@ -285,7 +291,8 @@ mod backports {
         /// Earlier accesses stay before the store: `smp_store_release()`.
         #[derive(Clone, Copy)]
         pub(crate) struct Release;
-        /// Fully ordered, as between two `smp_mb()`.
+        /// Fully ordered, as between two `smp_mb()` (here `SeqCst`: see the
+        /// module).
         #[derive(Clone, Copy)]
         pub(crate) struct Full;
 
@@ -310,10 +317,11 @@ mod backports {
         ///
         /// # Safety
         ///
-        /// [`Self::Core`] has the size, alignment and bit validity of `Self`.
+        /// [`Self::Core`] has the size, alignment and bit validity of `Self`,
+        /// and its operations are atomic.
         pub(crate) unsafe trait AtomicType: Copy {
             /// `core`'s atomic of `Self`.
-            type Core;
+            type Core: Sync;
             /// `load`.
             fn load(a: &Self::Core, o: CoreOrdering) -> Self;
             /// `store`.
