@@ -10,8 +10,8 @@
 //! [`include/linux/preempt.h`](srctree/include/linux/preempt.h),
 //! [`include/linux/sched.h`](srctree/include/linux/sched.h)
 
-// 6.12: `Task::current_raw` (7.x's is inherent).
 use super::compat::cpumask::Cpumask;
+// 6.12: `Task::current_raw` (7.x's is inherent).
 #[allow(unused_imports)]
 use super::compat::prelude::*;
 use super::ffi;
