@@ -110,6 +110,51 @@ expect_denied() {
 	esac
 }
 
+# The timer producer: periodic on every online CPU, on that CPU only; it
+# stops with its CPU and comes back with it, and stops everywhere when
+# switched off. A tick per CPU per period is nominal; TCG's vCPUs get a
+# fraction of it, so the floor is a fiftieth: a timer that fires once, or not
+# at all, is far below. Stopping is checked with a 1 s period, so that a
+# timer left armed (flagged, not cancelled) would still fire after its CPU
+# died (migrated to a live CPU: tick_wrong_cpu) or after the switch-off.
+tick_floor() { echo $(( $1 * 1000000 / TIMER_US / 50 )); }
+ticks_of() { for c in "$@"; do printf '%s ' "$(cpustat $c ticks)"; done; }
+t_timer() {
+	echo 0 > $D/reset || return 1
+	echo $TIMER_US > $D/timer || return 1
+	sleep 2
+	first=$(ticks_of $(online_cpus))
+	floor=$(tick_floor 2)
+	for cpu in $(online_cpus); do
+		[ "$(cpustat $cpu ticks)" -ge "$floor" ] ||
+			{ echo "cpu $cpu: $(cpustat $cpu ticks) ticks in 2 s, fewer than $floor"; echo 0 > $D/timer; cat $D/stats; return 1; }
+	done
+	cpu_online 3 0 || { echo 0 > $D/timer; return 1; }
+	off=$(cpustat 3 ticks)
+	sleep 1
+	off_after=$(cpustat 3 ticks)
+	cpu_online 3 1 || { echo 0 > $D/timer; return 1; }
+	sleep 1
+	back=$(cpustat 3 ticks)
+	echo 1000000 > $D/timer || { echo 0 > $D/timer; return 1; }
+	cpu_online 3 0 || { echo 0 > $D/timer; return 1; }
+	slow_off=$(cpustat 3 ticks)
+	sleep 2
+	slow_off_after=$(cpustat 3 ticks)
+	cpu_online 3 1 || { echo 0 > $D/timer; return 1; }
+	echo 0 > $D/timer || return 1
+	stopped=$(ticks_of $(online_cpus))
+	sleep 2
+	stopped_after=$(ticks_of $(online_cpus))
+	[ "$off" = "$off_after" ] || { echo "cpu3 ticked while offline: $off, then $off_after"; return 1; }
+	[ "$back" -ge $((off + $(tick_floor 1))) ] || { echo "cpu3's timer not back: $off ticks before offline, $back a second after online"; return 1; }
+	[ "$slow_off" = "$slow_off_after" ] || { echo "cpu3's 1 s timer ticked after cpu3 went offline: $slow_off, then $slow_off_after"; return 1; }
+	[ "$stopped" = "$stopped_after" ] || { echo "ticks after the timer was switched off: $stopped, then $stopped_after"; return 1; }
+	[ "$(tot tick_wrong_cpu)" = 0 ] || { echo "tick_wrong_cpu=$(tot tick_wrong_cpu)"; cat $D/stats; return 1; }
+	wait_for 20 drained || { cat $D/stats; return 1; }
+	echo "timer: ticks per CPU in 2 s at ${TIMER_US} us (floor $floor): $first" > $SUITE_TMP/diag_timer
+}
+
 # A CPU dies with work pending: the work moves to a live CPU and is handled.
 # To have work pending for sure, CPU 3 is first taken down to an
 # intermediate hotplug state (CONFIG_CPU_HOTPLUG_STATE_CONTROL) where the
@@ -261,18 +306,19 @@ run_module() {
 	case_result "$MOD: raised work is handled on the CPU it was raised on (raise, ipi)" t_local
 	case_result "$MOD: a CPU that dies with work pending hands it to a live CPU (takeover)" t_takeover
 	case_result "$MOD: bad writes (garbage, empty, junk, negative, overflow, offline or absent CPU, non-root) rejected, state unchanged" t_bad
+	case_result "$MOD: the timer ticks periodically on each online CPU, on it only, stops with its CPU and comes back with it, and stops when switched off" t_timer
 	case_result "$MOD: timer and IPI producers on during ${DUR}s of random offline/online and cpu-on-off-test.sh -a" t_stress
 	case_result "$MOD: afterwards processed == raised (takeover included), wrong_cpu 0" t_balance
 	case_result "$MOD: threads bound to their CPU and active after hotplug" check_threads
 	case_result "$MOD: unload removes sysfs, hotplug states and threads; exit totals balance" t_unload
-	for f in $SUITE_TMP/diag_local $SUITE_TMP/diag_takeover $SUITE_TMP/diag_stress $SUITE_TMP/diag_balance; do
+	for f in $SUITE_TMP/diag_local $SUITE_TMP/diag_timer $SUITE_TMP/diag_takeover $SUITE_TMP/diag_stress $SUITE_TMP/diag_balance; do
 		[ -r $f ] && diag "$MOD: $(cat $f)"
 	done
 }
 
 # The kernel's own CPU hotplug selftest, installed beside this one.
 ONOFF_TEST=$KSFT_DIR/../cpu-hotplug/cpu-on-off-test.sh
-suite_begin 25 4 ksoftirqd_rs ksoftirqd_c ksoftirqd_c_rs "$ONOFF_TEST"
+suite_begin 28 4 ksoftirqd_rs ksoftirqd_c ksoftirqd_c_rs "$ONOFF_TEST"
 
 run_module ksoftirqd_rs ksoftirqd_rs/ 1 "$STRESS_RS"
 run_module ksoftirqd_c ksoftirqd_c/ 0 "$STRESS_C"
