@@ -52,6 +52,7 @@ mod ffi;
 use smpboot_rs::compat;
 
 use compat::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+use compat::time::{ClockSource, Delta, Monotonic};
 
 use cpu::{PossibleCpu, PreemptGuard};
 use smpboot_rs::cpu as cpuid;
@@ -233,7 +234,7 @@ impl Softirqd {
         add(&w.raised, n);
         // Nothing pending: this raise is the one that wakes the thread.
         if w.pending.load(Acquire) <= 0 {
-            w.raise_ts.store(hrtimer::now_ns(), Release);
+            w.raise_ts.store(Monotonic::ktime_get(), Release);
         }
         let n = i64::try_from(n).unwrap_or(i64::MAX);
         let before = w.pending.fetch_add(n, Full);
@@ -283,7 +284,7 @@ impl PerCpuThread for Softirqd {
         };
         // The clock first: handling starts here. Both samples then read the
         // CPU, an inline load in C and a call here.
-        let start = hrtimer::now_ns();
+        let start = Monotonic::ktime_get();
         let on = cpu::current_cpu();
         let raised_at = w.raise_ts.xchg(0, Full);
         if raised_at > 0 {
@@ -312,12 +313,12 @@ impl PerCpuThread for Softirqd {
             restart -= 1;
             if w.pending.load(Acquire) <= 0
                 || restart == 0
-                || hrtimer::now_ns() - start >= MAX_BATCH_NS
+                || Monotonic::ktime_get() - start >= MAX_BATCH_NS
             {
                 break;
             }
         }
-        let took = u64::try_from(hrtimer::now_ns() - start).unwrap_or(0);
+        let took = u64::try_from(Monotonic::ktime_get() - start).unwrap_or(0);
         add(&w.processed, handled);
         if on != cpu {
             add(&w.wrong_cpu, handled);
@@ -387,12 +388,19 @@ struct Tick {
 }
 
 impl hrtimer::TimerHandler for Tick {
-    fn expired(&self) -> Option<u64> {
+    fn expired(&self) -> Option<Delta> {
         self.sample
             .raise_here(self.cpu, |w| (&w.ticks, &w.tick_wrong_cpu));
-        let period = self.sample.period_ns.load(Relaxed);
-        (period > 0).then_some(period)
+        timer_period(self.sample.period_ns.load(Relaxed))
     }
+}
+
+/// The timers' period for `period_ns`; `None` when they are off (0).
+fn timer_period(ns: u64) -> Option<Delta> {
+    i64::try_from(ns)
+        .ok()
+        .filter(|&ns| ns > 0)
+        .map(Delta::from_nanos)
 }
 
 /// A cross-CPU producer: the IPI handler raises one item on its CPU.
@@ -429,10 +437,10 @@ impl Producers {
     }
 
     /// Starts `cpu`'s timer if the period is set; runs on `cpu`.
-    fn start_timer_here(&self, cpu: PossibleCpu, period: u64) {
+    fn start_timer_here(&self, cpu: PossibleCpu, period_ns: u64) {
         if let Some(t) = self.timer(cpu) {
             t.allow();
-            if period > 0 {
+            if let Some(period) = timer_period(period_ns) {
                 t.as_ref().start_here(period);
             }
         }

@@ -74,53 +74,28 @@ macro_rules! printable_via_core {
 }
 pub(crate) use printable_via_core;
 
-/// hrtimer bindings whose shape changed: `hrtimer_setup()` (6.13) replaced
-/// `hrtimer_init()` plus a store of `function`, and bindgen now makes C
-/// enums of `hrtimer_restart`'s kind newtypes with associated constants.
+/// 7.x's `kernel::time`, as far as its hrtimers need it. 6.12 has none.
+pub(crate) mod time {
+    #[cfg(smpboot_rs_backports)]
+    pub(crate) use super::backports::time::{ClockSource, Delta, Monotonic};
+    #[cfg(not(smpboot_rs_backports))]
+    pub(crate) use kernel::time::{ClockSource, Delta, Monotonic};
+}
+
+/// 7.x's `kernel::time::hrtimer`, which 6.12 lacks.
 pub(crate) mod hrtimer {
-    use kernel::bindings;
-
-    /// `HRTIMER_NORESTART`.
     #[cfg(smpboot_rs_backports)]
-    pub(crate) const HRTIMER_NORESTART: bindings::hrtimer_restart =
-        bindings::hrtimer_restart_HRTIMER_NORESTART;
-    /// `HRTIMER_RESTART`.
-    #[cfg(smpboot_rs_backports)]
-    pub(crate) const HRTIMER_RESTART: bindings::hrtimer_restart =
-        bindings::hrtimer_restart_HRTIMER_RESTART;
-    /// `HRTIMER_NORESTART`.
+    pub(crate) use super::backports::hrtimer::{
+        impl_has_hr_timer, HasHrTimer, HrTimer, HrTimerCallback, HrTimerCallbackContext,
+        HrTimerRestart, RelativePinnedHardMode,
+    };
     #[cfg(not(smpboot_rs_backports))]
-    pub(crate) const HRTIMER_NORESTART: bindings::hrtimer_restart =
-        bindings::hrtimer_restart::HRTIMER_NORESTART;
-    /// `HRTIMER_RESTART`.
+    pub(crate) use kernel::impl_has_hr_timer;
     #[cfg(not(smpboot_rs_backports))]
-    pub(crate) const HRTIMER_RESTART: bindings::hrtimer_restart =
-        bindings::hrtimer_restart::HRTIMER_RESTART;
-
-    #[cfg(not(smpboot_rs_backports))]
-    pub(crate) use bindings::hrtimer_setup;
-
-    /// `hrtimer_setup()` of 6.13: initialises `timer` for `clock_id` and
-    /// `mode` with `function` as its callback.
-    ///
-    /// # Safety
-    ///
-    /// `timer` is valid for writes and not armed.
-    #[cfg(smpboot_rs_backports)]
-    pub(crate) unsafe fn hrtimer_setup(
-        timer: *mut bindings::hrtimer,
-        function: Option<unsafe extern "C" fn(*mut bindings::hrtimer) -> bindings::hrtimer_restart>,
-        clock_id: bindings::clockid_t,
-        mode: bindings::hrtimer_mode,
-    ) {
-        // SAFETY: `timer` is valid for writes and not armed (the caller's
-        // contract); `hrtimer_init()` initialises all of it, `function`
-        // included, so the store after it is what `hrtimer_setup()` does.
-        unsafe {
-            bindings::hrtimer_init(timer, clock_id, mode);
-            (*timer).function = function;
-        }
-    }
+    pub(crate) use kernel::time::hrtimer::{
+        HasHrTimer, HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerRestart,
+        RelativePinnedHardMode,
+    };
 }
 
 /// `smp_call_function_single()`, whose `wait` is a `bool` since 6.13.
@@ -488,6 +463,389 @@ mod backports {
             #[inline(always)]
             pub(crate) fn fetch_sub<O: Ordering>(&self, v: T, _: O) -> T {
                 T::fetch_sub(self.core(), v, O::CORE)
+            }
+        }
+    }
+
+    /// 7.x's `kernel::time`, as far as its hrtimers need it.
+    pub(crate) mod time {
+        use kernel::bindings;
+
+        /// A clock that timers can use.
+        ///
+        /// # Safety
+        ///
+        /// `ktime_get()` returns a value in `0..=KTIME_MAX`.
+        pub(crate) unsafe trait ClockSource {
+            /// The clock's `clockid_t`.
+            const ID: bindings::clockid_t;
+
+            /// The clock's current time.
+            fn ktime_get() -> bindings::ktime_t;
+        }
+
+        /// `CLOCK_MONOTONIC`.
+        pub(crate) struct Monotonic;
+
+        // SAFETY: `ktime_get()` returns a value in `0..=KTIME_MAX`.
+        unsafe impl ClockSource for Monotonic {
+            const ID: bindings::clockid_t = bindings::CLOCK_MONOTONIC as bindings::clockid_t;
+
+            fn ktime_get() -> bindings::ktime_t {
+                // SAFETY: `ktime_get()` may be called outside NMI context.
+                unsafe { bindings::ktime_get() }
+            }
+        }
+
+        /// A span of time, in nanoseconds.
+        #[derive(Copy, Clone, PartialEq, PartialOrd, Eq, Ord, Debug)]
+        pub(crate) struct Delta {
+            value: i64,
+        }
+
+        impl Delta {
+            /// A span of `nanos` nanoseconds.
+            #[inline]
+            pub(crate) const fn from_nanos(nanos: i64) -> Self {
+                Self { value: nanos }
+            }
+
+            /// The span in nanoseconds.
+            #[inline]
+            pub(crate) const fn as_nanos(self) -> i64 {
+                self.value
+            }
+        }
+    }
+
+    /// 7.x's `kernel::time::hrtimer`, as far as smpboot_rs uses it: a timer
+    /// in a struct, relative, pinned to its CPU and expiring in hard IRQ
+    /// context, whose callback gets a pinned shared reference
+    /// (`Pin<&T>`).
+    pub(crate) mod hrtimer {
+        use super::time::{ClockSource, Delta};
+        use core::marker::PhantomData;
+        use core::pin::Pin;
+        use core::ptr::NonNull;
+        use kernel::bindings;
+        use kernel::prelude::*;
+        use kernel::types::Opaque;
+
+        /// A timer backed by a C `struct hrtimer`.
+        ///
+        /// # Invariants
+        ///
+        /// `self.timer` is initialised by `hrtimer_setup()`.
+        #[pin_data]
+        #[repr(C)]
+        pub(crate) struct HrTimer<T> {
+            #[pin]
+            timer: Opaque<bindings::hrtimer>,
+            _t: PhantomData<T>,
+        }
+
+        // SAFETY: An `HrTimer` may be moved to and dropped on other threads.
+        unsafe impl<T> Send for HrTimer<T> {}
+
+        // SAFETY: Timer operations lock on the C side.
+        unsafe impl<T> Sync for HrTimer<T> {}
+
+        impl<T> HrTimer<T> {
+            /// An initialiser of a timer, not armed.
+            pub(crate) fn new() -> impl PinInit<Self>
+            where
+                T: HrTimerCallback,
+                T: HasHrTimer<T>,
+            {
+                pin_init!(Self {
+                    // INVARIANT: `hrtimer_setup()` initialises `timer` below.
+                    timer <- Opaque::ffi_init(move |place: *mut bindings::hrtimer| {
+                        // SAFETY: `place` is valid for writes and not armed.
+                        unsafe {
+                            hrtimer_setup(
+                                place,
+                                Some(T::Pointer::run),
+                                <<T as HasHrTimer<T>>::TimerMode as HrTimerMode>::Clock::ID,
+                                <T as HasHrTimer<T>>::TimerMode::C_MODE,
+                            );
+                        }
+                    }),
+                    _t: PhantomData,
+                })
+            }
+
+            /// The `struct hrtimer` of the timer at `this`.
+            ///
+            /// # Safety
+            ///
+            /// `this` points to an allocation of at least the size of `Self`.
+            unsafe fn raw_get(this: *const Self) -> *mut bindings::hrtimer {
+                // SAFETY: The projection stays inside the allocation, by the
+                // function's requirement.
+                Opaque::raw_get(unsafe { core::ptr::addr_of!((*this).timer) })
+            }
+        }
+
+        /// `hrtimer_setup()` of 6.13: `hrtimer_init()` and the callback.
+        ///
+        /// # Safety
+        ///
+        /// `timer` is valid for writes and not armed.
+        unsafe fn hrtimer_setup(
+            timer: *mut bindings::hrtimer,
+            function: Option<
+                unsafe extern "C" fn(*mut bindings::hrtimer) -> bindings::hrtimer_restart,
+            >,
+            clock_id: bindings::clockid_t,
+            mode: bindings::hrtimer_mode,
+        ) {
+            // SAFETY: `timer` is valid for writes and not armed (the
+            // caller's contract); `hrtimer_init()` initialises all of it,
+            // `function` included, so the store after it is what
+            // `hrtimer_setup()` does.
+            unsafe {
+                bindings::hrtimer_init(timer, clock_id, mode);
+                (*timer).function = function;
+            }
+        }
+
+        /// Implemented by structs that contain an [`HrTimer`]; use
+        /// [`impl_has_hr_timer`].
+        ///
+        /// # Safety
+        ///
+        /// Both methods use the same `HrTimer<T>` field of `Self`.
+        pub(crate) unsafe trait HasHrTimer<T> {
+            /// How the timer is started.
+            type TimerMode: HrTimerMode;
+
+            /// The [`HrTimer`] within `Self`.
+            ///
+            /// # Safety
+            ///
+            /// `this` is a valid pointer.
+            unsafe fn raw_get_timer(this: *const Self) -> *const HrTimer<T>;
+
+            /// The `Self` that contains the [`HrTimer`] at `ptr`.
+            ///
+            /// # Safety
+            ///
+            /// `ptr` points to the [`HrTimer`] field of a `Self`.
+            unsafe fn timer_container_of(ptr: *mut HrTimer<T>) -> *mut Self
+            where
+                Self: Sized;
+
+            /// The `struct hrtimer` within `Self`.
+            ///
+            /// # Safety
+            ///
+            /// `this` is a valid pointer.
+            unsafe fn c_timer_ptr(this: *const Self) -> *const bindings::hrtimer {
+                // SAFETY: `this` is a valid pointer to a `Self`.
+                let timer_ptr = unsafe { Self::raw_get_timer(this) };
+                // SAFETY: `timer_ptr` points to an `HrTimer` in `Self`.
+                unsafe { HrTimer::raw_get(timer_ptr) }
+            }
+
+            /// Starts the timer in the `Self` at `this`, restarting it if it
+            /// is armed.
+            ///
+            /// # Safety
+            ///
+            /// - `this` points to a valid `Self`.
+            /// - The `Self` lives until the timer fires or is cancelled.
+            unsafe fn start(this: *const Self, expires: <Self::TimerMode as HrTimerMode>::Expires) {
+                // SAFETY: `this` is a valid `Self`, by the function's
+                // requirement.
+                unsafe {
+                    bindings::hrtimer_start_range_ns(
+                        Self::c_timer_ptr(this).cast_mut(),
+                        expires.as_nanos(),
+                        0,
+                        <Self::TimerMode as HrTimerMode>::C_MODE,
+                    );
+                }
+            }
+        }
+
+        /// Implements [`HasHrTimer`] for a struct with an [`HrTimer`]
+        /// field. Unlike 7.x's, it names `HasHrTimer` and `HrTimer` as the
+        /// caller has them in scope: this module is at a different path in
+        /// each crate, so `$crate` cannot name it.
+        macro_rules! impl_has_hr_timer {
+            (
+                impl$({$($generics:tt)*})?
+                    HasHrTimer<$timer_type:ty>
+                    for $self:ty
+                {
+                    mode : $mode:ty,
+                    field : self.$field:ident $(,)?
+                }
+                $($rest:tt)*
+            ) => {
+                // SAFETY: `raw_get_timer` compiles only if the field has the
+                // right type, and both methods use it.
+                unsafe impl$(<$($generics)*>)? HasHrTimer<$timer_type> for $self {
+                    type TimerMode = $mode;
+
+                    #[inline]
+                    unsafe fn raw_get_timer(this: *const Self) -> *const HrTimer<$timer_type> {
+                        // SAFETY: The caller promises that the pointer is
+                        // not dangling.
+                        unsafe { ::core::ptr::addr_of!((*this).$field) }
+                    }
+
+                    #[inline]
+                    unsafe fn timer_container_of(ptr: *mut HrTimer<$timer_type>) -> *mut Self {
+                        // SAFETY: The caller promises that `ptr` points to
+                        // the field in a `$timer_type`.
+                        unsafe { ::kernel::container_of!(ptr, $timer_type, $field).cast_mut() }
+                    }
+                }
+            };
+        }
+        pub(crate) use impl_has_hr_timer;
+
+        /// How a timer interprets its expiry.
+        pub(crate) trait HrTimerMode {
+            /// The C `hrtimer_mode`.
+            const C_MODE: bindings::hrtimer_mode;
+            /// The timer's clock.
+            type Clock: ClockSource;
+            /// The type of the expiry.
+            type Expires: HrTimerExpires;
+        }
+
+        /// Relative expiry, pinned to the CPU, in hard IRQ context.
+        pub(crate) struct RelativePinnedHardMode<C: ClockSource>(PhantomData<C>);
+
+        impl<C: ClockSource> HrTimerMode for RelativePinnedHardMode<C> {
+            const C_MODE: bindings::hrtimer_mode =
+                bindings::hrtimer_mode_HRTIMER_MODE_REL_PINNED_HARD;
+            type Clock = C;
+            type Expires = Delta;
+        }
+
+        /// An expiry, as the `ktime_t` of the C functions.
+        pub(crate) trait HrTimerExpires {
+            /// The expiry in nanoseconds.
+            fn as_nanos(&self) -> i64;
+        }
+
+        impl HrTimerExpires for Delta {
+            #[inline]
+            fn as_nanos(&self) -> i64 {
+                Delta::as_nanos(*self)
+            }
+        }
+
+        /// The C callback of a pointer type to a struct with a timer.
+        pub(crate) trait RawHrTimerCallback {
+            /// What [`HrTimerCallback::run`] gets.
+            type CallbackTarget<'a>;
+
+            /// The timer's C callback.
+            ///
+            /// # Safety
+            ///
+            /// Only the hrtimer subsystem calls it, with the timer that was
+            /// started.
+            unsafe extern "C" fn run(this: *mut bindings::hrtimer) -> bindings::hrtimer_restart;
+        }
+
+        /// Implemented by structs that are the target of a timer callback.
+        pub(crate) trait HrTimerCallback {
+            /// The pointer type whose [`RawHrTimerCallback::run`] runs.
+            type Pointer<'a>: RawHrTimerCallback;
+
+            /// Called when the timer expires.
+            fn run(
+                this: <Self::Pointer<'_> as RawHrTimerCallback>::CallbackTarget<'_>,
+                ctx: HrTimerCallbackContext<'_, Self>,
+            ) -> HrTimerRestart
+            where
+                Self: Sized,
+                Self: HasHrTimer<Self>;
+        }
+
+        impl<'a, T> RawHrTimerCallback for Pin<&'a T>
+        where
+            T: HasHrTimer<T>,
+            T: HrTimerCallback<Pointer<'a> = Self>,
+        {
+            type CallbackTarget<'b> = Self;
+
+            unsafe extern "C" fn run(ptr: *mut bindings::hrtimer) -> bindings::hrtimer_restart {
+                // `HrTimer` is `repr(C)`, its `struct hrtimer` first.
+                let timer_ptr = ptr.cast::<HrTimer<T>>();
+                // SAFETY: By the function's requirement, `timer_ptr` points
+                // to the `HrTimer<T>` in a `T`.
+                let receiver_ptr = unsafe { T::timer_container_of(timer_ptr) };
+                // SAFETY: Whoever started the timer through a `Pin<&T>`
+                // keeps the `T` alive until the timer is cancelled, which
+                // waits for this callback; the `T` is pinned.
+                let receiver = unsafe { Pin::new_unchecked(&*receiver_ptr) };
+                // SAFETY: This is the timer's callback, and `timer_ptr`
+                // points to the timer.
+                let context = unsafe { HrTimerCallbackContext::from_raw(timer_ptr) };
+                T::run(receiver, context).into_c()
+            }
+        }
+
+        /// What a timer callback may do to its own timer.
+        ///
+        /// # Invariants
+        ///
+        /// It exists only within the callback of the live timer at
+        /// `self.0`.
+        pub(crate) struct HrTimerCallbackContext<'a, T: HasHrTimer<T>>(
+            NonNull<HrTimer<T>>,
+            PhantomData<&'a ()>,
+        );
+
+        impl<'a, T: HasHrTimer<T>> HrTimerCallbackContext<'a, T> {
+            /// The context of the callback of `timer`.
+            ///
+            /// # Safety
+            ///
+            /// Called in [`RawHrTimerCallback::run`] with its valid timer;
+            /// the result does not outlive that call.
+            unsafe fn from_raw(timer: *mut HrTimer<T>) -> Self {
+                // INVARIANT: By the function's requirement.
+                // SAFETY: `timer` is valid, so not null.
+                Self(unsafe { NonNull::new_unchecked(timer) }, PhantomData)
+            }
+
+            /// Forwards the timer's expiry by whole `duration`s until it is
+            /// after the clock's current time; returns how many.
+            pub(crate) fn forward_now(&mut self, duration: Delta) -> u64 {
+                let now = <<T as HasHrTimer<T>>::TimerMode as HrTimerMode>::Clock::ktime_get();
+                // SAFETY: We are in the timer's callback, where
+                // `hrtimer_forward()` may be called, and `self.0` is the
+                // live timer (type invariant).
+                unsafe {
+                    bindings::hrtimer_forward(
+                        HrTimer::raw_get(self.0.as_ptr()),
+                        now,
+                        duration.as_nanos(),
+                    )
+                }
+            }
+        }
+
+        /// Whether a timer restarts after its callback.
+        #[derive(Copy, Clone, PartialEq, Eq, Debug)]
+        #[repr(u32)]
+        pub(crate) enum HrTimerRestart {
+            /// The timer is not restarted.
+            NoRestart = bindings::hrtimer_restart_HRTIMER_NORESTART,
+            /// The timer is restarted.
+            Restart = bindings::hrtimer_restart_HRTIMER_RESTART,
+        }
+
+        impl HrTimerRestart {
+            fn into_c(self) -> bindings::hrtimer_restart {
+                self as bindings::hrtimer_restart
             }
         }
     }
