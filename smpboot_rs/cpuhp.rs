@@ -114,6 +114,41 @@ impl<T: Callbacks> Drop for MultiState<T> {
 
 /// An instance of a [`MultiState`]: its callbacks run with `target`.
 ///
+/// # Examples
+///
+/// One state shared by any number of instances, each with its own data
+/// (here, how many CPUs are at or past the state). A module that needs one
+/// instance only has `OwnState` (`ownstate.rs`).
+///
+/// ```
+/// use crate::compat::atomic::{Atomic, Relaxed};
+/// use crate::cpu::PossibleCpu;
+/// use crate::cpuhp::{Callbacks, Instance, MultiState};
+///
+/// struct CpusUp(Atomic<u32>);
+///
+/// impl Callbacks for CpusUp {
+///     fn startup(&self, _cpu: PossibleCpu) -> Result {
+///         self.0.fetch_add(1, Relaxed);
+///         Ok(())
+///     }
+///
+///     fn teardown(&self, _cpu: PossibleCpu) -> Result {
+///         self.0.fetch_sub(1, Relaxed);
+///         Ok(())
+///     }
+/// }
+///
+/// fn add_counter(state: &'static MultiState<CpusUp>) -> Result<Pin<KBox<Instance<CpusUp>>>> {
+///     let counter = KBox::pin_init(Instance::new(CpusUp(Atomic::new(0))), GFP_KERNEL)?;
+///     // `startup()` for every CPU at or past the state.
+///     counter.as_ref().add(state)?;
+///     // Dropped, it is removed, without `teardown()` calls.
+///     Ok(counter)
+/// }
+/// # Ok::<(), Error>(())
+/// ```
+///
 /// # Invariants
 ///
 /// While `added` is non-zero, `node` is linked in the instance list of the

@@ -20,6 +20,35 @@
 //! `PinnedTimer` is dropped, which a pinned value is before its memory goes,
 //! so that start is sound and the API is safe.
 //!
+//! # Examples
+//!
+//! A timer that counts its expiries, one a millisecond, on the CPU that
+//! starts it:
+//!
+//! ```
+//! use crate::compat::atomic::{Atomic, Relaxed};
+//! use crate::compat::time::Delta;
+//! use crate::hrtimer::{PinnedTimer, TimerHandler};
+//!
+//! const PERIOD: Delta = Delta::from_nanos(1_000_000);
+//!
+//! struct Ticks(Atomic<u64>);
+//!
+//! impl TimerHandler for Ticks {
+//!     fn expired(&self) -> Option<Delta> {
+//!         self.0.fetch_add(1, Relaxed);
+//!         Some(PERIOD)
+//!     }
+//! }
+//!
+//! let timer = KBox::pin_init(PinnedTimer::new(Ticks(Atomic::new(0))), GFP_KERNEL)?;
+//! // For another CPU, from an IPI or a hotplug callback that runs there.
+//! timer.as_ref().start_here(PERIOD);
+//! timer.cancel(); // and waits for a running callback; dropping it does too
+//! pr_info!("{} ticks\n", timer.handler().0.load(Relaxed));
+//! # Ok::<(), Error>(())
+//! ```
+//!
 //! [`HrTimer`]: super::compat::hrtimer::HrTimer
 
 use super::compat::atomic::{Acquire, Atomic, Release};

@@ -10,6 +10,35 @@
 //! handler counts its calls in flight, and dropping the set waits until
 //! every count is back to zero.
 //!
+//! # Examples
+//!
+//! ```
+//! use crate::compat::atomic::{Atomic, Relaxed};
+//! use crate::cpu::{self, PossibleCpu};
+//! use crate::ipi::{self, IpiHandler, IpiTargets};
+//!
+//! struct Count(Atomic<u32>);
+//!
+//! impl IpiHandler for Count {
+//!     fn handle(&self) {
+//!         self.0.fetch_add(1, Relaxed);
+//!     }
+//! }
+//!
+//! let mut handlers = KVec::new();
+//! handlers.push(Count(Atomic::new(0)), GFP_KERNEL)?;
+//! let targets = IpiTargets::new(handlers)?;
+//! let cpu = PossibleCpu::new(1).ok_or(ENODEV)?;
+//! // Handler 0 on CPU 1, without waiting (`ENXIO` if CPU 1 is offline).
+//! targets.send(0, cpu, false)?;
+//! drop(targets); // waits for the call
+//!
+//! // A closure, waited for.
+//! let ran_on = Atomic::new(u32::MAX);
+//! ipi::call_on(cpu, &|| ran_on.store(cpu::current_cpu().as_u32(), Relaxed))?;
+//! # Ok::<(), Error>(())
+//! ```
+//!
 //! A synchronous call to every CPU (`on_each_cpu()`) is not such a wait:
 //! `__flush_smp_call_function_queue()` (kernel/smp.c) runs the synchronous
 //! calls of the batch it takes off a CPU's queue before the asynchronous

@@ -146,6 +146,51 @@ unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
 /// threads: it waits in `TASK_PARKED` (not in the `TASK_UNINTERRUPTIBLE` of
 /// a kthread never woken, which the hung-task detector reports) until it is
 /// unparked, and runs its body only then.
+///
+/// # Examples
+///
+/// A thread on CPU 1 that counts the passes of its wait loop, the loop of
+/// `smpboot_thread_fn()` without its callbacks:
+///
+/// ```
+/// use crate::compat::atomic::{Atomic, Relaxed};
+/// use crate::cpu::{PossibleCpu, WaitPass};
+/// use crate::kthread::{self, CpuThreadName, Thread, ThreadFn};
+///
+/// struct Passes(Atomic<u64>);
+///
+/// impl ThreadFn for Passes {
+///     fn run(&self) {
+///         loop {
+///             // Marked as about to sleep before the checks: a wakeup
+///             // after them is not lost.
+///             let pass = WaitPass::begin();
+///             if kthread::should_stop() {
+///                 pass.keep_running();
+///                 return;
+///             }
+///             if kthread::should_park() {
+///                 pass.keep_running();
+///                 kthread::parkme();
+///                 continue;
+///             }
+///             self.0.fetch_add(1, Relaxed);
+///             pass.sleep();
+///         }
+///     }
+/// }
+///
+/// let cpu = PossibleCpu::new(1).ok_or(ENODEV)?;
+/// let name = CpuThreadName::new(kernel::c_str!("passes/%u"))?;
+/// let thread = Thread::new_parked(Passes(Atomic::new(0)), cpu, &name)?;
+/// // Created on an offline CPU, it may have run elsewhere: bind it again.
+/// thread.bind(cpu)?;
+/// thread.unpark();
+/// thread.wake();
+/// let passes = thread.stop(); // `run` has returned
+/// pr_info!("{} passes\n", passes.0.load(Relaxed));
+/// # Ok::<(), Error>(())
+/// ```
 pub(crate) struct Thread<T: ThreadFn>(Raw<T>);
 
 impl<T: ThreadFn> Thread<T> {

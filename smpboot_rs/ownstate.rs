@@ -5,6 +5,36 @@
 //! [`cpuhp::MultiState`] and its [`cpuhp::Instance`] owned together, so that
 //! the instance's `&'static` state needs no module-wide global.
 //!
+//! # Examples
+//!
+//! Callbacks for each CPU as it comes online and as it goes offline:
+//!
+//! ```
+//! use crate::cpu::PossibleCpu;
+//! use crate::cpuhp::{Callbacks, Stage};
+//! use crate::ownstate::OwnState;
+//!
+//! struct Announce;
+//!
+//! impl Callbacks for Announce {
+//!     fn startup(&self, cpu: PossibleCpu) -> Result {
+//!         pr_info!("cpu {} is up\n", cpu.as_u32());
+//!         Ok(())
+//!     }
+//!
+//!     fn teardown(&self, cpu: PossibleCpu) -> Result {
+//!         pr_info!("cpu {} goes down\n", cpu.as_u32());
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // `startup()` has run for every online CPU when `new` returns.
+//! let state = OwnState::new(Stage::Online, kernel::c_str!("example:online"), Announce)?;
+//! pr_info!("hotplug state {}\n", state.number());
+//! drop(state); // no `teardown()` calls
+//! # Ok::<(), Error>(())
+//! ```
+//!
 //! [`cpuhp::MultiState`]: super::cpuhp::MultiState
 //! [`cpuhp::Instance`]: super::cpuhp::Instance
 
