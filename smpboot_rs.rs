@@ -3,10 +3,11 @@
 //! smpboot_rs: per-CPU hotplug threads for Rust and C kernel code.
 //!
 //! A reimplementation of the registration API of `kernel/smpboot.c` as an
-//! out-of-tree module for Linux 6.12: a registration gets one kthread per
-//! CPU, created and started when the CPU comes online, parked when it goes
-//! offline, unparked when it returns and stopped at unregistration, with the
-//! user's callbacks called at each step on the thread's own CPU.
+//! out-of-tree module for Linux 6.12 and 7.x: a registration gets one
+//! kthread per CPU, created and started when the CPU comes online, parked
+//! when it goes offline, unparked when it returns and stopped at
+//! unregistration, with the user's callbacks called at each step on the
+//! thread's own CPU.
 //!
 //! Users: C modules through `include/smpboot_rs.h`; Rust modules through the
 //! typed API of `smpboot_rs/client.rs`. State: `/sys/kernel/smpboot_rs/threads`.
