@@ -23,7 +23,7 @@ use crate::callbacks::{Request, UserCallbacks};
 use crate::compat::atomic::{Acquire, Atomic, Relaxed, Release};
 use crate::cpu::{self, MigrationGuard, PossibleCpu, WaitPass};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
-use crate::kthread::{self, CpuThreadName, Thread, WakeSlot};
+use crate::kthread::{self, CpuThreadName, Requests, Thread, WakeSlot};
 use core::cell::Cell;
 use core::fmt::Write;
 use kernel::bindings;
@@ -456,24 +456,32 @@ impl PerCpuThread {
 }
 
 impl kthread::ThreadFn for PerCpuThread {
-    fn run(&self) {
+    fn run(&self, requests: &Requests) {
         let cpu = self.cpu;
         let reg = &self.reg;
         // Held while active: see the type's documentation.
         let mut pin: Option<MigrationGuard> = None;
         // Whether the last pass bound the thread again, off its CPU.
         let mut rebound = false;
+        // The park and stop requests handled: the core makes them through
+        // the thread's handle, so a pass asks the kernel only once there is
+        // a new one. A selfparking thread's owner parks it directly
+        // (`kthread_park()` on the task of `ht->store`): it asks every pass,
+        // as C does. From 0: a request made before the loop runs is new.
+        let mut handled = 0;
         loop {
             let pass = WaitPass::begin();
+            let seen = requests.count();
+            let ask = seen != handled || reg.selfparking;
 
             // Checked before park: a parked thread of an offline CPU is
             // woken elsewhere to be stopped.
-            if kthread::should_stop() {
+            if ask && kthread::should_stop() {
                 self.stop(pass, &mut pin);
                 return;
             }
 
-            if kthread::should_park() {
+            if ask && kthread::should_park() {
                 pass.keep_running();
                 // Only on its CPU: a selfparking thread its owner parks while
                 // held (its CPU going or gone down) parks without `park`, and
@@ -487,6 +495,7 @@ impl kthread::ThreadFn for PerCpuThread {
                 // A dying CPU must not keep migration-disabled tasks.
                 drop(pin.take());
                 kthread::parkme();
+                handled = seen;
                 continue;
             }
 

@@ -11,7 +11,7 @@
 //! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
 //! [`Thread::bind`].
 
-use super::compat::atomic::{Acquire, Atomic, Release};
+use super::compat::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use super::compat::{prelude::*, ARef};
 use super::cpu::{self, PossibleCpu};
 use super::ffi;
@@ -32,8 +32,52 @@ use kernel::task::Task;
 pub(crate) trait ThreadFn: Send + 'static {
     /// Runs in the new thread; returning ends the thread. A thread that can
     /// be stopped returns once [`should_stop`] is true, which it may be on
-    /// entry (a thread stopped before its first unpark).
-    fn run(&self);
+    /// entry (a thread stopped before its first unpark). `requests` counts
+    /// the park and stop requests made through the thread's [`Thread`].
+    fn run(&self, requests: &Requests);
+}
+
+/// The park and stop requests made to a thread through its [`Thread`],
+/// counted.
+///
+/// [`should_park`] and [`should_stop`] are calls, which a wait loop makes
+/// on every pass (the kernel's `smpboot_thread_fn()` does). A thread that is
+/// parked and stopped only through its [`Thread`] can read this count
+/// instead, once a pass, and ask the kernel only once the count has moved
+/// past the requests it has handled.
+///
+/// A request is counted before the kernel is asked (`kthread_park()`,
+/// `kthread_stop()`), which then sets the thread's flag and wakes it. So a
+/// pass that reads the count after setting the task state (a
+/// [`WaitPass`]), whose barrier orders the read, and finds no new request
+/// may sleep: a request made since wakes it. A pass that finds a new
+/// request asks the kernel, and so does every later pass until the thread
+/// has parked or stopped: the kernel's flag may come just after the count.
+///
+/// [`WaitPass`]: super::cpu::WaitPass
+pub(crate) struct Requests(Atomic<u32>);
+
+impl Requests {
+    const fn new() -> Self {
+        Self(Atomic::new(0))
+    }
+
+    /// The number of requests so far (wrapping); 0 before the first.
+    pub(crate) fn count(&self) -> u32 {
+        self.0.load(Relaxed)
+    }
+
+    /// Counts a request that the caller makes next.
+    fn add(&self) {
+        // `Full`: the count is visible before the kernel's flag and wakeup.
+        self.0.fetch_add(1, Full);
+    }
+}
+
+/// What a thread and its handle share: the body and the requests.
+struct Shared<T> {
+    requests: Requests,
+    body: T,
 }
 
 /// The name of per-CPU threads: a `printf` format whose only conversion is
@@ -76,29 +120,39 @@ impl CpuThreadName {
 /// with `data` as argument, and it has not been stopped. `task` holds a
 /// reference that only [`Raw::stop_in_place`] takes out, after which the
 /// `Raw` is not used. `data` came from `KBox::into_raw` and is freed only
-/// once the thread has exited.
+/// once the thread has exited; until then the thread and the handle take
+/// only shared references to its `requests`, and only the thread to its
+/// `body`.
 struct Raw<T: ThreadFn> {
     task: ManuallyDrop<ARef<Task>>,
-    data: NonNull<T>,
+    data: NonNull<Shared<T>>,
 }
 
 // SAFETY: The handle only passes `task` to functions that may be called from
 // any task, and `T: Send` lets the value move with it.
 unsafe impl<T: ThreadFn> Send for Raw<T> {}
-// SAFETY: `&Raw` gives access to no method that touches `data`.
+// SAFETY: `&Raw` reaches, of `data`, only the atomic `requests`.
 unsafe impl<T: ThreadFn> Sync for Raw<T> {}
 
 impl<T: ThreadFn> Raw<T> {
+    /// The thread's requests.
+    fn requests(&self) -> &Requests {
+        // SAFETY: `data` is valid while `self` is (type invariant), and the
+        // projection makes no reference to the `body`, which the thread
+        // uses.
+        unsafe { &*core::ptr::addr_of!((*self.data.as_ptr()).requests) }
+    }
+
     /// Stops the thread and returns its value.
     ///
     /// A parked thread is unparked first (by `kthread_stop()` itself). One
     /// still in the park it was created in then runs [`ThreadFn::run`],
     /// which sees [`should_stop`] at once (`kthread()` calls the thread
     /// function once its creation park ends, whatever ended it).
-    fn stop(self) -> KBox<T> {
+    fn stop(self) -> T {
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is not dropped, and not used after this call.
-        unsafe { this.stop_in_place() }
+        KBox::into_inner(unsafe { this.stop_in_place() }).body
     }
 
     /// Stops the thread and returns its value: the body of [`Raw::stop`] and
@@ -108,7 +162,8 @@ impl<T: ThreadFn> Raw<T> {
     ///
     /// At most one call per value (`self.task` has not been taken), and
     /// `self` is not used afterwards (its other field has no drop glue).
-    unsafe fn stop_in_place(&mut self) -> KBox<T> {
+    unsafe fn stop_in_place(&mut self) -> KBox<Shared<T>> {
+        self.requests().add();
         // SAFETY: Taken once (the caller's contract).
         let task = unsafe { ManuallyDrop::take(&mut self.task) };
         // SAFETY: By the type invariant `task` is a kthread that was not
@@ -134,11 +189,12 @@ impl<T: ThreadFn> Drop for Raw<T> {
 /// `data` is the body passed by `Thread::new_parked`, freed only after the
 /// thread has exited.
 unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the `KBox<T>` pointer passed by `new_parked`; the
-    // handle frees it only once `kthread_stop()` has seen us return, and
-    // hands out no reference to it meanwhile.
-    let body = unsafe { &*data.cast::<T>() };
-    body.run();
+    // SAFETY: `data` is the `KBox<Shared<T>>` pointer passed by
+    // `new_parked`; the handle frees it only once `kthread_stop()` has seen
+    // us return, and takes only shared references to its `requests`
+    // meanwhile.
+    let shared = unsafe { &*data.cast::<Shared<T>>() };
+    shared.body.run(&shared.requests);
     0
 }
 
@@ -155,24 +211,31 @@ unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
 /// ```
 /// use crate::compat::atomic::{Atomic, Relaxed};
 /// use crate::cpu::{PossibleCpu, WaitPass};
-/// use crate::kthread::{self, CpuThreadName, Thread, ThreadFn};
+/// use crate::kthread::{self, CpuThreadName, Requests, Thread, ThreadFn};
 ///
 /// struct Passes(Atomic<u64>);
 ///
 /// impl ThreadFn for Passes {
-///     fn run(&self) {
+///     fn run(&self, requests: &Requests) {
+///         let mut handled = 0;
 ///         loop {
 ///             // Marked as about to sleep before the checks: a wakeup
 ///             // after them is not lost.
 ///             let pass = WaitPass::begin();
-///             if kthread::should_stop() {
-///                 pass.keep_running();
-///                 return;
-///             }
-///             if kthread::should_park() {
-///                 pass.keep_running();
-///                 kthread::parkme();
-///                 continue;
+///             // Parked and stopped only through its `Thread`: the kernel
+///             // is asked only when there is a new request.
+///             let seen = requests.count();
+///             if seen != handled {
+///                 if kthread::should_stop() {
+///                     pass.keep_running();
+///                     return;
+///                 }
+///                 if kthread::should_park() {
+///                     pass.keep_running();
+///                     kthread::parkme();
+///                     handled = seen;
+///                     continue;
+///                 }
 ///             }
 ///             self.0.fetch_add(1, Relaxed);
 ///             pass.sleep();
@@ -201,7 +264,11 @@ impl<T: ThreadFn> Thread<T> {
     /// runs it elsewhere and widens its affinity (it is not a per-CPU kthread
     /// for the scheduler): [`Thread::bind`] it before unparking.
     pub(crate) fn new_parked(body: T, cpu: PossibleCpu, name: &CpuThreadName) -> Result<Self> {
-        let data = KBox::into_raw(KBox::new(body, GFP_KERNEL)?);
+        let shared = Shared {
+            requests: Requests::new(),
+            body,
+        };
+        let data = KBox::into_raw(KBox::new(shared, GFP_KERNEL)?);
         // SAFETY: `thread_entry::<T>` matches `threadfn`; `data` stays valid
         // until the thread is stopped; `name` is a NUL-terminated format
         // whose only conversion, `%u`, takes the CPU number passed here
@@ -244,6 +311,7 @@ impl<T: ThreadFn> Thread<T> {
     /// [`should_park`] and calls [`parkme`]). Only for threads the caller
     /// knows unparked: parking a parked thread warns.
     pub(crate) fn park(&self) {
+        self.0.requests().add();
         // SAFETY: By the invariant of `Raw` the task is a live kthread. The
         // only error, a thread already asked to park, is the caller's to
         // rule out, and harmless.
@@ -278,7 +346,7 @@ impl<T: ThreadFn> Thread<T> {
 
     /// Stops the thread (unparking it if parked) and returns its value once
     /// it has returned from [`ThreadFn::run`].
-    pub(crate) fn stop(self) -> KBox<T> {
+    pub(crate) fn stop(self) -> T {
         self.0.stop()
     }
 
@@ -418,11 +486,11 @@ pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R>
         return None;
     }
     // SAFETY: The current kthread runs `thread_entry::<T>`, whose argument is
-    // the live `T` of its handle, freed only after this thread exits; the
-    // thread itself holds only shared references to it, and `f` cannot keep
-    // the reference past this call.
-    let body = unsafe { &*bindings::kthread_data(task).cast::<T>() };
-    Some(f(body))
+    // the live `Shared<T>` of its handle, freed only after this thread exits;
+    // the thread and the handle hold only shared references to it, and `f`
+    // cannot keep the reference past this call.
+    let shared = unsafe { &*bindings::kthread_data(task).cast::<Shared<T>>() };
+    Some(f(&shared.body))
 }
 
 /// Binds the current task to `cpu`, as [`Thread::bind`]: a later wakeup
