@@ -495,6 +495,10 @@ impl kthread::ThreadFn for PerCpuThread {
                 // A dying CPU must not keep migration-disabled tasks.
                 drop(pin.take());
                 kthread::parkme();
+                // Not a count read now: that could take in a stop whose flag
+                // is not set yet. A park undone and redone before the thread
+                // left `parkme` leaves `handled` behind, and the passes ask
+                // until the next park: slower, never wrong.
                 handled = seen;
                 continue;
             }

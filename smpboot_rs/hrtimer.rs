@@ -110,8 +110,11 @@ impl<T: TimerHandler> PinnedTimer<T> {
             return;
         }
         // SAFETY: `self` is a valid `Self`. It lives until the timer is
-        // cancelled: dropping a `PinnedTimer` cancels it, and a pinned value
-        // is dropped before its memory is freed or reused.
+        // cancelled (a re-arming timer may never fire last): dropping a
+        // `PinnedTimer` cancels it, and a pinned value of a `!Unpin` type
+        // (its `HrTimer` is) is dropped before its memory is freed or
+        // reused. The callback takes `&Self` in hard IRQ on any CPU, which
+        // `Self: Sync` allows (`T: Sync`).
         unsafe { <Self as HasHrTimer<Self>>::start(self.get_ref(), expires) };
     }
 

@@ -47,10 +47,11 @@ pub(crate) trait ThreadFn: Send + 'static {
 /// past the requests it has handled.
 ///
 /// A request is counted before the kernel is asked (`kthread_park()`,
-/// `kthread_stop()`), which then sets the thread's flag and wakes it. So a
-/// pass that reads the count after setting the task state (a
-/// [`WaitPass`]), whose barrier orders the read, and finds no new request
-/// may sleep: a request made since wakes it. A pass that finds a new
+/// `kthread_stop()`), which then sets the thread's flag and wakes it, with a
+/// full barrier before it reads the thread's state. So a pass that reads the
+/// count after setting the task state (a [`WaitPass`], whose barrier orders
+/// the read) and finds no new request may sleep: a request made since wakes
+/// it. A pass that finds a new
 /// request asks the kernel, and so does every later pass until the thread
 /// has parked or stopped: the kernel's flag may come just after the count.
 ///
@@ -69,7 +70,10 @@ impl Requests {
 
     /// Counts a request that the caller makes next.
     fn add(&self) {
-        // `Full`: the count is visible before the kernel's flag and wakeup.
+        // What orders the count before the thread's task-state check is the
+        // wakeup that ends every request: `try_to_wake_up()` has a full
+        // barrier (`smp_mb__after_spinlock()`) before it reads the state.
+        // `Full` adds nothing the protocol needs; requests are rare.
         self.0.fetch_add(1, Full);
     }
 }
