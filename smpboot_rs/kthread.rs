@@ -51,9 +51,9 @@ pub(crate) trait ThreadFn: Send + 'static {
 /// full barrier before it reads the thread's state. So a pass that reads the
 /// count after setting the task state (a [`WaitPass`], whose barrier orders
 /// the read) and finds no new request may sleep: a request made since wakes
-/// it. A pass that finds a new
-/// request asks the kernel, and so does every later pass until the thread
-/// has parked or stopped: the kernel's flag may come just after the count.
+/// it. A pass that finds a new request asks the kernel, and so does every
+/// later pass until the thread has parked or stopped: the kernel's flag may
+/// come just after the count.
 ///
 /// [`WaitPass`]: super::cpu::WaitPass
 pub(crate) struct Requests(Atomic<u32>);
