@@ -7,23 +7,42 @@ use crate::abi::{ThreadDesc, ThreadOps};
 #[allow(unused_imports)]
 use crate::compat::prelude::*;
 use crate::cpu::PossibleCpu;
+use crate::ffi;
 use crate::kthread::CpuThreadName;
+use crate::seed::SmpHotplugThread;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::str::CStr;
 
-/// The callbacks and context of one registration.
+/// The callbacks of one registration, by the API it came through.
 ///
 /// # Invariants
 ///
-/// `ops` and `ctx` stay valid, and the functions of `ops` may be called with
-/// `ctx` in the contexts the core calls them in, until the registration is
-/// gone; `ops` outlives every `UserCallbacks` made from it.
-pub(crate) struct UserCallbacks {
-    ops: *const ThreadOps,
-    ctx: *mut c_void,
+/// Until the registration is gone, the `ThreadOps` and context of `Ops`, or
+/// the descriptor of `Seed`, stay valid, and their functions may be called
+/// (with the context) in the contexts the core calls them in; a `Seed`'s
+/// `thread_should_run` and `thread_fn` are set.
+pub(crate) struct UserCallbacks(Raw);
+
+/// Where a registration's callbacks are.
+enum Raw {
+    /// A [`ThreadOps`] table and the context every call gets (the typed
+    /// Rust API, and any user of `smpboot_rs_register`).
+    Ops {
+        ops: *const ThreadOps,
+        ctx: *mut c_void,
+    },
+    /// A descriptor of the C API, whose functions are called directly: one
+    /// indirect call per callback, as in C.
+    Seed(*const SmpHotplugThread),
+}
+
+/// [`Raw`], borrowed for a call.
+enum Target<'a> {
+    Ops(&'a ThreadOps, *mut c_void),
+    Seed(&'a SmpHotplugThread),
 }
 
 // SAFETY: The C and client ABIs require callbacks callable from any task.
@@ -46,7 +65,7 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    /// Reads and checks a description.
+    /// Reads and checks a description of `smpboot_rs_register`.
     ///
     /// # Safety
     ///
@@ -73,9 +92,57 @@ impl Request {
         if desc.ops.is_null() || desc.thread_comm.is_null() {
             return Err(EINVAL);
         }
+        // INVARIANT: By the function's requirement.
+        let callbacks = UserCallbacks(Raw::Ops {
+            ops: desc.ops,
+            ctx: desc.ctx,
+        });
         // SAFETY: By the function's requirement, a non-null name is a valid
         // NUL-terminated string.
         let format = unsafe { CStr::from_char_ptr(desc.thread_comm) };
+        Self::new(callbacks, format, desc.selfparking, desc.owner)
+    }
+
+    /// Reads and checks a descriptor of the C API
+    /// (`smpboot_rs_register_percpu_thread()`).
+    ///
+    /// # Safety
+    ///
+    /// `ht` is null or a valid descriptor whose `thread_comm` is a valid
+    /// string or null, and whose callbacks may be called as
+    /// `linux/smpboot.h` documents until it is unregistered (or `owner`,
+    /// whose code they are, is unloaded).
+    pub(crate) unsafe fn from_seed(
+        ht: *const SmpHotplugThread,
+        owner: *mut bindings::module,
+    ) -> Result<Self> {
+        if ht.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: By the function's requirement.
+        let desc = unsafe { &*ht };
+        if desc.thread_should_run.is_none()
+            || desc.thread_fn.is_none()
+            || desc.thread_comm.is_null()
+        {
+            return Err(EINVAL);
+        }
+        // INVARIANT: By the function's requirement, with the two callbacks
+        // every thread calls checked.
+        let callbacks = UserCallbacks(Raw::Seed(ht));
+        // SAFETY: By the function's requirement, a non-null name is a valid
+        // NUL-terminated string.
+        let format = unsafe { CStr::from_char_ptr(desc.thread_comm) };
+        Self::new(callbacks, format, desc.selfparking, owner)
+    }
+
+    /// Checks the name format; the part both APIs share.
+    fn new(
+        callbacks: UserCallbacks,
+        format: &CStr,
+        selfparking: bool,
+        owner: *mut bindings::module,
+    ) -> Result<Self> {
         // Names show in `key=value` lines: no blank, no `=`.
         let bytes = format.to_bytes();
         if bytes.iter().any(|&b| b.is_ascii_whitespace() || b == b'=') {
@@ -91,96 +158,190 @@ impl Request {
             GFP_KERNEL,
         )?;
         Ok(Self {
-            // INVARIANT: by the function's requirement.
-            callbacks: UserCallbacks {
-                ops: desc.ops,
-                ctx: desc.ctx,
-            },
+            callbacks,
             comm,
             comm_parts: (before, after),
-            selfparking: desc.selfparking,
-            owner: desc.owner,
+            selfparking,
+            owner,
         })
     }
 }
 
 impl UserCallbacks {
-    fn ops(&self) -> &ThreadOps {
-        // SAFETY: By the type invariant `ops` is valid.
-        unsafe { &*self.ops }
+    fn target(&self) -> Target<'_> {
+        match self.0 {
+            // SAFETY: By the type invariant `ops` is valid.
+            Raw::Ops { ops, ctx } => Target::Ops(unsafe { &*ops }, ctx),
+            // SAFETY: By the type invariant `ht` is valid.
+            Raw::Seed(ht) => Target::Seed(unsafe { &*ht }),
+        }
+    }
+
+    /// What identifies the registration: its context, or its C descriptor.
+    /// There is one registration per context at a time.
+    pub(crate) fn ctx(&self) -> *mut c_void {
+        match self.0 {
+            Raw::Ops { ctx, .. } => ctx,
+            Raw::Seed(ht) => ht.cast_mut().cast(),
+        }
     }
 
     /// Whether this registration was made with `ctx`.
     pub(crate) fn has_ctx(&self, ctx: *mut c_void) -> bool {
-        self.ctx == ctx
+        self.ctx() == ctx
     }
 
     /// `thread_should_run`.
     pub(crate) fn should_run(&self, cpu: PossibleCpu) -> bool {
-        // SAFETY: The type invariant.
-        unsafe { (self.ops().thread_should_run)(self.ctx, cpu.as_u32()) }
+        let cpu = cpu.as_u32();
+        match self.target() {
+            // SAFETY: The type invariant.
+            Target::Ops(ops, ctx) => unsafe { (ops.thread_should_run)(ctx, cpu) },
+            // SAFETY: The type invariant.
+            Target::Seed(ht) => ht.thread_should_run.is_some_and(|f| unsafe { f(cpu) } != 0),
+        }
     }
 
     /// `thread_fn`.
     pub(crate) fn run(&self, cpu: PossibleCpu) {
-        // SAFETY: The type invariant.
-        unsafe { (self.ops().thread_fn)(self.ctx, cpu.as_u32()) }
+        let cpu = cpu.as_u32();
+        match self.target() {
+            // SAFETY: The type invariant.
+            Target::Ops(ops, ctx) => unsafe { (ops.thread_fn)(ctx, cpu) },
+            Target::Seed(ht) => {
+                if let Some(f) = ht.thread_fn {
+                    // SAFETY: The type invariant.
+                    unsafe { f(cpu) }
+                }
+            }
+        }
     }
 
     /// `create`.
     pub(crate) fn create(&self, cpu: PossibleCpu) -> Result {
-        match self.ops().create {
-            // SAFETY: The type invariant.
-            Some(f) => to_result(unsafe { f(self.ctx, cpu.as_u32()) }),
-            None => Ok(()),
+        let cpu = cpu.as_u32();
+        match self.target() {
+            Target::Ops(ops, ctx) => match ops.create {
+                // SAFETY: The type invariant.
+                Some(f) => to_result(unsafe { f(ctx, cpu) }),
+                None => Ok(()),
+            },
+            Target::Seed(ht) => {
+                // The C API's `create` cannot fail.
+                if let Some(f) = ht.create {
+                    // SAFETY: The type invariant.
+                    unsafe { f(cpu) }
+                }
+                Ok(())
+            }
         }
     }
 
     /// `setup`.
     pub(crate) fn setup(&self, cpu: PossibleCpu) {
-        if let Some(f) = self.ops().setup {
-            // SAFETY: The type invariant.
-            unsafe { f(self.ctx, cpu.as_u32()) }
+        let cpu = cpu.as_u32();
+        match self.target() {
+            Target::Ops(ops, ctx) => {
+                if let Some(f) = ops.setup {
+                    // SAFETY: The type invariant.
+                    unsafe { f(ctx, cpu) }
+                }
+            }
+            Target::Seed(ht) => {
+                if let Some(f) = ht.setup {
+                    // SAFETY: The type invariant.
+                    unsafe { f(cpu) }
+                }
+            }
         }
     }
 
     /// `cleanup`.
     pub(crate) fn cleanup(&self, cpu: PossibleCpu, online: bool) {
-        if let Some(f) = self.ops().cleanup {
-            // SAFETY: The type invariant.
-            unsafe { f(self.ctx, cpu.as_u32(), online) }
+        let cpu = cpu.as_u32();
+        match self.target() {
+            Target::Ops(ops, ctx) => {
+                if let Some(f) = ops.cleanup {
+                    // SAFETY: The type invariant.
+                    unsafe { f(ctx, cpu, online) }
+                }
+            }
+            Target::Seed(ht) => {
+                if let Some(f) = ht.cleanup {
+                    // SAFETY: The type invariant.
+                    unsafe { f(cpu, online) }
+                }
+            }
         }
     }
 
     /// `park`.
     pub(crate) fn park(&self, cpu: PossibleCpu) {
-        if let Some(f) = self.ops().park {
-            // SAFETY: The type invariant.
-            unsafe { f(self.ctx, cpu.as_u32()) }
+        let cpu = cpu.as_u32();
+        match self.target() {
+            Target::Ops(ops, ctx) => {
+                if let Some(f) = ops.park {
+                    // SAFETY: The type invariant.
+                    unsafe { f(ctx, cpu) }
+                }
+            }
+            Target::Seed(ht) => {
+                if let Some(f) = ht.park {
+                    // SAFETY: The type invariant.
+                    unsafe { f(cpu) }
+                }
+            }
         }
     }
 
     /// `unpark`.
     pub(crate) fn unpark(&self, cpu: PossibleCpu) {
-        if let Some(f) = self.ops().unpark {
-            // SAFETY: The type invariant.
-            unsafe { f(self.ctx, cpu.as_u32()) }
+        let cpu = cpu.as_u32();
+        match self.target() {
+            Target::Ops(ops, ctx) => {
+                if let Some(f) = ops.unpark {
+                    // SAFETY: The type invariant.
+                    unsafe { f(ctx, cpu) }
+                }
+            }
+            Target::Seed(ht) => {
+                if let Some(f) = ht.unpark {
+                    // SAFETY: The type invariant.
+                    unsafe { f(cpu) }
+                }
+            }
         }
     }
 
-    /// `release`: the registration is gone; called once, last.
+    /// `release`: the registration is gone; called once, last. A C
+    /// descriptor is its user's: nothing to release.
     pub(crate) fn release(&self) {
-        if let Some(f) = self.ops().release {
-            // SAFETY: The type invariant; no callback runs any more.
-            unsafe { f(self.ctx) }
+        if let Target::Ops(ops, ctx) = self.target() {
+            if let Some(f) = ops.release {
+                // SAFETY: The type invariant; no callback runs any more.
+                unsafe { f(ctx) }
+            }
         }
     }
 
     /// `store`: tells the user the task of `cpu`'s thread (null once stopped).
     pub(crate) fn store(&self, cpu: PossibleCpu, task: *mut bindings::task_struct) {
-        if let Some(f) = self.ops().store {
-            // SAFETY: The type invariant.
-            unsafe { f(self.ctx, cpu.as_u32(), task) }
+        let cpu = cpu.as_u32();
+        match self.target() {
+            Target::Ops(ops, ctx) => {
+                if let Some(f) = ops.store {
+                    // SAFETY: The type invariant.
+                    unsafe { f(ctx, cpu, task) }
+                }
+            }
+            Target::Seed(ht) => {
+                if !ht.store.is_null() {
+                    // SAFETY: `store` is the descriptor's per-CPU pointer and
+                    // `cpu` a possible CPU, so `per_cpu_ptr()` gives a valid
+                    // slot, which the C API lets the core write.
+                    unsafe { *ffi::smpboot_rs_percpu_task_slot(ht.store, cpu) = task };
+                }
+            }
         }
     }
 }

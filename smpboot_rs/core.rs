@@ -677,7 +677,8 @@ impl Core {
     /// CPU, then lets every CPU past `smpboot_rs:online` start its thread,
     /// under the hotplug read lock. On failure everything done is undone.
     /// Returns the registration's address, its handle.
-    pub(crate) fn register(&'static self, req: Request, ctx: *mut c_void) -> Result<*const Handle> {
+    pub(crate) fn register(&'static self, req: Request) -> Result<*const Handle> {
+        let ctx = req.callbacks.ctx();
         let nr = cpu::nr_cpu_ids() as usize;
         let mut slots = KVec::with_capacity(nr, GFP_KERNEL)?;
         let mut per_cpu = KVec::with_capacity(nr, GFP_KERNEL)?;

@@ -8,7 +8,7 @@ use crate::abi::{RegistrationHandle, ThreadDesc};
 use crate::callbacks::Request;
 use crate::core::{self as smp, Core, Handle};
 use crate::global::Global;
-use crate::seed::{SmpHotplugThread, SEED_OPS};
+use crate::seed::SmpHotplugThread;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
@@ -46,9 +46,7 @@ pub(crate) unsafe extern "C" fn smpboot_rs_register(
         }
         // SAFETY: By the function's requirement.
         let req = unsafe { Request::from_desc(desc) }?;
-        // SAFETY: `from_desc` checked `desc` is non-null and valid.
-        let ctx = unsafe { (*desc).ctx };
-        let handle = core()?.register(req, ctx)?;
+        let handle = core()?.register(req)?;
         // SAFETY: By the function's requirement `out` is valid for a write.
         unsafe { *out = handle.cast_mut().cast() };
         Ok(())
@@ -128,32 +126,11 @@ pub(crate) unsafe extern "C" fn __smpboot_rs_register_percpu_thread(
     ht: *mut SmpHotplugThread,
     owner: *mut bindings::module,
 ) -> c_int {
-    if ht.is_null() {
-        return EINVAL.to_errno();
-    }
-    // SAFETY: By the function's requirement.
-    let (comm, selfparking, complete) = unsafe {
-        (
-            (*ht).thread_comm,
-            (*ht).selfparking,
-            (*ht).thread_should_run.is_some() && (*ht).thread_fn.is_some(),
-        )
-    };
-    if !complete {
-        return EINVAL.to_errno();
-    }
-    let desc = ThreadDesc {
-        size: core::mem::size_of::<ThreadDesc>(),
-        owner,
-        ops: &SEED_OPS,
-        ctx: ht.cast(),
-        thread_comm: comm,
-        selfparking,
-    };
-    let mut out = core::ptr::null_mut();
-    // SAFETY: `SEED_OPS` takes a live descriptor as context, which `ht` is
-    // until unregistration (the function's requirement); `out` is local.
-    unsafe { smpboot_rs_register(&desc, &mut out) }
+    errno((|| {
+        // SAFETY: By the function's requirement.
+        let req = unsafe { Request::from_seed(ht, owner) }?;
+        core()?.register(req).map(drop)
+    })())
 }
 
 /// # Safety

@@ -13,9 +13,10 @@ mod tests {
     use crate::abi::{ThreadDesc, ThreadOps};
     use crate::callbacks::Request;
     use crate::kthread::CpuThreadName;
+    use crate::seed::SmpHotplugThread;
     use crate::sysfs::input_text;
     use core::ptr::{null, null_mut};
-    use kernel::ffi::{c_uint, c_void};
+    use kernel::ffi::{c_int, c_uint, c_void};
     use kernel::prelude::*;
     use kernel::str::CStr;
 
@@ -109,6 +110,80 @@ mod tests {
         // Names show in the `key=value` lines of the threads file.
         for refused in [c"k %u", c"k=%u", c"k\t%u", c"k/%d"] {
             assert!(matches!(request(&desc(refused)), Err(e) if e == EINVAL));
+        }
+        Ok(())
+    }
+
+    extern "C" fn seed_no_work(_cpu: c_uint) -> c_int {
+        0
+    }
+
+    extern "C" fn seed_no_fn(_cpu: c_uint) {}
+
+    /// A C API descriptor as a user would give it, named `name`.
+    fn seed(name: &CStr) -> SmpHotplugThread {
+        SmpHotplugThread {
+            store: null_mut(),
+            list: kernel::bindings::list_head {
+                next: null_mut(),
+                prev: null_mut(),
+            },
+            thread_should_run: Some(seed_no_work),
+            thread_fn: Some(seed_no_fn),
+            create: None,
+            setup: None,
+            cleanup: None,
+            park: None,
+            unpark: None,
+            selfparking: false,
+            thread_comm: name.as_char_ptr(),
+        }
+    }
+
+    /// What `Request::from_seed` makes of `ht`.
+    fn seed_request(ht: &SmpHotplugThread) -> Result<Request> {
+        // SAFETY: `ht` is a whole descriptor whose functions do nothing;
+        // `thread_comm` is null or a string that outlives the call.
+        unsafe { Request::from_seed(ht, null_mut()) }
+    }
+
+    #[test]
+    fn c_descriptor_is_checked() -> Result {
+        let good = seed(c"k/%u-x");
+        let req = seed_request(&good)?;
+        assert!(req.comm_parts.0.as_slice() == b"k/");
+        assert!(req.comm_parts.1.as_slice() == b"-x");
+        assert!(!req.selfparking);
+        // The descriptor identifies the registration.
+        assert!(req
+            .callbacks
+            .has_ctx(core::ptr::from_ref(&good).cast_mut().cast()));
+
+        let selfparking = SmpHotplugThread {
+            selfparking: true,
+            ..seed(c"k/%u")
+        };
+        assert!(seed_request(&selfparking)?.selfparking);
+
+        // SAFETY: null is allowed.
+        assert!(unsafe { Request::from_seed(null(), null_mut()) }.is_err());
+        let no_should_run = SmpHotplugThread {
+            thread_should_run: None,
+            ..seed(c"k/%u")
+        };
+        assert!(matches!(seed_request(&no_should_run), Err(e) if e == EINVAL));
+        let no_fn = SmpHotplugThread {
+            thread_fn: None,
+            ..seed(c"k/%u")
+        };
+        assert!(matches!(seed_request(&no_fn), Err(e) if e == EINVAL));
+        let no_name = SmpHotplugThread {
+            thread_comm: null(),
+            ..seed(c"k/%u")
+        };
+        assert!(matches!(seed_request(&no_name), Err(e) if e == EINVAL));
+        for refused in [c"k %u", c"k/%d", c"k/%u/%u"] {
+            assert!(matches!(seed_request(&seed(refused)), Err(e) if e == EINVAL));
         }
         Ok(())
     }
