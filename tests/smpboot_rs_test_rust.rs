@@ -14,9 +14,10 @@
 //!   must be refused without harm and cleaned up when this module unloads;
 //! - `fail_create_cpu` (write K): hold `sbtk/%u`, whose `create` fails
 //!   for CPU K (bringing K up fails while it is held); 999 drops it;
-//! - `thread_states` (read): per possible CPU, `cpu=C state=S`, S what
-//!   `Registration::thread_state` says of `sbtr/C` (`nothread`, `created`,
-//!   `active`, `parked`, `held`);
+//! - `thread_states` (read): per possible CPU, `cpu=C state=S wake=W`, S
+//!   what `Registration::thread_state` says of `sbtr/C` (`nothread`,
+//!   `created`, `active`, `parked`, `held`), W what `Registration::wake`
+//!   of `sbtr/C` returned (`ok`, `enoent`, `einval`, `other`);
 //! - `pending` (write 1 or 0): hold or drop `sbtp/%u`, whose work is a
 //!   `Pending` count; its `run` takes the whole count. Read: `raised=
 //!   handled= takes= raise_errors= walks= walk_changed= walk_cpus=`
@@ -581,7 +582,15 @@ impl sysfs::FileOps for ThreadStatesFile {
                 Some(ThreadState::Parked) => "parked",
                 Some(ThreadState::Held) => "held",
             };
-            writeln!(sysfs::Text(out), "cpu={cpu} state={state}").map_err(|_| ENOMEM)?;
+            // A wake with nothing queued: the thread finds no work.
+            let wake = match self.0.main.wake(cpu) {
+                Ok(()) => "ok",
+                Err(e) if e == ENOENT => "enoent",
+                Err(e) if e == EINVAL => "einval",
+                Err(_) => "other",
+            };
+            writeln!(sysfs::Text(out), "cpu={cpu} state={state} wake={wake}")
+                .map_err(|_| ENOMEM)?;
         }
         Ok(())
     }

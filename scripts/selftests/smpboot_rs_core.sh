@@ -355,8 +355,11 @@ case_result "affinity: 40 random offline/online operations, every call on its CP
 # The typed API's Registration::thread_state (the Rust test module's
 # thread_states file) says what the threads file says: no thread for a CPU
 # offline since the registration, active on online CPUs, parked on an
-# offline one. Reloads the Rust test module, with cpu2 offline.
-rust_state() { field "$(grep "^cpu=$1 " $RDIR/thread_states)" state; }
+# offline one; and its Registration::wake fails with ENOENT exactly where
+# there is no thread (and wakes every thread there is, parked ones
+# included, which stay parked). Reloads the Rust test module, with cpu2
+# offline.
+rust_state() { field "$(grep "^cpu=$1 " $RDIR/thread_states)" "${2:-state}"; }
 rust_states_match() {
 	for cpu in $(possible_cpus); do
 		want=$(get sbtr/ "$cpu" state)
@@ -364,6 +367,10 @@ rust_states_match() {
 		[ "$want" != none ] || want=created
 		[ "$(rust_state "$cpu")" = "$want" ] ||
 			{ echo "cpu$cpu: thread_state $(rust_state "$cpu"), threads file $want"; cat $RDIR/thread_states; return 1; }
+		wake=ok
+		[ "$want" != nothread ] || wake=enoent
+		[ "$(rust_state "$cpu" wake)" = "$wake" ] ||
+			{ echo "cpu$cpu ($want): wake $(rust_state "$cpu" wake), want $wake"; cat $RDIR/thread_states; return 1; }
 	done
 }
 t_rust_thread_state() {
@@ -384,7 +391,7 @@ t_rust_thread_state() {
 	wait_for 5 sh -c "grep -q '^cpu=3 state=active' $RDIR/thread_states" || return 1
 	rust_states_match && rust_clean
 }
-case_result "typed API: Registration::thread_state matches the threads file (no thread, active, parked)" t_rust_thread_state
+case_result "typed API: Registration::thread_state matches the threads file (no thread, active, parked); wake is ENOENT exactly without a thread" t_rust_thread_state
 
 # The typed API's OnlineCpus and Pending: walks of the online CPUs under
 # the guard, each sleeping 100 ms in the middle, while cpu3 goes down and up
