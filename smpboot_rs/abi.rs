@@ -8,8 +8,12 @@
 //! registration and a `cpu` that is possible and below `nr_cpu_ids` (the
 //! client relies on it). The functions are exported GPL by `smpboot_rs.ko`.
 
+use super::compat::atomic::{Acquire, Atomic, Release};
+use super::compat::ARef;
+use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
+use kernel::task::Task;
 
 /// A registration's callbacks; the C-ABI twin of `struct smp_hotplug_thread`.
 #[repr(C)]
@@ -62,6 +66,90 @@ pub(crate) struct ThreadDesc {
     pub selfparking: bool,
 }
 
+/// A slot from which any context, hard IRQ included, can wake a thread.
+///
+/// The slot keeps its own reference on the task until it is dropped, so a
+/// wake needs no RCU section: whoever can reach the slot keeps it, and so the
+/// task, alive (a registration owns its slots, one per possible CPU, and
+/// waking through a registration that is being unregistered is excluded by
+/// the wake ABI). Waking a thread that has exited since is harmless.
+///
+/// Part of the ABI: a user of the typed API reaches its registration's
+/// slots (`smpboot_rs_wake_slots`) and wakes through them, as C's users
+/// wake the task their `ht->store` points to.
+///
+/// # Invariants
+///
+/// `task` is null or holds a reference on a task given up by
+/// `ARef::into_raw`; once non-null it never changes, and only `Drop` takes
+/// the reference back.
+pub(crate) struct WakeSlot {
+    task: Atomic<*mut Task>,
+}
+
+impl WakeSlot {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        Self {
+            task: Atomic::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// Makes `task` the one [`WakeSlot::wake`] wakes, with a reference of
+    /// its own; returns false, and changes nothing, if the slot holds a task
+    /// already. A parked thread may be published at once: a wakeup leaves
+    /// it parked.
+    // smpboot_rs.ko's; the typed API only wakes.
+    #[allow(dead_code)]
+    pub(crate) fn publish(&self, task: &Task) -> bool {
+        let task = ARef::into_raw(ARef::from(task));
+        // INVARIANT: The slot keeps the reference taken here if it publishes it.
+        if self
+            .task
+            .cmpxchg(core::ptr::null_mut(), task.as_ptr(), Release)
+            .is_ok()
+        {
+            return true;
+        }
+        // SAFETY: The reference `into_raw` gave up above was not published.
+        drop(unsafe { ARef::from_raw(task) });
+        false
+    }
+
+    /// Wakes the published thread, if any; callable from any context.
+    /// Waking a running, parked or exited thread does nothing.
+    ///
+    /// Returns whether a thread was published.
+    pub(crate) fn wake(&self) -> bool {
+        // SAFETY: A non-null `task` never changes and keeps its reference
+        // until `Drop` (type invariant), so the task outlives the borrow of
+        // `self`.
+        let Some(task) = (unsafe { self.task.load(Acquire).as_ref() }) else {
+            return false;
+        };
+        // `wake_up_process()` may be called from any context, on a task in
+        // any state.
+        task.wake_up();
+        true
+    }
+}
+
+impl Default for WakeSlot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for WakeSlot {
+    fn drop(&mut self) {
+        if let Some(task) = NonNull::new(*self.task.get_mut()) {
+            // SAFETY: The slot's reference (type invariant); `&mut self`
+            // means no waker uses it any more.
+            drop(unsafe { ARef::from_raw(task) });
+        }
+    }
+}
+
 /// An opaque registration.
 #[repr(C)]
 pub(crate) struct RegistrationHandle {
@@ -81,17 +169,22 @@ extern "C" {
     /// one of `reg`'s own threads, or not preemptible), it leaves `reg`
     /// registered until its owner is unloaded, and says so in the log.
     pub(crate) fn smpboot_rs_unregister(reg: *mut RegistrationHandle);
-    /// Wakes the thread of `cpu`, from any context: 0, or -EINVAL for a
-    /// CPU out of range, -ENOENT if that CPU never had a thread.
-    /// Not concurrently with, nor after, `smpboot_rs_unregister` of `reg`.
-    pub(crate) fn smpboot_rs_wake(reg: *const RegistrationHandle, cpu: c_uint) -> c_int;
+    /// The wake slots of `reg`, one per possible CPU, indexed by CPU id:
+    /// sets `*nr` to their number and returns the first. They stay valid
+    /// until `smpboot_rs_unregister` of `reg` begins, and may be used from
+    /// any context until then. A slot is empty until its CPU first has a
+    /// thread.
+    pub(crate) fn smpboot_rs_wake_slots(
+        reg: *const RegistrationHandle,
+        nr: *mut usize,
+    ) -> *const WakeSlot;
     /// See `include/smpboot_rs.h`.
     pub(crate) fn smpboot_rs_thread_schedule() -> c_int;
     /// The state of `cpu`'s thread, as `state=` of the sysfs file shows
     /// it: one of the `THREAD_*` values, -ENOENT if that CPU has no thread
     /// (it never came online since the registration, or the registration is
     /// being unregistered), -EINVAL for a CPU out of range. Any context;
-    /// the same rule as `smpboot_rs_wake` for `reg`.
+    /// not concurrently with, nor after, `smpboot_rs_unregister` of `reg`.
     pub(crate) fn smpboot_rs_thread_state(reg: *const RegistrationHandle, cpu: c_uint) -> c_int;
 }
 

@@ -253,10 +253,12 @@ impl<T: PerCpuThread> Shared<T> {
 /// `shared`, made with `Shared::<T>::OPS`. `shared` came from
 /// `KBox::into_raw`; smpboot_rs.ko owns it and frees it (`OPS.release`)
 /// once the registration is gone, which is not before `self` is dropped
-/// (or its module unloaded).
+/// (or its module unloaded). `wakers` are the registration's wake slots,
+/// valid as long as `handle` is.
 pub(crate) struct Registration<T: PerCpuThread> {
     handle: NonNull<abi::RegistrationHandle>,
     shared: NonNull<Shared<T>>,
+    wakers: NonNull<[abi::WakeSlot]>,
 }
 
 // SAFETY: The handle may be used from any task; `T: Send + Sync`.
@@ -290,12 +292,23 @@ impl<T: PerCpuThread> Registration<T> {
         // write.
         let registered = to_result(unsafe { abi::smpboot_rs_register(&desc, &mut handle) });
         match (registered, NonNull::new(handle)) {
-            (Ok(()), Some(handle)) => Ok(Self {
-                // INVARIANT: registered with `shared` as context.
-                handle,
-                // SAFETY: `KBox::into_raw` never returns null.
-                shared: unsafe { NonNull::new_unchecked(shared) },
-            }),
+            (Ok(()), Some(handle)) => {
+                let mut nr = 0;
+                // SAFETY: `handle` is live; `nr` is valid for a write.
+                let first = unsafe { abi::smpboot_rs_wake_slots(handle.as_ptr(), &mut nr) };
+                let wakers = NonNull::new(first.cast_mut()).map_or(
+                    NonNull::slice_from_raw_parts(NonNull::dangling(), 0),
+                    |first| NonNull::slice_from_raw_parts(first, nr),
+                );
+                Ok(Self {
+                    // INVARIANT: registered with `shared` as context, and
+                    // `wakers` are its slots.
+                    handle,
+                    // SAFETY: `KBox::into_raw` never returns null.
+                    shared: unsafe { NonNull::new_unchecked(shared) },
+                    wakers,
+                })
+            }
             (result, _) => {
                 // SAFETY: Not registered: `shared` is still ours.
                 drop(unsafe { KBox::from_raw(shared) });
@@ -313,9 +326,19 @@ impl<T: PerCpuThread> Registration<T> {
     /// Wakes `cpu`'s thread so that it checks `should_run`; callable from
     /// any context, hard IRQ included. `ENOENT` if that CPU never had a
     /// thread (it has not come online since the registration).
+    ///
+    /// Wakes through the registration's slot for `cpu` (the task of its
+    /// thread), with no call into smpboot_rs.ko: what C's users do with
+    /// the task `ht->store` gave them.
     pub(crate) fn wake(&self, cpu: PossibleCpu) -> Result {
-        // SAFETY: The handle is live (type invariant).
-        to_result(unsafe { abi::smpboot_rs_wake(self.handle.as_ptr(), cpu.as_u32()) })
+        // SAFETY: The slots live as long as the registration (type
+        // invariant), which outlives the borrow of `self`.
+        let wakers = unsafe { self.wakers.as_ref() };
+        match wakers.get(cpu.index()) {
+            Some(slot) if slot.wake() => Ok(()),
+            Some(_) => Err(ENOENT),
+            None => Err(EINVAL),
+        }
     }
 }
 

@@ -18,12 +18,12 @@
 //! parks, stops or is held, as the dying CPU must not keep pinned tasks
 //! (see [`PerCpuThread`]).
 
-use crate::abi;
+use crate::abi::{self, WakeSlot};
 use crate::callbacks::{Request, UserCallbacks};
 use crate::compat::atomic::{Acquire, Atomic, Relaxed, Release};
 use crate::cpu::{self, MigrationGuard, PossibleCpu, WaitPass};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
-use crate::kthread::{self, CpuThreadName, Requests, Thread, WakeSlot};
+use crate::kthread::{self, CpuThreadName, Requests, Thread};
 use core::cell::Cell;
 use core::fmt::Write;
 use kernel::bindings;
@@ -218,7 +218,7 @@ impl Registration {
                     p.pid.store(thread.pid(), Relaxed);
                 }
                 if let Some(waker) = this.wakers.get(cpu.index()) {
-                    waker.publish(&thread);
+                    waker.publish(thread.task());
                 }
                 *slot = Some(Slot {
                     thread,
@@ -278,23 +278,6 @@ impl Registration {
             }
         }
         Ok(())
-    }
-
-    /// Wakes the thread of CPU `cpu`; callable from any context. `EINVAL`
-    /// if `cpu` is not a possible CPU, `ENOENT` if that CPU never had a
-    /// thread.
-    ///
-    /// Takes the raw id: a published slot is a possible CPU's, so only the
-    /// error path checks the id (a shim call less on every raise).
-    pub(crate) fn wake(&self, cpu: u32) -> Result {
-        let waker = usize::try_from(cpu)
-            .ok()
-            .and_then(|index| self.wakers.get(index));
-        match waker {
-            Some(waker) if waker.wake() => Ok(()),
-            _ if PossibleCpu::new(cpu).is_some() => Err(ENOENT),
-            _ => Err(EINVAL),
-        }
     }
 
     /// The state of `cpu`'s thread, as sysfs shows it (`abi::THREAD_*`);
@@ -625,14 +608,16 @@ impl Drop for Handle {
 }
 
 impl Handle {
-    /// Wakes `cpu`'s thread (see [`Registration::wake`]).
-    pub(crate) fn wake(&self, cpu: u32) -> Result {
-        self.reg.wake(cpu)
-    }
-
     /// The state of `cpu`'s thread (see [`Registration::thread_state`]).
     pub(crate) fn thread_state(&self, cpu: u32) -> Result<c_int> {
         self.reg.thread_state(cpu)
+    }
+
+    /// The wake slots, one per possible CPU, indexed by CPU id, for a user
+    /// to wake its threads through directly. They live as long as the
+    /// registration.
+    pub(crate) fn wake_slots(&self) -> &[WakeSlot] {
+        &self.reg.wakers
     }
 
     /// Stops the threads, then takes the instances out of the hotplug

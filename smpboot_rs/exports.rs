@@ -4,7 +4,7 @@
 //! C API of `include/smpboot_rs.h` and the ABI of the typed Rust API
 //! (`smpboot_rs/abi.rs`). Each checks its raw arguments and calls the core.
 
-use crate::abi::{RegistrationHandle, ThreadDesc};
+use crate::abi::{RegistrationHandle, ThreadDesc, WakeSlot};
 use crate::callbacks::Request;
 use crate::core::{self as smp, Core, Handle};
 use crate::global::Global;
@@ -83,18 +83,6 @@ unsafe fn live_handle<'a>(reg: *const RegistrationHandle) -> Result<&'a Handle> 
 /// `reg` is a live registration from `smpboot_rs_register` whose
 /// `smpboot_rs_unregister` has not begun: unregistration frees it.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn smpboot_rs_wake(
-    reg: *const RegistrationHandle,
-    cpu: c_uint,
-) -> c_int {
-    // SAFETY: By the function's requirement.
-    errno(unsafe { live_handle(reg) }.and_then(|handle| handle.wake(cpu)))
-}
-
-/// # Safety
-///
-/// As for `smpboot_rs_wake`.
-#[no_mangle]
 pub(crate) unsafe extern "C" fn smpboot_rs_thread_state(
     reg: *const RegistrationHandle,
     cpu: c_uint,
@@ -103,6 +91,23 @@ pub(crate) unsafe extern "C" fn smpboot_rs_thread_state(
     unsafe { live_handle(reg) }
         .and_then(|handle| handle.thread_state(cpu))
         .unwrap_or_else(|e| e.to_errno())
+}
+
+/// # Safety
+///
+/// As for `smpboot_rs_thread_state`; `nr` is null or valid for a write.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn smpboot_rs_wake_slots(
+    reg: *const RegistrationHandle,
+    nr: *mut usize,
+) -> *const WakeSlot {
+    // SAFETY: By the function's requirement.
+    let slots = unsafe { live_handle(reg) }.map_or(&[][..], Handle::wake_slots);
+    if !nr.is_null() {
+        // SAFETY: By the function's requirement.
+        unsafe { *nr = slots.len() };
+    }
+    slots.as_ptr()
 }
 
 /// See `include/smpboot_rs.h`.

@@ -11,7 +11,7 @@
 //! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
 //! [`Thread::bind`].
 
-use super::compat::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+use super::compat::atomic::{Atomic, Full, Relaxed};
 use super::compat::{prelude::*, ARef};
 use super::cpu::{self, PossibleCpu};
 use super::ffi;
@@ -379,84 +379,6 @@ impl<T: ThreadFn> Thread<T> {
     /// is valid until the thread is stopped.
     pub(crate) fn as_raw_task(&self) -> *mut bindings::task_struct {
         self.0.task.as_ptr()
-    }
-}
-
-/// A slot from which any context, hard IRQ included, can wake a thread.
-///
-/// The slot keeps its own reference on the task until it is dropped, so a
-/// wake needs no RCU section: whoever can reach the slot keeps it, and so the
-/// task, alive (smpboot_rs's registration owns its slots, and waking through
-/// a registration that is being unregistered is excluded by the wake ABI).
-/// Waking a thread that has exited since is harmless.
-///
-/// # Invariants
-///
-/// `task` is null or holds a reference on a task given up by
-/// `ARef::into_raw`; once non-null it never changes, and only `Drop` takes
-/// the reference back.
-pub(crate) struct WakeSlot {
-    task: Atomic<*mut Task>,
-}
-
-impl WakeSlot {
-    /// An empty slot.
-    pub(crate) const fn new() -> Self {
-        Self {
-            task: Atomic::new(core::ptr::null_mut()),
-        }
-    }
-
-    /// Makes `thread` the one [`WakeSlot::wake`] wakes; returns false, and
-    /// changes nothing, if the slot holds a thread already. A thread created
-    /// by [`Thread::new_parked`] may be published at once: a wakeup leaves a
-    /// parked thread parked.
-    pub(crate) fn publish<T: ThreadFn>(&self, thread: &Thread<T>) -> bool {
-        let task = ARef::into_raw(ARef::from(thread.task()));
-        // INVARIANT: The slot keeps the reference taken here if it publishes it.
-        if self
-            .task
-            .cmpxchg(core::ptr::null_mut(), task.as_ptr(), Release)
-            .is_ok()
-        {
-            return true;
-        }
-        // SAFETY: The reference `into_raw` gave up above was not published.
-        drop(unsafe { ARef::from_raw(task) });
-        false
-    }
-
-    /// Wakes the published thread, if any; callable from any context.
-    /// Waking a running, parked or exited thread does nothing.
-    ///
-    /// Returns whether a thread was published.
-    pub(crate) fn wake(&self) -> bool {
-        // SAFETY: A non-null `task` never changes and keeps its reference
-        // until `Drop` (type invariant), so the task outlives the borrow of
-        // `self`.
-        let Some(task) = (unsafe { self.task.load(Acquire).as_ref() }) else {
-            return false;
-        };
-        // `wake_up_process()` may be called from any context, on a task in
-        // any state.
-        task.wake_up();
-        true
-    }
-}
-
-impl Default for WakeSlot {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for WakeSlot {
-    fn drop(&mut self) {
-        if let Some(task) = NonNull::new(*self.task.get_mut()) {
-            // SAFETY: The slot's reference (type invariant); `&mut self`
-            // means no waker uses it any more.
-            drop(unsafe { ARef::from_raw(task) });
-        }
     }
 }
 

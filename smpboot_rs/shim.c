@@ -115,5 +115,5 @@ EXPORT_SYMBOL_GPL(smpboot_rs_unregister_percpu_thread);
 EXPORT_SYMBOL_GPL(smpboot_rs_thread_schedule);
 EXPORT_SYMBOL_GPL(smpboot_rs_register);
 EXPORT_SYMBOL_GPL(smpboot_rs_unregister);
-EXPORT_SYMBOL_GPL(smpboot_rs_wake);
 EXPORT_SYMBOL_GPL(smpboot_rs_thread_state);
+EXPORT_SYMBOL_GPL(smpboot_rs_wake_slots);

@@ -30,7 +30,9 @@ struct smpboot_rs_registration;
 int smpboot_rs_register(const struct smpboot_rs_thread_desc *desc,
 			struct smpboot_rs_registration **out);
 void smpboot_rs_unregister(struct smpboot_rs_registration *reg);
-int smpboot_rs_wake(const struct smpboot_rs_registration *reg, unsigned int cpu);
+struct smpboot_rs_wake_slot;
+const struct smpboot_rs_wake_slot *
+smpboot_rs_wake_slots(const struct smpboot_rs_registration *reg, size_t *nr);
 int smpboot_rs_thread_state(const struct smpboot_rs_registration *reg, unsigned int cpu);
 
 #endif /* _SMPBOOT_RS_SHIM_H */
