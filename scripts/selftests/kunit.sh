@@ -12,7 +12,7 @@
 . "$(dirname "$0")/selftest-lib.sh"
 
 RESULTS=/sys/kernel/debug/kunit/smpboot_rs/results
-TESTS="thread_name_has_one_cpu_conversion description_is_checked sysfs_input_is_trimmed_text"
+TESTS="thread_name_has_one_cpu_conversion description_is_checked c_descriptor_is_checked sysfs_input_is_trimmed_text"
 
 if [ ! -d /sys/kernel/debug/kunit ]; then
 	ktap_print_header
