@@ -12,7 +12,7 @@ use crate::kthread::CpuThreadName;
 use crate::seed::SmpHotplugThread;
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_uint, c_void};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -191,6 +191,30 @@ impl UserCallbacks {
         self.ctx() == ctx
     }
 
+    /// Calls the callback of `cpu` that `ops` or `seed` picks, if it is set.
+    fn call(
+        &self,
+        cpu: PossibleCpu,
+        ops: impl FnOnce(&ThreadOps) -> Option<unsafe extern "C" fn(*mut c_void, c_uint)>,
+        seed: impl FnOnce(&SmpHotplugThread) -> Option<unsafe extern "C" fn(c_uint)>,
+    ) {
+        let cpu = cpu.as_u32();
+        match self.target() {
+            Target::Ops(table, ctx) => {
+                if let Some(f) = ops(table) {
+                    // SAFETY: The type invariant.
+                    unsafe { f(ctx, cpu) }
+                }
+            }
+            Target::Seed(ht) => {
+                if let Some(f) = seed(ht) {
+                    // SAFETY: The type invariant.
+                    unsafe { f(cpu) }
+                }
+            }
+        }
+    }
+
     /// `thread_should_run`.
     pub(crate) fn should_run(&self, cpu: PossibleCpu) -> bool {
         let cpu = cpu.as_u32();
@@ -204,17 +228,7 @@ impl UserCallbacks {
 
     /// `thread_fn`.
     pub(crate) fn run(&self, cpu: PossibleCpu) {
-        let cpu = cpu.as_u32();
-        match self.target() {
-            // SAFETY: The type invariant.
-            Target::Ops(ops, ctx) => unsafe { (ops.thread_fn)(ctx, cpu) },
-            Target::Seed(ht) => {
-                if let Some(f) = ht.thread_fn {
-                    // SAFETY: The type invariant.
-                    unsafe { f(cpu) }
-                }
-            }
-        }
+        self.call(cpu, |ops| Some(ops.thread_fn), |ht| ht.thread_fn)
     }
 
     /// `create`.
@@ -239,21 +253,7 @@ impl UserCallbacks {
 
     /// `setup`.
     pub(crate) fn setup(&self, cpu: PossibleCpu) {
-        let cpu = cpu.as_u32();
-        match self.target() {
-            Target::Ops(ops, ctx) => {
-                if let Some(f) = ops.setup {
-                    // SAFETY: The type invariant.
-                    unsafe { f(ctx, cpu) }
-                }
-            }
-            Target::Seed(ht) => {
-                if let Some(f) = ht.setup {
-                    // SAFETY: The type invariant.
-                    unsafe { f(cpu) }
-                }
-            }
-        }
+        self.call(cpu, |ops| ops.setup, |ht| ht.setup)
     }
 
     /// `cleanup`.
@@ -277,40 +277,12 @@ impl UserCallbacks {
 
     /// `park`.
     pub(crate) fn park(&self, cpu: PossibleCpu) {
-        let cpu = cpu.as_u32();
-        match self.target() {
-            Target::Ops(ops, ctx) => {
-                if let Some(f) = ops.park {
-                    // SAFETY: The type invariant.
-                    unsafe { f(ctx, cpu) }
-                }
-            }
-            Target::Seed(ht) => {
-                if let Some(f) = ht.park {
-                    // SAFETY: The type invariant.
-                    unsafe { f(cpu) }
-                }
-            }
-        }
+        self.call(cpu, |ops| ops.park, |ht| ht.park)
     }
 
     /// `unpark`.
     pub(crate) fn unpark(&self, cpu: PossibleCpu) {
-        let cpu = cpu.as_u32();
-        match self.target() {
-            Target::Ops(ops, ctx) => {
-                if let Some(f) = ops.unpark {
-                    // SAFETY: The type invariant.
-                    unsafe { f(ctx, cpu) }
-                }
-            }
-            Target::Seed(ht) => {
-                if let Some(f) = ht.unpark {
-                    // SAFETY: The type invariant.
-                    unsafe { f(cpu) }
-                }
-            }
-        }
+        self.call(cpu, |ops| ops.unpark, |ht| ht.unpark)
     }
 
     /// `release`: the registration is gone; called once, last. A C
