@@ -4,15 +4,15 @@
 # bench-guest.sh PHASE... (busybox sh, in the `make bench` guest; see
 # scripts/bench): ksoftirqd_rs (smpboot_rs) against ksoftirqd_c (the kernel's
 # smpboot) and, for hotplug, no module, interleaved round by round in one
-# boot. PHASEs: hotplug latency throughput reg, and profile (on the profile
-# kernel only: scripts/bench --profile). Every result is one line starting
+# boot. PHASEs: hotplug latency throughput reg, and profile and states (on
+# the profile kernel only: scripts/bench --profile). Every result is one line starting
 # "BENCH " for scripts/bench to parse.
 #
 # Modules come from /include/bench-ko (built against the release kernel by
 # scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
 # Knobs (environment): HP_ROUNDS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
 # LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CRS REG_ROUNDS
-# PROF_ROUNDS PROF_N PROF_GRAPH_N.
+# PROF_ROUNDS PROF_N PROF_GRAPH_N ST_ROUNDS ST_CYCLES.
 
 KO=/include/bench-ko
 B=/include/bench
@@ -30,6 +30,8 @@ REG_ROUNDS=${REG_ROUNDS:-8}
 PROF_ROUNDS=${PROF_ROUNDS:-8}
 PROF_N=${PROF_N:-500}
 PROF_GRAPH_N=${PROF_GRAPH_N:-20}
+ST_ROUNDS=${ST_ROUNDS:-8}
+ST_CYCLES=${ST_CYCLES:-10}
 NCPU=$(grep -c '^processor' /proc/cpuinfo)
 fail=0
 
@@ -62,13 +64,11 @@ unload() {
 	    [ "$2" = keep-core ] || rmmod smpboot_rs || die "rmmod smpboot_rs" ;;
 	esac
 }
-# The implementations in an order that turns with the round.
+# order ROUND N LIST1 ... LISTN: the implementations in an order that turns
+# with the round (LIST1 in round 0, LIST2 in round 1, ...).
 order() {
-	case $(( $1 % $2 )) in
-	0) echo "$3" ;;
-	1) echo "$4" ;;
-	*) echo "$5" ;;
-	esac
+	shift $(( $1 % $2 + 2 ))
+	echo "$1"
 }
 # The sum of one key of stats over the CPUs.
 sum() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }' "$1/stats"; }
@@ -217,16 +217,22 @@ phase_reg() {
 # The tracing costs the same in every sample. Then the function graph of the
 # thread over PROF_GRAPH_N wakeups: the C functions it calls per wakeup (Rust
 # functions have no mcount hook in 6.12; their time is in their callers').
-phase_profile() {
+# The profile kernel's tracefs, tracing off, its clock the TSC; sets T and
+# khz (the TSC's MHz, from the kernel's calibration).
+tracing_tsc() {
 	T=/sys/kernel/tracing
 	[ -e $T/trace ] || mount -t tracefs tracefs $T || die "no tracefs"
 	[ -e $T/kprobe_events ] || die "not the profile kernel (no kprobe_events)"
 	khz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -n1)
 	[ -n "$khz" ] || khz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -n1)
 	[ -n "$khz" ] || die "no TSC frequency in dmesg"
-	echo "BENCH profinfo tsc_mhz=$khz"
 	echo 0 >$T/tracing_on
 	echo x86-tsc >$T/trace_clock || die "no x86-tsc trace clock"
+}
+
+phase_profile() {
+	tracing_tsc
+	echo "BENCH profinfo tsc_mhz=$khz"
 	echo 'p:bench/ktime ktime_get' >$T/kprobe_events || die "kprobe on ktime_get"
 	load c
 	load rs
@@ -375,6 +381,80 @@ graph_of() {
 	echo >$T/set_ftrace_pid
 	echo 0 >$T/options/function-fork
 	echo >$T/set_ftrace_filter
+}
+
+# The hotplug states' own time, from the kernel's cpuhp tracepoints: in each
+# configuration (no module, C, Rust, C on smpboot_rs: the same callbacks as
+# C, smpboot_rs's core; the order turns each round), ST_CYCLES
+# offline + online cycles of CPU 1, each callback timed with the TSC from its
+# cpuhp_enter (cpuhp_multi_enter: once per instance) to its cpuhp_exit.
+# Per cycle and direction: the kernel's smpboot states (threads:prepare,
+# smpboot/threads:online), smpboot_rs's (smpboot_rs:create,
+# smpboot_rs:online), and all states. What a sample's threads add to CPU
+# hotplug is what its configuration adds to the smpboot states over no
+# module in the same round: one state's time against another's, where the
+# whole cycle's spread is larger than a thread's park.
+phase_states() {
+	tracing_tsc
+	echo "BENCH statesinfo tsc_mhz=$khz cycles=$ST_CYCLES"
+	r=0
+	while [ $r -lt "$ST_ROUNDS" ]; do
+		for cfg in $(order $r 4 "none c rs crs" "c rs crs none" "rs crs none c" "crs none c rs"); do
+			load $cfg
+			# The step numbers (smpboot_rs's states are dynamic).
+			ksteps=$(awk -F': ' '$2 == "threads:prepare" || $2 == "smpboot/threads:online" { print $1 + 0 }' $SYSCPU/hotplug/states)
+			rsteps=$(awk -F': ' '$2 == "smpboot_rs:create" || $2 == "smpboot_rs:online" { print $1 + 0 }' $SYSCPU/hotplug/states)
+			[ "$(echo $ksteps | wc -w)" = 2 ] || die "the kernel's smpboot states: $ksteps"
+			echo >$T/trace
+			for e in cpuhp_enter cpuhp_multi_enter cpuhp_exit; do echo 1 >$T/events/cpuhp/$e/enable || die "no cpuhp:$e event"; done
+			echo 1 >$T/tracing_on
+			c=0
+			while [ $c -lt "$ST_CYCLES" ]; do
+				echo "bench down" >$T/trace_marker
+				echo 0 >$SYSCPU/cpu1/online || die "offline cpu1 ($cfg)"
+				echo "bench up" >$T/trace_marker
+				echo 1 >$SYSCPU/cpu1/online || die "online cpu1 ($cfg)"
+				c=$((c + 1))
+			done
+			echo "bench end" >$T/trace_marker
+			echo 0 >$T/tracing_on
+			for e in cpuhp_enter cpuhp_multi_enter cpuhp_exit; do echo 0 >$T/events/cpuhp/$e/enable; done
+			! grep -h '^overrun:' $T/per_cpu/cpu*/stats | grep -qv ': 0$' || die "states trace overran"
+			awk -v mhz="$khz" -v ksteps=" $(echo $ksteps) " -v rsteps=" $(echo $rsteps) " \
+				-v tag="BENCH states impl=$cfg round=$r" '
+			function ns(t) { return int((t / mhz) * 1000 + 0.5) }
+			function flush() {
+				if (dir != "")
+					printf "%s dir=%s kernel_ns=%d rs_ns=%d all_ns=%d unpaired=%d\n", tag, dir, ns(kern), ns(rs), ns(all), unpaired
+				kern = 0; rs = 0; all = 0; unpaired = 0
+			}
+			{
+				ev = ""
+				for (i = 2; i <= NF; i++) if ($i ~ /^[a-z_]+:$/ && $(i - 1) ~ /^[0-9]+:$/) { ev = $i; ts = $(i - 1); break }
+				if (ev == "") next
+				sub(/:$/, "", ts); sub(/:$/, "", ev)
+				if (ev == "tracing_mark_write") {
+					flush()
+					dir = $NF == "end" ? "" : $NF
+					split("", start)
+					next
+				}
+				step = ""
+				for (j = i + 1; j < NF; j++) if ($j == "step:") { step = $(j + 1); break }
+				if (ev == "cpuhp_enter" || ev == "cpuhp_multi_enter") { start[step] = ts; next }
+				if (ev != "cpuhp_exit") next
+				if (!(step in start)) { unpaired++; next }
+				d = ts - start[step]
+				delete start[step]
+				all += d
+				if (index(ksteps, " " step " ")) kern += d
+				if (index(rsteps, " " step " ")) rs += d
+			}
+			END { flush() }' $T/trace
+			unload $cfg
+		done
+		r=$((r + 1))
+	done
 }
 
 # What a registration keeps allocated, by call site: the kmem tracepoints

@@ -151,6 +151,64 @@ def profile_section(recs, graphs, cpus):
     return lines
 
 
+def states_section(recs, cpus):
+    """Markdown lines: what each sample's threads add to CPU 1's hotplug
+    states, per direction, from the cpuhp tracepoints (the states phase)."""
+    smp = defaultdict(list)
+    own = defaultdict(list)
+    whole = defaultdict(list)
+    unpaired = 0
+    for k, kv in recs:
+        if k == "states":
+            key = (kv["impl"], int(kv["round"]), kv["dir"])
+            smp[key].append((int(kv["kernel_ns"]) + int(kv["rs_ns"])) / 1e3)
+            own[key].append(int(kv["rs_ns"]) / 1e3)
+            whole[key].append(int(kv["all_ns"]) / 1e3)
+            unpaired += int(kv["unpaired"])
+    if not smp:
+        return []
+    ncyc = next((kv["cycles"] for k, kv in recs if k == "statesinfo"), "?")
+    lines = ["", f"### CPU hotplug: the states' own time ({cpus} vCPUs; cpuhp tracepoints)", "",
+             "CPU 1 offline then online, each state's callbacks timed from cpuhp_enter to cpuhp_exit "
+             f"(TSC), {ncyc} cycles per configuration and round, configurations interleaved. "
+             "*smpboot states*: the kernel's (threads:prepare, smpboot/threads:online) and "
+             "smpboot_rs's (smpboot_rs:create, smpboot_rs:online). *Added*: the configuration's "
+             "per-round median minus no module's of the same round. Ratio = Rust / C."
+             + (f" {unpaired} callbacks had no cpuhp_enter in the trace and were left out." if unpaired else ""),
+             "", "| metric | C (median) | Rust (median) | ratio Rust/C | IQR | rounds | notes |",
+             "|---|---|---|---|---|---|---|"]
+
+    def med(src, impl, r, d):
+        return statistics.median(src[(impl, r, d)])
+
+    for d, label in (("down", "offline"), ("up", "online")):
+        rounds = sorted({r for (i, r, dd) in smp if dd == d
+                         and all((x, r, d) in smp for x in ("none", "c", "rs"))})
+        if not rounds:
+            continue
+        none = statistics.median(med(smp, "none", r, d) for r in rounds)
+        add_c = [med(smp, "c", r, d) - med(smp, "none", r, d) for r in rounds]
+        for impl, name in (("crs", "C on smpboot_rs (ksoftirqd_c_rs) in the Rust column: "), ("rs", "")):
+            have = [r for r in rounds if (impl, r, d) in smp]
+            if not have:
+                continue
+            c = [a for a, r in zip(add_c, rounds) if r in have]
+            added = [med(smp, impl, r, d) - med(smp, "none", r, d) for r in have]
+            ratios = [b / a for a, b in zip(c, added) if a > 0]
+            own_part = statistics.median(med(own, impl, r, d) for r in have)
+            lines.append(ratio_row(f"CPU 1 {label}: {name}smpboot states, added over no module", c, added,
+                                   ratios, " µs",
+                                   f"no module: {fmt(none, ' µs')}; in smpboot_rs's states: "
+                                   f"{fmt(own_part, ' µs')}"
+                                   + (f"; {len(c) - len(ratios)} rounds with C added <= 0 left out"
+                                      if len(ratios) < len(c) else "")))
+        c = [med(whole, "c", r, d) for r in rounds]
+        rs = [med(whole, "rs", r, d) for r in rounds]
+        lines.append(ratio_row(f"CPU 1 {label}: all states", c, rs, [b / a for a, b in zip(c, rs)], " µs",
+                               f"no module: {fmt(statistics.median(med(whole, 'none', r, d) for r in rounds), ' µs')}"))
+    return lines
+
+
 def call_profile(recs, graphs):
     """Markdown lines: the duration of a raise write and of rmmod per
     sample, and the function graph of one of each."""
@@ -338,6 +396,7 @@ def main():
                             f"Slab +{core['slab_kb']} kB, KernelStack +{core['stack_kb']} kB")
 
         profile += profile_section(recs, graphs, cpus)
+        profile += states_section(recs, cpus)
 
     with open(out + ".md", "w") as f:
         f.write(f"# smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})\n\n")
