@@ -341,6 +341,13 @@ impl<T: ThreadFn> Thread<T> {
     /// offline, and `kthread_unpark()` does not bind it again: call this
     /// before unparking or stopping.
     pub(crate) fn bind(&self, cpu: PossibleCpu) -> Result {
+        // Most of the time it still is: the lockless test spares a CPU's
+        // bringup `set_cpus_allowed_ptr()` and its runqueue lock. A widening
+        // the test misses is one the thread sees itself: it binds itself
+        // again before any callback.
+        if self.is_bound_to(cpu) {
+            return Ok(());
+        }
         // SAFETY: The task is live (type invariant) and `cpumask_of` points
         // to a static mask.
         to_result(unsafe {
