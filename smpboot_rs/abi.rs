@@ -7,6 +7,8 @@
 //! Both sides compile this one file. Every callback gets the `ctx` of its
 //! registration and a `cpu` that is possible and below `nr_cpu_ids` (the
 //! client relies on it). The functions are exported GPL by `smpboot_rs.ko`.
+//! Besides the functions, the client reads one structure of
+//! `smpboot_rs.ko`'s memory: a registration's [`WakeSlot`]s.
 
 use super::compat::atomic::{Acquire, Atomic, Release};
 use super::compat::ARef;
@@ -70,22 +72,27 @@ pub(crate) struct ThreadDesc {
 ///
 /// The slot keeps its own reference on the task until it is dropped, so a
 /// wake needs no RCU section: whoever can reach the slot keeps it, and so the
-/// task, alive (a registration owns its slots, one per possible CPU, and
-/// waking through a registration that is being unregistered is excluded by
-/// the wake ABI). Waking a thread that has exited since is harmless.
+/// task, alive (a registration owns its slots, one per CPU id below
+/// `nr_cpu_ids`, and waking through a registration that is being
+/// unregistered is excluded by the wake ABI). Waking a thread that has
+/// exited since is harmless.
 ///
-/// Part of the ABI: a user of the typed API reaches its registration's
-/// slots (`smpboot_rs_wake_slots`) and wakes through them, as C's users
-/// wake the task their `ht->store` points to.
+/// Part of the ABI, its layout that of a pointer: a user of the typed API
+/// reaches its registration's slots (`smpboot_rs_wake_slots`) and wakes
+/// through them, as C's users wake the task their `ht->store` points to.
 ///
 /// # Invariants
 ///
 /// `task` is null or holds a reference on a task given up by
 /// `ARef::into_raw`; once non-null it never changes, and only `Drop` takes
 /// the reference back.
+#[repr(transparent)]
 pub(crate) struct WakeSlot {
     task: Atomic<*mut Task>,
 }
+
+// Slots cross from `smpboot_rs.ko` to its users as an array.
+const _: () = assert!(core::mem::size_of::<WakeSlot>() == core::mem::size_of::<*mut c_void>());
 
 impl WakeSlot {
     /// An empty slot.
@@ -169,11 +176,12 @@ extern "C" {
     /// one of `reg`'s own threads, or not preemptible), it leaves `reg`
     /// registered until its owner is unloaded, and says so in the log.
     pub(crate) fn smpboot_rs_unregister(reg: *mut RegistrationHandle);
-    /// The wake slots of `reg`, one per possible CPU, indexed by CPU id:
-    /// sets `*nr` to their number and returns the first. They stay valid
-    /// until `smpboot_rs_unregister` of `reg` begins, and may be used from
-    /// any context until then. A slot is empty until its CPU first has a
-    /// thread.
+    /// The wake slots of `reg`, one per CPU id below `nr_cpu_ids`: sets
+    /// `*nr` to their number and returns the first. They stay valid until
+    /// `smpboot_rs_unregister` of `reg` begins, and may be used from any
+    /// context until then. A slot is empty until its CPU first has a thread
+    /// (a CPU that is not possible never does). For a null `reg`, `*nr` is
+    /// 0 and the pointer is dangling.
     pub(crate) fn smpboot_rs_wake_slots(
         reg: *const RegistrationHandle,
         nr: *mut usize,

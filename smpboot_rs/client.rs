@@ -5,7 +5,8 @@
 //!
 //! Out-of-tree crates cannot depend on each other, so a user module compiles
 //! this file into itself and calls `smpboot_rs.ko` through the functions it
-//! exports (`smpboot_rs/abi.rs`), and nothing else of it; `smpboot_rs.ko`
+//! exports (`smpboot_rs/abi.rs`), and reads nothing else of it but a
+//! registration's wake slots (their layout is part of that ABI); `smpboot_rs.ko`
 //! must be loaded first, and cannot be unloaded while a user is. A module of
 //! one's own starts from `samples/template/`; the Documentation's examples
 //! (`Documentation/smpboot_rs.rst`, "Rust API") are compiled by `make
@@ -261,9 +262,11 @@ pub(crate) struct Registration<T: PerCpuThread> {
     wakers: NonNull<[abi::WakeSlot]>,
 }
 
-// SAFETY: The handle may be used from any task; `T: Send + Sync`.
+// SAFETY: The handle may be used from any task, and the wake slots, atomics
+// of smpboot_rs.ko live as long as it, from any context; `T: Send + Sync`.
 unsafe impl<T: PerCpuThread> Send for Registration<T> {}
-// SAFETY: `&Registration` only wakes threads and reaches `&T`.
+// SAFETY: `&Registration` only wakes threads (through the slots' atomics)
+// and reaches `&T`.
 unsafe impl<T: PerCpuThread> Sync for Registration<T> {}
 
 impl<T: PerCpuThread> Registration<T> {

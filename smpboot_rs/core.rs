@@ -613,9 +613,8 @@ impl Handle {
         self.reg.thread_state(cpu)
     }
 
-    /// The wake slots, one per possible CPU, indexed by CPU id, for a user
-    /// to wake its threads through directly. They live as long as the
-    /// registration.
+    /// The wake slots, one per CPU id below `nr_cpu_ids`, for a user to wake
+    /// its threads through directly. They live as long as the registration.
     pub(crate) fn wake_slots(&self) -> &[WakeSlot] {
         &self.reg.wakers
     }

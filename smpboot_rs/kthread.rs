@@ -340,11 +340,16 @@ impl<T: ThreadFn> Thread<T> {
     /// per-CPU kthread when it must move it off a CPU that is dying or
     /// offline, and `kthread_unpark()` does not bind it again: call this
     /// before unparking or stopping.
+    ///
+    /// A thread already bound to `cpu` is left alone after a lockless test
+    /// (`set_cpus_allowed_ptr()` returns early for an equal mask too, but
+    /// under the task's locks): a widening racing with the call, by a wakeup
+    /// of the thread while `cpu` is not online, may land after it. A thread
+    /// that must run on `cpu` checks where it runs, as smpboot_rs's thread
+    /// loop does before any callback.
     pub(crate) fn bind(&self, cpu: PossibleCpu) -> Result {
-        // Most of the time it still is: the lockless test spares a CPU's
-        // bringup `set_cpus_allowed_ptr()` and its runqueue lock. A widening
-        // the test misses is one the thread sees itself: it binds itself
-        // again before any callback.
+        // Most of the time it still is bound: the test spares a CPU's
+        // bringup `set_cpus_allowed_ptr()` and the runqueue lock.
         if self.is_bound_to(cpu) {
             return Ok(());
         }

@@ -58,9 +58,13 @@ const struct cpumask *smpboot_rs_cpumask_of(unsigned int cpu)
 	return cpumask_of(cpu);
 }
 
+/*
+ * Lockless: another task's mask may change meanwhile (the scheduler's
+ * fallback, under its locks); callers re-check where it matters.
+ */
 bool smpboot_rs_task_bound_to(struct task_struct *task, unsigned int cpu)
 {
-	return cpumask_equal(&task->cpus_mask, cpumask_of(cpu));
+	return data_race(cpumask_equal(&task->cpus_mask, cpumask_of(cpu)));
 }
 
 /*
