@@ -262,8 +262,9 @@ pub(crate) struct Registration<T: PerCpuThread> {
     wakers: NonNull<[abi::WakeSlot]>,
 }
 
-// SAFETY: The handle may be used from any task, and the wake slots, atomics
-// of smpboot_rs.ko live as long as it, from any context; `T: Send + Sync`.
+// SAFETY: The handle may be used from any task, and the wake slots (atomics
+// of smpboot_rs.ko that live as long as the handle) from any context;
+// `T: Send + Sync`.
 unsafe impl<T: PerCpuThread> Send for Registration<T> {}
 // SAFETY: `&Registration` only wakes threads (through the slots' atomics)
 // and reaches `&T`.
