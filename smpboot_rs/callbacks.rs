@@ -12,7 +12,7 @@ use crate::kthread::CpuThreadName;
 use crate::seed::SmpHotplugThread;
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::{c_uint, c_void};
+use kernel::ffi::{c_char, c_uint, c_void};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -89,7 +89,7 @@ impl Request {
         }
         // SAFETY: By the function's requirement, with the size checked.
         let desc = unsafe { &*desc };
-        if desc.ops.is_null() || desc.thread_comm.is_null() {
+        if desc.ops.is_null() {
             return Err(EINVAL);
         }
         // INVARIANT: By the function's requirement.
@@ -97,10 +97,9 @@ impl Request {
             ops: desc.ops,
             ctx: desc.ctx,
         });
-        // SAFETY: By the function's requirement, a non-null name is a valid
-        // NUL-terminated string.
-        let format = unsafe { CStr::from_char_ptr(desc.thread_comm) };
-        Self::new(callbacks, format, desc.selfparking, desc.owner)
+        // SAFETY: By the function's requirement the name is a valid string
+        // or null.
+        unsafe { Self::new(callbacks, desc.thread_comm, desc.selfparking, desc.owner) }
     }
 
     /// Reads and checks a descriptor of the C API
@@ -121,28 +120,34 @@ impl Request {
         }
         // SAFETY: By the function's requirement.
         let desc = unsafe { &*ht };
-        if desc.thread_should_run.is_none()
-            || desc.thread_fn.is_none()
-            || desc.thread_comm.is_null()
-        {
+        if desc.thread_should_run.is_none() || desc.thread_fn.is_none() {
             return Err(EINVAL);
         }
         // INVARIANT: By the function's requirement, with the two callbacks
         // every thread calls checked.
         let callbacks = UserCallbacks(Raw::Seed(ht));
-        // SAFETY: By the function's requirement, a non-null name is a valid
-        // NUL-terminated string.
-        let format = unsafe { CStr::from_char_ptr(desc.thread_comm) };
-        Self::new(callbacks, format, desc.selfparking, owner)
+        // SAFETY: By the function's requirement the name is a valid string
+        // or null.
+        unsafe { Self::new(callbacks, desc.thread_comm, desc.selfparking, owner) }
     }
 
-    /// Checks the name format; the part both APIs share.
-    fn new(
+    /// Reads and checks the name format; the part both APIs share.
+    ///
+    /// # Safety
+    ///
+    /// `thread_comm` is null or a valid NUL-terminated string.
+    unsafe fn new(
         callbacks: UserCallbacks,
-        format: &CStr,
+        thread_comm: *const c_char,
         selfparking: bool,
         owner: *mut bindings::module,
     ) -> Result<Self> {
+        if thread_comm.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: By the function's requirement, a non-null name is a valid
+        // NUL-terminated string.
+        let format = unsafe { CStr::from_char_ptr(thread_comm) };
         // Names show in `key=value` lines: no blank, no `=`.
         let bytes = format.to_bytes();
         if bytes.iter().any(|&b| b.is_ascii_whitespace() || b == b'=') {
