@@ -5,8 +5,8 @@
 # scripts/bench): ksoftirqd_rs (smpboot_rs) against ksoftirqd_c (the kernel's
 # smpboot) and, for hotplug, no module, interleaved round by round in one
 # boot. PHASEs: hotplug latency throughput reg, and profile and states (on
-# the profile kernel only: scripts/bench --profile). Every result is one line starting
-# "BENCH " for scripts/bench to parse.
+# the profile kernel only: scripts/bench --profile). Every result is one
+# line starting "BENCH " for scripts/bench to parse.
 #
 # Modules come from /include/bench-ko (built against the release kernel by
 # scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
@@ -205,18 +205,6 @@ phase_reg() {
 	rmmod smpboot_rs || die "rmmod smpboot_rs"
 }
 
-# Where a wakeup's time goes, for each sample (c, crs: the C sample on
-# smpboot_rs, rs), on the profile kernel. PROF_ROUNDS rounds of PROF_N local
-# raises on CPU 1 each, traced with sched_waking, sched_switch and a kprobe
-# on ktime_get() (which both samples call at the raise and at the start and
-# end of run), timed with the TSC, cut into four segments per wakeup:
-#   raise  the writer's ktime_get() in the raise -> sched_waking of the thread
-#   sched  sched_waking -> sched_switch to the thread
-#   loop   sched_switch to the thread -> its first ktime_get() (run starts)
-#   sleep  its last ktime_get() (run ends) -> sched_switch away (asleep)
-# The tracing costs the same in every sample. Then the function graph of the
-# thread over PROF_GRAPH_N wakeups: the C functions it calls per wakeup (Rust
-# functions have no mcount hook in 6.12; their time is in their callers').
 # The profile kernel's tracefs, tracing off, its clock the TSC; sets T and
 # khz (the TSC's MHz, from the kernel's calibration).
 tracing_tsc() {
@@ -230,6 +218,34 @@ tracing_tsc() {
 	echo x86-tsc >$T/trace_clock || die "no x86-tsc trace clock"
 }
 
+# Awk functions for the lines of a trace: trace_event() sets ev (the
+# event's name), ts (its timestamp) and i (ev's field), and is false for a
+# line that is no event; ns(t) is TSC cycles t in ns (needs -v mhz=).
+TRACE_AWK='
+function trace_event() {
+	ev = ""
+	ts = ""
+	for (i = 2; i <= NF; i++) if ($i ~ /^[a-z_]+:$/ && $(i - 1) ~ /^[0-9.]+:$/) { ev = $i; ts = $(i - 1); break }
+	if (ev == "") return 0
+	sub(/:$/, "", ts)
+	sub(/:$/, "", ev)
+	return 1
+}
+function ns(t) { return int((t / mhz) * 1000 + 0.5) }
+'
+
+# Where a wakeup's time goes, for each sample (c, crs: the C sample on
+# smpboot_rs, rs), on the profile kernel. PROF_ROUNDS rounds of PROF_N local
+# raises on CPU 1 each, traced with sched_waking, sched_switch and a kprobe
+# on ktime_get() (which both samples call at the raise and at the start and
+# end of run), timed with the TSC, cut into four segments per wakeup:
+#   raise  the writer's ktime_get() in the raise -> sched_waking of the thread
+#   sched  sched_waking -> sched_switch to the thread
+#   loop   sched_switch to the thread -> its first ktime_get() (run starts)
+#   sleep  its last ktime_get() (run ends) -> sched_switch away (asleep)
+# The tracing costs the same in every sample. Then the function graph of the
+# thread over PROF_GRAPH_N wakeups: the C functions it calls per wakeup (Rust
+# functions have no mcount hook in 6.12; their time is in their callers').
 phase_profile() {
 	tracing_tsc
 	echo "BENCH profinfo tsc_mhz=$khz"
@@ -254,13 +270,9 @@ phase_profile() {
 			echo 0 >$T/tracing_on
 			for e in sched/sched_waking sched/sched_switch bench/ktime; do echo 0 >$T/events/$e/enable; done
 			drain $D
-			awk -v tid="$tid" -v mhz="$khz" -v tag="BENCH prof impl=$m round=$r" '
-			function ns(t) { return int((t / mhz) * 1000 + 0.5) }
+			awk -v tid="$tid" -v mhz="$khz" -v tag="BENCH prof impl=$m round=$r" "$TRACE_AWK"'
 			{
-				ev = ""
-				for (i = 2; i <= NF; i++) if ($i ~ /^[a-z_]+:$/ && $(i - 1) ~ /^[0-9]+:$/) { ev = $i; ts = $(i - 1); break }
-				if (ev == "") next
-				sub(/:$/, "", ts); sub(/:$/, "", ev)
+				if (!trace_event()) next
 				pid = $1; sub(/.*-/, "", pid)
 				if (ev == "ktime" && pid != tid) { wk = ts; next }
 				if (ev == "sched_waking") { waking = ts; raise = (wk != "" ? ts - wk : -1); wk = ""; next }
@@ -421,18 +433,14 @@ phase_states() {
 			for e in cpuhp_enter cpuhp_multi_enter cpuhp_exit; do echo 0 >$T/events/cpuhp/$e/enable; done
 			! grep -h '^overrun:' $T/per_cpu/cpu*/stats | grep -qv ': 0$' || die "states trace overran"
 			awk -v mhz="$khz" -v ksteps=" $(echo $ksteps) " -v rsteps=" $(echo $rsteps) " \
-				-v tag="BENCH states impl=$cfg round=$r" '
-			function ns(t) { return int((t / mhz) * 1000 + 0.5) }
+				-v tag="BENCH states impl=$cfg round=$r" "$TRACE_AWK"'
 			function flush() {
 				if (dir != "")
 					printf "%s dir=%s kernel_ns=%d rs_ns=%d all_ns=%d unpaired=%d\n", tag, dir, ns(kern), ns(rs), ns(all), unpaired
 				kern = 0; rs = 0; all = 0; unpaired = 0
 			}
 			{
-				ev = ""
-				for (i = 2; i <= NF; i++) if ($i ~ /^[a-z_]+:$/ && $(i - 1) ~ /^[0-9]+:$/) { ev = $i; ts = $(i - 1); break }
-				if (ev == "") next
-				sub(/:$/, "", ts); sub(/:$/, "", ev)
+				if (!trace_event()) next
 				if (ev == "tracing_mark_write") {
 					flush()
 					dir = $NF == "end" ? "" : $NF
@@ -474,12 +482,9 @@ profile_memory() {
 			load $m
 			echo 0 >$T/tracing_on
 			! grep -h '^overrun:' $T/per_cpu/cpu*/stats | grep -qv ': 0$' || die "memory trace overran"
-			awk -v tag="impl=$m round=$r" '
+			awk -v tag="impl=$m round=$r" "$TRACE_AWK"'
 			{
-				ev = ""
-				for (i = 2; i <= NF; i++) if ($i ~ /^[a-z_]+:$/ && $(i - 1) ~ /^[0-9.]+:$/) { ev = $i; break }
-				if (ev == "") next
-				sub(/:$/, "", ev)
+				if (!trace_event()) next
 				split("", kv)
 				for (j = i + 1; j <= NF; j++) {
 					if (index($j, "=")) { key = substr($j, 1, index($j, "=") - 1); kv[key] = substr($j, index($j, "=") + 1) }
