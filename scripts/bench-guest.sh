@@ -11,7 +11,7 @@
 # Modules come from /include/bench-ko (built against the release kernel by
 # scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
 # Knobs (environment): HP_ROUNDS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
-# LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CRS REG_ROUNDS
+# LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CPUS TP_BURST TP_CRS REG_ROUNDS
 # PROF_ROUNDS PROF_N PROF_GRAPH_N ST_ROUNDS ST_CYCLES.
 
 KO=/include/bench-ko
@@ -24,7 +24,9 @@ LAT_N=${LAT_N:-2000}
 LAT_GAP_US=${LAT_GAP_US:-300}
 TP_ROUNDS=${TP_ROUNDS:-12}
 TP_MS=${TP_MS:-2000}
-TP_PERIOD_US=${TP_PERIOD_US:-100}
+TP_PERIOD_US=${TP_PERIOD_US:-0}
+TP_CPUS=${TP_CPUS:-2}
+TP_BURST=${TP_BURST:-1000}
 TP_COUNT=${TP_COUNT:-1000}
 REG_ROUNDS=${REG_ROUNDS:-8}
 PROF_ROUNDS=${PROF_ROUNDS:-8}
@@ -146,13 +148,40 @@ phase_latency() {
 	unload c
 }
 
-# Every CPU raises: its hrtimer at TP_PERIOD_US plus a writer of
-# "all TP_COUNT" as fast as it can, for TP_MS; items handled per second.
-# TP_CRS=1 adds ksoftirqd_c_rs (the C sample on smpboot_rs's C API).
+# The pids of sample $1's threads on CPUs 1 .. TP_CPUS-1, comma-separated.
+fed_tids() {
+	local cpu=1 tids="" tid
+	while [ $cpu -lt "$TP_CPUS" ]; do
+		tid=$(tid_of "ksoftirqd_$1/$cpu")
+		[ -n "$tid" ] || die "no thread ksoftirqd_$1/$cpu"
+		tids="$tids${tids:+,}$tid"
+		cpu=$((cpu + 1))
+	done
+	echo "$tids"
+}
+
+# A writer pinned to CPU 0 raises TP_COUNT items on each of CPUs 1 ..
+# TP_CPUS-1 in turn, as fast as it can, for TP_MS: the threads it feeds
+# never share its vCPU. CPUs from TP_CPUS (default 2) up are offline for the
+# phase, so that no vCPU waits for a host core (TCG: two host cores).
+# Items handled per second, and the fed threads' CPU time per item.
+# TP_PERIOD_US (default 0, off) adds every CPU's hrtimer. TP_CRS=1 adds ksoftirqd_c_rs (the C sample on smpboot_rs's C API).
 phase_throughput() {
+	[ "$NCPU" -ge "$TP_CPUS" ] && [ "$TP_CPUS" -ge 2 ] || die "throughput needs TP_CPUS=$TP_CPUS CPUs"
 	load c
 	load rs
 	[ "${TP_CRS:-0}" = 0 ] || load crs
+	# The raise texts, one argument each: "1 TP_COUNT" "2 TP_COUNT" ...
+	set --
+	cpu=1
+	while [ $cpu -lt "$NCPU" ]; do
+		if [ $cpu -lt "$TP_CPUS" ]; then
+			set -- "$@" "$cpu $TP_COUNT"
+		else
+			echo 0 >$SYSCPU/cpu$cpu/online || die "offline cpu$cpu"
+		fi
+		cpu=$((cpu + 1))
+	done
 	r=0
 	while [ $r -lt "$TP_ROUNDS" ]; do
 		if [ "${TP_CRS:-0}" = 0 ]; then
@@ -164,12 +193,20 @@ phase_throughput() {
 			D=$(dir $m)
 			echo 0 >$D/reset
 			echo "$TP_PERIOD_US" >$D/timer
-			out=$($B flood $D "all $TP_COUNT" "$TP_MS") || die "flood $m"
+			out=$($B flood $D "$TP_MS" 0 "$(fed_tids $m)" "$@") || die "flood $m"
 			echo 0 >$D/timer
 			drain $D
 			echo "BENCH throughput impl=$m round=$r $out batches=$(sum $D batches) ticks=$(sum $D ticks)"
+			echo 0 >$D/reset
+			out=$($B burst $D "$TP_BURST" 0 "$(fed_tids $m)" "1 1000000") || die "burst $m"
+			echo "BENCH saturated impl=$m round=$r $out batches=$(sum $D batches)"
 		done
 		r=$((r + 1))
+	done
+	cpu=$TP_CPUS
+	while [ $cpu -lt "$NCPU" ]; do
+		echo 1 >$SYSCPU/cpu$cpu/online || die "online cpu$cpu"
+		cpu=$((cpu + 1))
 	done
 	[ "${TP_CRS:-0}" = 0 ] || unload crs keep-core
 	unload rs

@@ -337,24 +337,48 @@ def main():
                                       f"(n={n_c}), Rust {fmt(hist_quantile(pool['rs'], p) / 1e3, ' µs')} "
                                       f"(n={n_rs})"))
 
-        # 3. Throughput: items per second, per round.
+        # 3. Throughput, per round. Writer-bound ("throughput"): items per
+        # second at the writer, and the fed threads' CPU time per item.
+        # Consumer-bound ("saturated"): the threads' time per item when work
+        # never runs out.
         tp = defaultdict(dict)
+        thread_cpu = defaultdict(dict)
+        saturated = defaultdict(dict)
         for k, kv in recs:
-            if k == "throughput":
-                tp[int(kv["round"])][kv["impl"]] = int(kv["items"]) / (int(kv["ns"]) / 1e9)
-        crs_rounds = [r for r in tp if "c" in tp[r] and "crs" in tp[r]]
-        if crs_rounds:
-            c = [tp[r]["c"] for r in crs_rounds]
-            crs = [tp[r]["crs"] for r in crs_rounds]
-            rows.append(ratio_row(f"throughput: C on smpboot_rs (ksoftirqd_c_rs) in the Rust column "
-                                  f"({cpus} vCPUs)", c, crs, [a / b for a, b in zip(c, crs)], "/s"))
-        rounds = [r for r in tp if "c" in tp[r] and "rs" in tp[r]]
-        if rounds:
-            c = [tp[r]["c"] for r in rounds]
-            rs = [tp[r]["rs"] for r in rounds]
-            rows.append(ratio_row(f"throughput, items/s; ratio is time per item ({cpus} vCPUs)",
-                                  c, rs, [a / b for a, b in zip(c, rs)], "/s",
-                                  "every CPU's hrtimer at 100 µs + `raise all 1000` flood"))
+            if k in ("throughput", "saturated"):
+                r, impl, items = int(kv["round"]), kv["impl"], int(kv["items"])
+                if items <= 0:
+                    continue
+                if k == "saturated":
+                    saturated[r][impl] = int(kv["ns"]) / items
+                    continue
+                tp[r][impl] = items / (int(kv["ns"]) / 1e9)
+                if "thread_ns" in kv:
+                    thread_cpu[r][impl] = int(kv["thread_ns"]) / items
+        for other in ("crs", "rs"):
+            what = "C on smpboot_rs (ksoftirqd_c_rs) in the Rust column " if other == "crs" else ""
+
+            def both(d):
+                rounds = [r for r in d if "c" in d[r] and other in d[r]]
+                return [d[r]["c"] for r in rounds], [d[r][other] for r in rounds]
+
+            c, o = both(tp)
+            if c:
+                rows.append(ratio_row(f"throughput, writer-bound, items/s; ratio is time per item "
+                                      f"{what}({cpus} vCPUs)", c, o, [a / b for a, b in zip(c, o)], "/s",
+                                      "" if what else "a writer on CPU 0 raising 1000 items on the "
+                                      "others in turn"))
+            c, o = both(thread_cpu)
+            if c:
+                rows.append(ratio_row(f"throughput, writer-bound, the fed threads' CPU time per item "
+                                      f"{what}({cpus} vCPUs)", c, o, [b / a for a, b in zip(c, o)], " ns",
+                                      "" if what else "the threads' process CPU clocks"))
+            c, o = both(saturated)
+            if c:
+                rows.append(ratio_row(f"throughput, saturated, time per item {what}({cpus} vCPUs)",
+                                      c, o, [b / a for a, b in zip(c, o)], " ns",
+                                      "" if what else "a backlog of 1000 x 1,000,000 items on CPU 1, "
+                                      "timed until drained"))
 
         # 4./5. Registration, unregistration, memory.
         reg = defaultdict(dict)

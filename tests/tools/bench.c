@@ -10,10 +10,17 @@
  *   bench write FILE TEXT COUNT GAP_US [PIN_CPU]
  *	writes TEXT to FILE (opened once) COUNT times, sleeping GAP_US between
  *	writes, pinned to PIN_CPU if given; prints "writes=N ns=T".
- *   bench flood DIR TEXT MS
- *	writes TEXT to DIR/raise as fast as it can for MS milliseconds; prints
- *	"items=N ns=T writes=W": the growth of the sum of processed= in
- *	DIR/stats, and the writes made.
+ *   bench flood DIR MS PIN_CPU PIDS TEXT...
+ *	pinned to PIN_CPU, writes the TEXTs in turn to DIR/raise as fast as it
+ *	can for MS milliseconds; prints "items=N ns=T writes=W thread_ns=R":
+ *	the growth of the sum of processed= in DIR/stats, the writes made, and
+ *	the CPU time the kthreads PIDS (comma-separated) ran meanwhile.
+ *   bench burst DIR WRITES PIN_CPU PIDS TEXT
+ *	pinned to PIN_CPU, writes TEXT to DIR/raise WRITES times back to back,
+ *	then waits for the threads to handle it all (pending= 0 in DIR/stats);
+ *	prints "items=N ns=T writes=W thread_ns=R" as flood does, T from the
+ *	first write to the drained queue: the threads' rate when work never
+ *	runs out.
  *   bench time CMD [ARGS...]
  *	runs CMD and prints "ns=T status=S".
  */
@@ -127,8 +134,8 @@ static int write_loop(int argc, char **argv)
 	return 0;
 }
 
-/* The sum of processed= over the lines of a stats file. */
-static long long processed(const char *stats)
+/* The sum of @field (" name=") over the lines of a stats file; -1 on error. */
+static long long stats_sum(const char *stats, const char *field)
 {
 	static char buf[1 << 16];
 	long long sum = 0;
@@ -142,46 +149,121 @@ static long long processed(const char *stats)
 		len += n;
 	close(fd);
 	buf[len] = '\0';
-	for (p = buf; (p = strstr(p, " processed=")); p++)
-		sum += atoll(p + strlen(" processed="));
+	for (p = buf; (p = strstr(p, field)); p++)
+		sum += atoll(p + strlen(field));
+	return sum;
+}
+
+/*
+ * The CPU time the tasks @pids (comma-separated) have run, in nanoseconds
+ * (their process CPU clocks, which any process may read); -1 on error.
+ */
+static long long cpu_time_ns(const char *pids)
+{
+	long long sum = 0;
+	const char *p = pids;
+	struct timespec ts;
+	clockid_t clock;
+	char *end;
+
+	while (*p) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p || clock_getcpuclockid(pid, &clock) ||
+		    clock_gettime(clock, &ts))
+			return -1;
+		sum += ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		p = *end == ',' ? end + 1 : end;
+	}
 	return sum;
 }
 
 static int flood(int argc, char **argv)
 {
 	char raise[256], stats[256];
-	long long t0, t1, end, p0, p1, writes = 0;
-	size_t len;
-	int fd;
+	long long t0, t1, end, p0, p1, c0, c1, writes = 0;
+	int fd, ntext;
 
-	if (argc != 5)
+	if (argc < 7)
 		return 2;
+	if (pin(argv[4]))
+		return 1;
+	ntext = argc - 6;
 	snprintf(raise, sizeof(raise), "%s/raise", argv[2]);
 	snprintf(stats, sizeof(stats), "%s/stats", argv[2]);
-	len = strlen(argv[3]);
 	fd = open(raise, O_WRONLY);
 	if (fd < 0) {
 		perror(raise);
 		return 1;
 	}
-	p0 = processed(stats);
+	p0 = stats_sum(stats, " processed=");
+	c0 = cpu_time_ns(argv[5]);
 	t0 = now_ns();
-	end = t0 + atoll(argv[4]) * 1000000LL;
+	end = t0 + atoll(argv[3]) * 1000000LL;
 	while (now_ns() < end) {
-		if (pwrite(fd, argv[3], len, 0) < 0) {
+		const char *text = argv[6 + writes % ntext];
+
+		if (pwrite(fd, text, strlen(text), 0) < 0) {
 			perror("bench: write");
 			return 1;
 		}
 		writes++;
 	}
-	p1 = processed(stats);
 	t1 = now_ns();
+	c1 = cpu_time_ns(argv[5]);
+	p1 = stats_sum(stats, " processed=");
 	close(fd);
-	if (p0 < 0 || p1 < 0) {
-		perror(stats);
+	if (p0 < 0 || p1 < 0 || c0 < 0 || c1 < 0) {
+		fprintf(stderr, "bench: cannot read %s or the CPU time of %s\n", stats, argv[5]);
 		return 1;
 	}
-	printf("items=%lld ns=%lld writes=%lld\n", p1 - p0, t1 - t0, writes);
+	printf("items=%lld ns=%lld writes=%lld thread_ns=%lld\n", p1 - p0, t1 - t0, writes,
+	       c1 - c0);
+	return 0;
+}
+
+static int burst(int argc, char **argv)
+{
+	char raise[256], stats[256];
+	long long t0, t1, p0, p1, c0, c1, pending, i, writes;
+	int fd;
+
+	if (argc != 7)
+		return 2;
+	if (pin(argv[4]))
+		return 1;
+	writes = atoll(argv[3]);
+	snprintf(raise, sizeof(raise), "%s/raise", argv[2]);
+	snprintf(stats, sizeof(stats), "%s/stats", argv[2]);
+	fd = open(raise, O_WRONLY);
+	if (fd < 0) {
+		perror(raise);
+		return 1;
+	}
+	p0 = stats_sum(stats, " processed=");
+	c0 = cpu_time_ns(argv[5]);
+	t0 = now_ns();
+	for (i = 0; i < writes; i++) {
+		if (pwrite(fd, argv[6], strlen(argv[6]), 0) < 0) {
+			perror("bench: write");
+			return 1;
+		}
+	}
+	/* The queue is drained when nothing raised is left pending. */
+	do {
+		sleep_us(100);
+		pending = stats_sum(stats, " pending=");
+	} while (pending > 0);
+	t1 = now_ns();
+	c1 = cpu_time_ns(argv[5]);
+	p1 = stats_sum(stats, " processed=");
+	close(fd);
+	if (p0 < 0 || p1 < 0 || c0 < 0 || c1 < 0 || pending < 0) {
+		fprintf(stderr, "bench: cannot read %s or the CPU time of %s\n", stats, argv[5]);
+		return 1;
+	}
+	printf("items=%lld ns=%lld writes=%lld thread_ns=%lld\n", p1 - p0, t1 - t0, writes,
+	       c1 - c0);
 	return 0;
 }
 
@@ -224,11 +306,14 @@ int main(int argc, char **argv)
 			ret = write_loop(argc, argv);
 		else if (!strcmp(argv[1], "flood"))
 			ret = flood(argc, argv);
+		else if (!strcmp(argv[1], "burst"))
+			ret = burst(argc, argv);
 		else if (!strcmp(argv[1], "time"))
 			ret = time_cmd(argc, argv);
 	}
 	if (ret == 2)
 		fprintf(stderr, "usage: bench hotplug CPU CYCLES | write FILE TEXT COUNT GAP_US [PIN_CPU] |\n"
-			"       flood DIR TEXT MS | time CMD [ARGS...]\n");
+			"       flood DIR MS PIN_CPU PIDS TEXT... | burst DIR WRITES PIN_CPU PIDS TEXT |\n"
+			"       time CMD [ARGS...]\n");
 	return ret;
 }
