@@ -48,13 +48,10 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #define THREAD_COMM "ksoftirqd_crs/%u"
 #define register_threads smpboot_rs_register_percpu_thread
 #define unregister_threads smpboot_rs_unregister_percpu_thread
-/* A preemption point that also says when to return for park or stop. */
-#define yield_point() ((void)smpboot_rs_thread_schedule())
 #else
 #define THREAD_COMM "ksoftirqd_c/%u"
 #define register_threads smpboot_register_percpu_thread
 #define unregister_threads smpboot_unregister_percpu_thread
-#define yield_point() cond_resched()
 #endif
 
 #define NR_VECS 4
@@ -234,7 +231,7 @@ static void ks_run(unsigned int cpu)
 	 * smpboot loop calls should_run again before it sleeps.
 	 */
 	if (atomic64_read(&c->pending) > 0)
-		yield_point();
+		cond_resched();
 }
 
 static struct smp_hotplug_thread ks_threads = {

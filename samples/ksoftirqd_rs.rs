@@ -339,11 +339,14 @@ impl PerCpuThread for Softirqd {
         if took > get(&w.max_batch_ns) {
             w.max_batch_ns.store(took, Relaxed);
         }
-        // Work left: yield now if a reschedule is due. There is no need to
-        // wake ourselves as run_ksoftirqd() does: the smpboot_rs loop calls
-        // should_run again before it sleeps, and it is still true.
+        // Work left: yield now if a reschedule is due, as run_ksoftirqd()
+        // does with cond_resched(). There is no need to wake ourselves as it
+        // does: the smpboot_rs loop calls should_run again before it sleeps,
+        // and it is still true. Not thread_schedule(): returning next is
+        // what lets a park or stop in, and its answer would cost four more
+        // calls per batch (Documentation/benchmarks.rst, throughput).
         if w.pending.load(Acquire) > 0 {
-            let _ = smpboot_rs::thread_schedule();
+            cpu::cond_resched();
         }
     }
 }
