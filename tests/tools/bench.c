@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +135,10 @@ static int write_loop(int argc, char **argv)
 	return 0;
 }
 
-/* The sum of @field (" name=") over the lines of a stats file; -1 on error. */
+/*
+ * The sum of @field (" name=") over the lines of a stats file, or
+ * LLONG_MIN if the file cannot be read (a sum may be negative).
+ */
 static long long stats_sum(const char *stats, const char *field)
 {
 	static char buf[1 << 16];
@@ -144,7 +148,7 @@ static long long stats_sum(const char *stats, const char *field)
 	int fd = open(stats, O_RDONLY);
 
 	if (fd < 0)
-		return -1;
+		return LLONG_MIN;
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += n;
 	close(fd);
@@ -178,93 +182,101 @@ static long long cpu_time_ns(const char *pids)
 	return sum;
 }
 
-static int flood(int argc, char **argv)
-{
-	char raise[256], stats[256];
-	long long t0, t1, end, p0, p1, c0, c1, writes = 0;
-	int fd, ntext;
+/* One timed window of writes to a sample's raise file (flood, burst). */
+struct window {
+	char stats[256];
+	const char *pids;
+	long long t0, p0, c0;
+	int fd;
+};
 
-	if (argc < 7)
-		return 2;
+/* Pins to argv[4], opens argv[2]/raise and starts the window. */
+static int window_start(struct window *w, char **argv)
+{
+	char raise[256];
+
 	if (pin(argv[4]))
 		return 1;
-	ntext = argc - 6;
+	w->pids = argv[5];
 	snprintf(raise, sizeof(raise), "%s/raise", argv[2]);
-	snprintf(stats, sizeof(stats), "%s/stats", argv[2]);
-	fd = open(raise, O_WRONLY);
-	if (fd < 0) {
+	snprintf(w->stats, sizeof(w->stats), "%s/stats", argv[2]);
+	w->fd = open(raise, O_WRONLY);
+	if (w->fd < 0) {
 		perror(raise);
 		return 1;
 	}
-	p0 = stats_sum(stats, " processed=");
-	c0 = cpu_time_ns(argv[5]);
-	t0 = now_ns();
-	end = t0 + atoll(argv[3]) * 1000000LL;
-	while (now_ns() < end) {
-		const char *text = argv[6 + writes % ntext];
+	w->p0 = stats_sum(w->stats, " processed=");
+	w->c0 = cpu_time_ns(w->pids);
+	w->t0 = now_ns();
+	return 0;
+}
 
-		if (pwrite(fd, text, strlen(text), 0) < 0) {
-			perror("bench: write");
-			return 1;
-		}
-		writes++;
-	}
-	t1 = now_ns();
-	c1 = cpu_time_ns(argv[5]);
-	p1 = stats_sum(stats, " processed=");
-	close(fd);
-	if (p0 < 0 || p1 < 0 || c0 < 0 || c1 < 0) {
-		fprintf(stderr, "bench: cannot read %s or the CPU time of %s\n", stats, argv[5]);
+static int window_write(struct window *w, const char *text)
+{
+	if (pwrite(w->fd, text, strlen(text), 0) < 0) {
+		perror("bench: write");
 		return 1;
 	}
-	printf("items=%lld ns=%lld writes=%lld thread_ns=%lld\n", p1 - p0, t1 - t0, writes,
-	       c1 - c0);
 	return 0;
+}
+
+/* Ends the window and prints what it saw. */
+static int window_end(struct window *w, long long writes)
+{
+	long long t1 = now_ns(), c1 = cpu_time_ns(w->pids);
+	long long p1 = stats_sum(w->stats, " processed=");
+
+	close(w->fd);
+	if (w->p0 == LLONG_MIN || p1 == LLONG_MIN || w->c0 < 0 || c1 < 0) {
+		fprintf(stderr, "bench: cannot read %s or the CPU time of %s\n", w->stats, w->pids);
+		return 1;
+	}
+	printf("items=%lld ns=%lld writes=%lld thread_ns=%lld\n", p1 - w->p0, t1 - w->t0,
+	       writes, c1 - w->c0);
+	return 0;
+}
+
+static int flood(int argc, char **argv)
+{
+	long long end, writes = 0;
+	struct window w;
+
+	if (argc < 7)
+		return 2;
+	if (window_start(&w, argv))
+		return 1;
+	end = w.t0 + atoll(argv[3]) * 1000000LL;
+	while (now_ns() < end) {
+		if (window_write(&w, argv[6 + writes % (argc - 6)]))
+			return 1;
+		writes++;
+	}
+	return window_end(&w, writes);
 }
 
 static int burst(int argc, char **argv)
 {
-	char raise[256], stats[256];
-	long long t0, t1, p0, p1, c0, c1, pending, i, writes;
-	int fd;
+	long long i, writes, pending;
+	struct window w;
 
 	if (argc != 7)
 		return 2;
-	if (pin(argv[4]))
-		return 1;
 	writes = atoll(argv[3]);
-	snprintf(raise, sizeof(raise), "%s/raise", argv[2]);
-	snprintf(stats, sizeof(stats), "%s/stats", argv[2]);
-	fd = open(raise, O_WRONLY);
-	if (fd < 0) {
-		perror(raise);
+	if (window_start(&w, argv))
 		return 1;
-	}
-	p0 = stats_sum(stats, " processed=");
-	c0 = cpu_time_ns(argv[5]);
-	t0 = now_ns();
-	for (i = 0; i < writes; i++) {
-		if (pwrite(fd, argv[6], strlen(argv[6]), 0) < 0) {
-			perror("bench: write");
+	for (i = 0; i < writes; i++)
+		if (window_write(&w, argv[6]))
 			return 1;
-		}
-	}
 	/* The queue is drained when nothing raised is left pending. */
 	do {
 		sleep_us(100);
-		pending = stats_sum(stats, " pending=");
+		pending = stats_sum(w.stats, " pending=");
 	} while (pending > 0);
-	t1 = now_ns();
-	c1 = cpu_time_ns(argv[5]);
-	p1 = stats_sum(stats, " processed=");
-	close(fd);
-	if (p0 < 0 || p1 < 0 || c0 < 0 || c1 < 0 || pending < 0) {
-		fprintf(stderr, "bench: cannot read %s or the CPU time of %s\n", stats, argv[5]);
+	if (pending == LLONG_MIN) {
+		perror(w.stats);
 		return 1;
 	}
-	printf("items=%lld ns=%lld writes=%lld thread_ns=%lld\n", p1 - p0, t1 - t0, writes,
-	       c1 - c0);
-	return 0;
+	return window_end(&w, writes);
 }
 
 static int time_cmd(int argc, char **argv)
