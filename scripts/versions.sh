@@ -32,7 +32,11 @@ SMPBOOT_RS_KVERS="6.12 7.3"
 # already uses: fetched into the cache with an apt configuration of its own
 # and never installed, the system's apt sources untouched.
 #
-# LLVM: kbuild's LLVM= for the series (7.3 needs LLVM >= 17: bookworm's 19).
+# LLVM: kbuild's LLVM= for the series (7.3 needs LLVM >= 17). 7.3's is the
+# LLVM of Debian's rustc (22), so that its kernels can inline the C helpers
+# into Rust (CONFIG_RUST_INLINE_HELPERS, in 7.3.config), which needs clang
+# and rustc on one LLVM major: without it every kernel::sync::atomic
+# operation is a call (Documentation/benchmarks.rst).
 # SMPBOOT_RS_LIBCLANG_PATH: the libclang its bindgen loads. With two LLVMs
 # installed, bindgen would load the newest one and the 6.12 build would fail
 # ("libclang version 19 does not match Clang's 14").
@@ -59,14 +63,14 @@ linux-source-6.12=6.12.*
 	7.3)
 		SMPBOOT_RS_DEB_SERIES="
 $rust
-clang-19,lld-19,llvm-19=1:19.*
+clang-22,lld-22,llvm-22=1:22.*
 "
 		SMPBOOT_RS_KERNEL_PKG=linux-source-7.3
 		SMPBOOT_RS_FETCHED_SERIES="linux-source-7.3=7.3.*"
 		SMPBOOT_RS_KERNEL_SUITE=trixie-backports
-		SMPBOOT_RS_LLVM=-19
-		SMPBOOT_RS_LIBCLANG_PATH=/usr/lib/llvm-19/lib
-		SMPBOOT_RS_BINDGEN_VERSION=0.71.1
+		SMPBOOT_RS_LLVM=-22
+		SMPBOOT_RS_LIBCLANG_PATH=/usr/lib/llvm-22/lib
+		SMPBOOT_RS_BINDGEN_VERSION=0.72.1
 		SMPBOOT_RS_BINDGEN="$SMPBOOT_RS_CACHE/tools/bindgen-$SMPBOOT_RS_BINDGEN_VERSION/bin/bindgen"
 		;;
 	*)
