@@ -71,6 +71,9 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(TOP)/samples/template $(KMAKE_ARGS) clean; fi
 	@rm -f samples/template/smpboot_rs_src
 	@rm -f rust-project.json tests/tools/bench .smpboot_rs-built-for
+	@# Rust bitcode of CONFIG_RUST_INLINE_HELPERS builds, which kbuild's
+	@# clean leaves (7.3).
+	@find . -name .git -prune -o -name '*.bc' -type f -exec rm -f {} +
 
 lint: kernel
 	@$(TOP)/scripts/lint $(KDIR) $(KMAKE_ARGS)
