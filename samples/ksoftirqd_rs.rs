@@ -297,11 +297,10 @@ impl PerCpuThread for Softirqd {
         let mut restart = MAX_RESTART;
         loop {
             let mut pass = 0u64;
-            // Over a constant range, so that the compiler unrolls the pass
-            // and specialises `handle_vec` per vector, as C's compiler does:
-            // an enumerated zip of the two arrays kept a loop, a counter
-            // and an overflow check per vector (Documentation/benchmarks.rst,
-            // throughput).
+            // Over a constant range, which compiles as C's pass does: an
+            // enumerated zip of the two arrays kept its iterator on the
+            // stack and an overflow check per vector
+            // (Documentation/benchmarks.rst, throughput).
             for vec in 0..NR_VECS {
                 let (Some(q), Some(done)) = (w.queued.get(vec), w.per_vec.get(vec)) else {
                     continue;
@@ -343,8 +342,8 @@ impl PerCpuThread for Softirqd {
         // does with cond_resched(). There is no need to wake ourselves as it
         // does: the smpboot_rs loop calls should_run again before it sleeps,
         // and it is still true. Not thread_schedule(): returning next is
-        // what lets a park or stop in, and its answer would cost four more
-        // calls per batch (Documentation/benchmarks.rst, throughput).
+        // what lets a park or stop in, and its answer costs six calls where
+        // this is one (Documentation/benchmarks.rst, throughput).
         if w.pending.load(Acquire) > 0 {
             cpu::cond_resched();
         }

@@ -11,8 +11,8 @@
 # Modules come from /include/bench-ko (built against the release kernel by
 # scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
 # Knobs (environment): HP_ROUNDS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
-# LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CPUS TP_BURST TP_CRS REG_ROUNDS
-# PROF_ROUNDS PROF_N PROF_GRAPH_N ST_ROUNDS ST_CYCLES.
+# LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CPUS TP_BURST
+# TP_CRS REG_ROUNDS PROF_ROUNDS PROF_N PROF_GRAPH_N ST_ROUNDS ST_CYCLES.
 
 KO=/include/bench-ko
 B=/include/bench
@@ -164,8 +164,10 @@ fed_tids() {
 # TP_CPUS-1 in turn, as fast as it can, for TP_MS: the threads it feeds
 # never share its vCPU. CPUs from TP_CPUS (default 2) up are offline for the
 # phase, so that no vCPU waits for a host core (TCG: two host cores).
-# Items handled per second, and the fed threads' CPU time per item.
-# TP_PERIOD_US (default 0, off) adds every CPU's hrtimer. TP_CRS=1 adds ksoftirqd_c_rs (the C sample on smpboot_rs's C API).
+# Items handled per second, and the fed threads' CPU time per item. Then
+# saturated: TP_BURST writes of a million items to CPU 1, timed until all
+# are handled. TP_PERIOD_US (default 0, off) adds every CPU's hrtimer.
+# TP_CRS=1 adds ksoftirqd_c_rs (the C sample on smpboot_rs's C API).
 phase_throughput() {
 	[ "$NCPU" -ge "$TP_CPUS" ] && [ "$TP_CPUS" -ge 2 ] || die "throughput needs TP_CPUS=$TP_CPUS CPUs"
 	load c
@@ -191,14 +193,15 @@ phase_throughput() {
 		fi
 		for m in $impls; do
 			D=$(dir $m)
+			tids=$(fed_tids $m) || { echo "$tids"; exit 1; }
 			echo 0 >$D/reset
 			echo "$TP_PERIOD_US" >$D/timer
-			out=$($B flood $D "$TP_MS" 0 "$(fed_tids $m)" "$@") || die "flood $m"
+			out=$($B flood $D "$TP_MS" 0 "$tids" "$@") || die "flood $m"
 			echo 0 >$D/timer
 			drain $D
 			echo "BENCH throughput impl=$m round=$r $out batches=$(sum $D batches) ticks=$(sum $D ticks)"
 			echo 0 >$D/reset
-			out=$($B burst $D "$TP_BURST" 0 "$(fed_tids $m)" "1 1000000") || die "burst $m"
+			out=$($B burst $D "$TP_BURST" 0 "$tids" "1 1000000") || die "burst $m"
 			echo "BENCH saturated impl=$m round=$r $out batches=$(sum $D batches)"
 		done
 		r=$((r + 1))
