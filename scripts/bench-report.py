@@ -377,8 +377,8 @@ def main():
             if c:
                 rows.append(ratio_row(f"throughput, saturated, time per item {what}({cpus} vCPUs)",
                                       c, o, [b / a for a, b in zip(c, o)], " ns",
-                                      "" if what else "a backlog of 1000 x 1,000,000 items on CPU 1, "
-                                      "timed until drained"))
+                                      "" if what else "TP_BURST (1000) writes of 1,000,000 items "
+                                      "to CPU 1, timed until drained"))
 
         # 4./5. Registration, unregistration, memory.
         reg = defaultdict(dict)

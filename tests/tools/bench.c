@@ -256,7 +256,7 @@ static int flood(int argc, char **argv)
 
 static int burst(int argc, char **argv)
 {
-	long long i, writes, pending;
+	long long i, writes, pending, give_up;
 	struct window w;
 
 	if (argc != 7)
@@ -268,12 +268,17 @@ static int burst(int argc, char **argv)
 		if (window_write(&w, argv[6]))
 			return 1;
 	/* The queue is drained when nothing raised is left pending. */
+	give_up = now_ns() + 60 * 1000000000LL;
 	do {
 		sleep_us(100);
 		pending = stats_sum(w.stats, " pending=");
-	} while (pending > 0);
+	} while (pending > 0 && now_ns() < give_up);
 	if (pending == LLONG_MIN) {
 		perror(w.stats);
+		return 1;
+	}
+	if (pending > 0) {
+		fprintf(stderr, "bench: %lld items still pending after 60 s\n", pending);
 		return 1;
 	}
 	return window_end(&w, writes);
