@@ -39,7 +39,7 @@ SMPBOOT_RS_KVERS="6.12 7.3"
 # operation is a call (Documentation/benchmarks.rst).
 # SMPBOOT_RS_LIBCLANG_PATH: the libclang its bindgen loads. With two LLVMs
 # installed, bindgen would load the newest one and the 6.12 build would fail
-# ("libclang version 19 does not match Clang's 14").
+# ("libclang version 22 does not match Clang's 14").
 # SMPBOOT_RS_BINDGEN_VERSION: bindgen-cli from crates.io, `cargo install
 # --locked` into a root of its own per version (6.12's keeps the usual one).
 smpboot_rs_kver() {
