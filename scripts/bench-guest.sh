@@ -12,7 +12,7 @@
 # scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
 # Knobs (environment): HP_ROUNDS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
 # LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CPUS TP_BURST
-# TP_CRS REG_ROUNDS PROF_ROUNDS PROF_N PROF_GRAPH_N ST_ROUNDS ST_CYCLES.
+# TP_CRS REG_ROUNDS MEM_ROUNDS MEM_SETTLE PROF_ROUNDS PROF_N PROF_GRAPH_N ST_ROUNDS ST_CYCLES.
 
 KO=/include/bench-ko
 B=/include/bench
@@ -29,6 +29,8 @@ TP_CPUS=${TP_CPUS:-2}
 TP_BURST=${TP_BURST:-1000}
 TP_COUNT=${TP_COUNT:-1000}
 REG_ROUNDS=${REG_ROUNDS:-8}
+MEM_ROUNDS=${MEM_ROUNDS:-4}
+MEM_SETTLE=${MEM_SETTLE:-1}
 PROF_ROUNDS=${PROF_ROUNDS:-8}
 PROF_N=${PROF_N:-500}
 PROF_GRAPH_N=${PROF_GRAPH_N:-20}
@@ -49,6 +51,7 @@ core_loaded() { [ -d /sys/kernel/smpboot_rs ]; }
 load() {
 	case $1 in
 	none) ;;
+	core) core_loaded || insmod $KO/smpboot_rs.ko || die "insmod smpboot_rs" ;;
 	c) insmod $KO/ksoftirqd_c.ko || die "insmod ksoftirqd_c" ;;
 	crs) core_loaded || insmod $KO/smpboot_rs.ko || die "insmod smpboot_rs"
 	    insmod $KO/ksoftirqd_c_rs.ko || die "insmod ksoftirqd_c_rs" ;;
@@ -59,6 +62,7 @@ load() {
 unload() {
 	case $1 in
 	none) ;;
+	core) rmmod smpboot_rs || die "rmmod smpboot_rs" ;;
 	c) rmmod ksoftirqd_c || die "rmmod ksoftirqd_c" ;;
 	crs) rmmod ksoftirqd_c_rs || die "rmmod ksoftirqd_c_rs"
 	    [ "$2" = keep-core ] || rmmod smpboot_rs || die "rmmod smpboot_rs" ;;
@@ -80,7 +84,6 @@ drain() {
 	while [ "$(pending "$1")" != 0 ] && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
 	[ $t -gt 0 ] || die "$1: work still pending"
 }
-meminfo() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/meminfo; }
 nthreads() {
 	n=0
 	for p in /proc/[0-9]*; do
@@ -217,32 +220,33 @@ phase_throughput() {
 }
 
 # insmod (returns once every thread is created, bound and unparked) and
-# rmmod times; Slab and KernelStack growth across the insmod. smpboot_rs.ko
-# stays loaded (its own cost is reported once, as "core").
+# rmmod times, then, in loads of their own (tracing slows them), what each
+# registration keeps (memory_kept). smpboot_rs.ko stays loaded (its own
+# cost is reported once, as "core").
 phase_reg() {
 	sync
-	s0=$(meminfo Slab); k0=$(meminfo KernelStack)
 	out=$($B time insmod $KO/smpboot_rs.ko)
-	s1=$(meminfo Slab); k1=$(meminfo KernelStack)
-	echo "BENCH reg impl=core round=0 insmod_$out slab_kb=$((s1 - s0)) stack_kb=$((k1 - k0))"
+	echo "BENCH reg impl=core round=0 insmod_$out"
 	r=0
 	while [ $r -lt "$REG_ROUNDS" ]; do
 		for m in $(order $r 2 "c rs" "rs c"); do
 			sleep 1
-			s0=$(meminfo Slab); k0=$(meminfo KernelStack)
 			ins=$($B time insmod $KO/ksoftirqd_$m.ko)
 			case $ins in *status=0) ;; *) die "insmod $m: $ins" ;; esac
 			n=$(nthreads "ksoftirqd_$m/")
-			s1=$(meminfo Slab); k1=$(meminfo KernelStack)
 			[ "$n" = "$NCPU" ] || { echo "bench-guest: $n ksoftirqd_$m threads, not $NCPU"; fail=1; }
 			rm_=$($B time rmmod ksoftirqd_$m)
 			case $rm_ in *status=0) ;; *) die "rmmod $m: $rm_" ;; esac
-			echo "BENCH reg impl=$m round=$r insmod_$ins rmmod_$rm_ slab_kb=$((s1 - s0)) stack_kb=$((k1 - k0))"
+			echo "BENCH reg impl=$m round=$r insmod_$ins rmmod_$rm_"
 		done
 		r=$((r + 1))
 	done
 	dmesg | sed -n 's/.*\(ksoftirqd_[a-z]*\): ready: .*(per-CPU data: \([0-9]*\) bytes).*/BENCH percpu impl=\1 bytes=\2/p' | sort -u
-	rmmod smpboot_rs || die "rmmod smpboot_rs"
+	unload core
+	mem_events 1
+	memory_kept core 0
+	memory_rounds "$MEM_ROUNDS"
+	unload core
 }
 
 # The profile kernel's tracefs, tracing off, its clock the TSC; sets T and
@@ -394,8 +398,8 @@ phase_profile() {
 		# shellcheck disable=SC2086
 		graph_of "impl=$m what=rmmod" __x64_sys_delete_module 1 $rfuncs -- rmmod ksoftirqd_$m
 	done
-	profile_memory
-	rmmod smpboot_rs || die "rmmod smpboot_rs"
+	memory_rounds 2
+	unload core
 }
 
 # graph_of TAG TOP K FUNCTION... -- COMMAND...: the function graph of COMMAND
@@ -505,57 +509,85 @@ phase_states() {
 	done
 }
 
-# What a registration keeps allocated, by call site: the kmem tracepoints
-# over the insmod of each sample (smpboot_rs.ko loaded before, so only the
-# registration counts), allocations not freed by its end. kmalloc()s above
-# 8 kB come from the page allocator and show under pages too.
-profile_memory() {
-	kmem="kmalloc kmem_cache_alloc kfree kmem_cache_free mm_page_alloc mm_page_free"
-	core_loaded || insmod $KO/smpboot_rs.ko || die "insmod smpboot_rs"
+# What a load keeps: the kmem, percpu and task tracepoints over it, then
+# the objects and per-CPU areas allocated and not freed by its end (exact,
+# by object, where /proc/meminfo's Slab moves by whole slabs and with other
+# tasks' allocations) and the tasks created and not exited (the threads,
+# each with its kernel stack). mem_events 1 turns the events on (and mounts
+# tracefs, sets T), mem_events 0 off.
+MEM_EVENTS="kmem/kmalloc kmem/kmem_cache_alloc kmem/kfree kmem/kmem_cache_free
+	percpu/percpu_alloc_percpu percpu/percpu_free_percpu task/task_newtask sched/sched_process_exit"
+mem_events() {
+	T=/sys/kernel/tracing
+	[ -e $T/trace ] || mount -t tracefs tracefs $T || die "no tracefs (a kernel without trace events)"
+	echo 0 >$T/tracing_on
 	echo nop >$T/current_tracer
-	for e in $kmem; do echo 1 >$T/events/kmem/$e/enable || die "no kmem:$e event"; done
+	for e in $MEM_EVENTS; do echo "$1" >$T/events/$e/enable || die "no $e event"; done
+}
+# memory_kept IMPL ROUND: load IMPL (core: smpboot_rs.ko alone) traced;
+# BENCH mem (totals) and BENCH memsite (by cache and call site) records.
+memory_kept() {
+	echo >$T/trace
+	echo 1 >$T/tracing_on
+	load "$1"
+	# What the load frees late (its init sections, after a grace period;
+	# the exited insmod's task) is freed within the settling second; what is
+	# allocated in it is not the load's.
+	echo "bench loaded" >$T/trace_marker
+	sleep "$MEM_SETTLE"
+	echo 0 >$T/tracing_on
+	! grep -h '^overrun:' $T/per_cpu/cpu*/stats | grep -qv ': 0$' || die "memory trace overran"
+	awk -v tag="impl=$1 round=$2" "$TRACE_AWK"'
+	{
+		if (!trace_event()) next
+		if (ev == "tracing_mark_write") { loaded = 1; next }
+		if (loaded && (ev == "kmalloc" || ev == "kmem_cache_alloc" || ev == "percpu_alloc_percpu" || ev == "task_newtask")) next
+		split("", kv)
+		for (j = i + 1; j <= NF; j++) {
+			if (index($j, "=")) { key = substr($j, 1, index($j, "=") - 1); kv[key] = substr($j, index($j, "=") + 1) }
+			else if ($j ~ /^\[/) kv[key] = kv[key] "" $j
+		}
+		site = kv["call_site"]; sub(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, "", site)
+		if (ev == "kmalloc" || ev == "kmem_cache_alloc") {
+			live[kv["ptr"]] = kv["bytes_alloc"]
+			cache = ev == "kmalloc" ? (kv["bytes_alloc"] + 0 > 8192 ? "kmalloc_large" : "kmalloc") : kv["name"]
+			where[kv["ptr"]] = cache ":" site
+		} else if (ev == "kfree" || ev == "kmem_cache_free") {
+			delete live[kv["ptr"]]
+		} else if (ev == "percpu_alloc_percpu") {
+			pcpu[kv["ptr"]] = kv["bytes_alloc"]
+			pwhere[kv["ptr"]] = "percpu:" site
+		} else if (ev == "percpu_free_percpu") {
+			delete pcpu[kv["ptr"]]
+		} else if (ev == "task_newtask") {
+			task[kv["pid"]] = 1
+		} else if (ev == "sched_process_exit") {
+			delete task[kv["pid"]]
+		}
+	}
+	END {
+		for (p in live) { bytes[where[p]] += live[p]; n[where[p]]++; slab += live[p] }
+		for (p in pcpu) { bytes[pwhere[p]] += pcpu[p]; n[pwhere[p]]++; percpu += pcpu[p] }
+		for (p in task) tasks++
+		printf "BENCH mem %s slab_bytes=%d percpu_bytes=%d tasks=%d\n", tag, slab, percpu, tasks
+		for (w in bytes) printf "BENCH memsite %s bytes=%d n=%d site=%s\n", tag, bytes[w], n[w], w
+	}' $T/trace
+}
+
+# memory_rounds N: memory_kept of each sample, N rounds interleaved, with
+# smpboot_rs.ko loaded before (so that only the registration counts).
+memory_rounds() {
+	load core
+	mem_events 1
 	r=0
-	while [ $r -lt 2 ]; do
+	while [ $r -lt "$1" ]; do
 		for m in $(order $r 2 "c rs" "rs c"); do
-			echo >$T/trace
-			echo 1 >$T/tracing_on
-			load $m
-			echo 0 >$T/tracing_on
-			! grep -h '^overrun:' $T/per_cpu/cpu*/stats | grep -qv ': 0$' || die "memory trace overran"
-			awk -v tag="impl=$m round=$r" "$TRACE_AWK"'
-			{
-				if (!trace_event()) next
-				split("", kv)
-				for (j = i + 1; j <= NF; j++) {
-					if (index($j, "=")) { key = substr($j, 1, index($j, "=") - 1); kv[key] = substr($j, index($j, "=") + 1) }
-					else if ($j ~ /^\[/) kv[key] = kv[key] "" $j
-				}
-				site = kv["call_site"]; sub(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, "", site)
-				if (ev == "kmalloc" || ev == "kmem_cache_alloc") {
-					live[kv["ptr"]] = kv["bytes_alloc"]
-					cache = ev == "kmalloc" ? (kv["bytes_alloc"] + 0 > 8192 ? "kmalloc_large" : "kmalloc") : kv["name"]
-					where[kv["ptr"]] = cache ":" site
-				} else if (ev == "kfree" || ev == "kmem_cache_free") {
-					delete live[kv["ptr"]]
-				} else if (ev == "mm_page_alloc") {
-					np = 1
-					for (o = 0; o < kv["order"]; o++) np *= 2
-					pages[kv["pfn"]] = np
-				} else if (ev == "mm_page_free") {
-					delete pages[kv["pfn"]]
-				}
-			}
-			END {
-				for (p in live) { bytes[where[p]] += live[p]; n[where[p]]++; total += live[p] }
-				for (p in pages) npages += pages[p]
-				printf "BENCH profmem %s slab_bytes=%d pages=%d\n", tag, total, npages
-				for (w in bytes) printf "BENCH profmemsite %s bytes=%d n=%d site=%s\n", tag, bytes[w], n[w], w
-			}' $T/trace
+			memory_kept $m $r
 			unload $m keep-core
 		done
 		r=$((r + 1))
 	done
-	for e in $kmem; do echo 0 >$T/events/kmem/$e/enable; done
+	mem_events 0
 }
 
 for phase; do

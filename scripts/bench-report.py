@@ -137,7 +137,6 @@ def profile_section(recs, graphs, cpus):
             ratio_cells += [f"{m:.3f}", f"{q1:.3f} – {q3:.3f}"]
         n = "/".join(str(sum(len(seg[(i, r)]["raise"]) for r in rounds)) for i in ("c", "crs", "rs"))
         lines.append(f"| {name} | " + " | ".join(cells + ratio_cells) + f" | {n} |")
-    lines += memory_profile(recs, cpus)
     calls = {kv["impl"]: kv["calls"] for k, kv in recs if k == "profcalls"}
     if calls:
         lines += ["", "C functions the thread calls per wakeup (function graph; Rust functions "
@@ -234,30 +233,42 @@ def call_profile(recs, graphs):
     return lines
 
 
-def memory_profile(recs, cpus):
-    """Markdown lines: what each sample's registration keeps allocated."""
-    totals = defaultdict(lambda: defaultdict(list))
+def memory_kept(recs):
+    """{round: {impl: BENCH mem record}} and smpboot_rs.ko's own record."""
+    kept = defaultdict(dict)
+    core = None
+    for k, kv in recs:
+        if k == "mem":
+            if kv["impl"] == "core":
+                core = kv
+            else:
+                kept[int(kv["round"])][kv["impl"]] = kv
+    return kept, core
+
+
+def memory_section(recs, cpus):
+    """Markdown lines: what each sample's registration keeps, by call site."""
+    kept, _ = memory_kept(recs)
     sites = defaultdict(lambda: defaultdict(list))
     for k, kv in recs:
-        if k == "profmem":
-            totals[kv["impl"]]["slab_bytes"].append(int(kv["slab_bytes"]))
-            totals[kv["impl"]]["pages"].append(int(kv["pages"]))
-        elif k == "profmemsite":
+        if k == "memsite":
             sites[kv["impl"]][kv["site"]].append((int(kv["bytes"]), int(kv["n"])))
-    if not totals:
+    if not kept:
         return []
     ncpu = int(cpus) if cpus.isdigit() else 1
-    lines = ["", f"### Memory a registration keeps ({cpus} vCPUs; kmem tracepoints over insmod)", "",
-             "Allocations of insmod not freed by its end, from the kmem tracepoints. kmalloc()s above 8 kB "
-             "(kmalloc_large) are whole pages and count under pages too. Static per-CPU data "
-             "(DEFINE_PER_CPU in a module) is not traced.", "",
-             "| sample | kmalloc + kmem_cache bytes | per CPU | pages (4 kB) | rounds |", "|---|---|---|---|---|"]
+    lines = ["", f"### What a registration keeps ({cpus} vCPUs; kmem, percpu and task tracepoints over insmod)", "",
+             "Slab objects (kmalloc, kmem_cache) and per-CPU areas (alloc_percpu, a module's "
+             "DEFINE_PER_CPU: bytes over all possible CPUs) allocated by insmod and not freed by its end, "
+             "and the tasks it created that are still alive; smpboot_rs.ko loaded before. vmalloc'd "
+             "memory is not traced.", "",
+             "| sample | slab bytes | per CPU | per-CPU area bytes | threads | rounds |", "|---|---|---|---|---|---|"]
     for impl in ("c", "rs"):
-        t = totals.get(impl)
+        t = [kept[r][impl] for r in kept if impl in kept[r]]
         if t:
-            b = statistics.median(t["slab_bytes"])
-            lines.append(f"| {IMPL_NAMES[impl]} | {b:,.0f} | {b / ncpu:,.0f} | "
-                         f"{statistics.median(t['pages']):.0f} | {len(t['pages'])} |")
+            def med(key):
+                return statistics.median(int(kv[key]) for kv in t)
+            lines.append(f"| {IMPL_NAMES[impl]} | {med('slab_bytes'):,.0f} | {med('slab_bytes') / ncpu:,.0f} | "
+                         f"{med('percpu_bytes'):,.0f} | {med('tasks'):.0f} | {len(t)} |")
     for impl in ("c", "rs"):
         if sites.get(impl):
             rows = sorted(((max(v)[0], max(v)[1], s) for s, v in sites[impl].items()), reverse=True)
@@ -404,23 +415,33 @@ def main():
                                       [b / a for a, b in zip(c, rs)], unit,
                                       f"per CPU: C {fmt(statistics.median(c) / ncpu, unit)}, "
                                       f"Rust {fmt(statistics.median(rs) / ncpu, unit)}"))
-            for key, label in (("slab_kb", "Slab"), ("stack_kb", "KernelStack")):
-                c = [int(reg[r]["c"][key]) * 1024 / ncpu for r in rounds]
-                rs = [int(reg[r]["rs"][key]) * 1024 / ncpu for r in rounds]
-                ratios = [b / a for a, b in zip(c, rs) if a > 0]
-                note = ""
-                if key == "slab_kb" and percpu:
-                    note = (f"sample's own per-CPU data: C {percpu.get('ksoftirqd_c', '?')} B "
-                            f"(static per-CPU area), Rust {percpu.get('ksoftirqd_rs', '?')} B "
-                            f"(one vmalloc'd array): neither is in Slab")
-                rows.append(ratio_row(f"{label} per CPU after insmod ({cpus} vCPUs)", c, rs,
-                                      ratios, " B", note))
             if core:
-                info.append(f"  - smpboot_rs.ko itself: insmod {int(core['insmod_ns']) / 1e6:.1f} ms, "
-                            f"Slab +{core['slab_kb']} kB, KernelStack +{core['stack_kb']} kB")
+                info.append(f"  - smpboot_rs.ko itself: insmod {int(core['insmod_ns']) / 1e6:.1f} ms")
+        kept, core_kept = memory_kept(recs)
+        mem_rounds = [r for r in kept if "c" in kept[r] and "rs" in kept[r]]
+        if mem_rounds:
+            pcpu = {impl: statistics.median(int(kept[r][impl]["percpu_bytes"]) for r in mem_rounds)
+                    for impl in ("c", "rs")}
+            for key, label, note in (
+                    ("slab_bytes", "slab kept per CPU after insmod",
+                     f"kmem tracepoints; the samples' own per-CPU data is in neither: C {percpu.get('ksoftirqd_c', '?')} B "
+                     f"per CPU in its static per-CPU area (per-CPU areas kept: C {pcpu['c']:,.0f} B, "
+                     f"Rust {pcpu['rs']:,.0f} B), Rust {percpu.get('ksoftirqd_rs', '?')} B in one vmalloc'd array"),
+                    ("tasks", "threads kept per CPU after insmod",
+                     "tasks created by insmod and alive at its end (task_newtask, sched_process_exit); "
+                     "each has a kernel stack")):
+                c = [int(kept[r]["c"][key]) / ncpu for r in mem_rounds]
+                rs = [int(kept[r]["rs"][key]) / ncpu for r in mem_rounds]
+                unit = " B" if key == "slab_bytes" else ""
+                rows.append(ratio_row(f"{label} ({cpus} vCPUs)", c, rs,
+                                      [b / a for a, b in zip(c, rs) if a > 0], unit, note))
+        if core_kept:
+            info.append(f"  - smpboot_rs.ko's load keeps: slab {int(core_kept['slab_bytes']):,} B, per-CPU areas "
+                        f"{int(core_kept['percpu_bytes']):,} B, threads {core_kept['tasks']}")
 
         profile += profile_section(recs, graphs, cpus)
         profile += states_section(recs, cpus)
+        profile += memory_section(recs, cpus)
 
     with open(out + ".md", "w") as f:
         f.write(f"# smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})\n\n")
