@@ -220,7 +220,9 @@ phase_throughput() {
 }
 
 # insmod (returns once every thread is created, bound and unparked) and
-# rmmod times, then, in loads of their own (tracing slows them), what each
+# rmmod times, of the C sample on smpboot_rs's C API too (the same module
+# but for its registration calls: the registration's part of a time
+# apart from loading a larger module), then, in loads of their own (tracing slows them), what each
 # registration keeps (memory_kept). smpboot_rs.ko stays loaded (its own
 # cost is reported once, as "core").
 phase_reg() {
@@ -229,13 +231,15 @@ phase_reg() {
 	echo "BENCH reg impl=core round=0 insmod_$out"
 	r=0
 	while [ $r -lt "$REG_ROUNDS" ]; do
-		for m in $(order $r 2 "c rs" "rs c"); do
+		for m in $(order $r 3 "c rs crs" "rs crs c" "crs c rs"); do
 			sleep 1
-			ins=$($B time insmod $KO/ksoftirqd_$m.ko)
+			ko=ksoftirqd_$m
+			[ $m != crs ] || ko=ksoftirqd_c_rs
+			ins=$($B time insmod $KO/$ko.ko)
 			case $ins in *status=0) ;; *) die "insmod $m: $ins" ;; esac
 			n=$(nthreads "ksoftirqd_$m/")
 			[ "$n" = "$NCPU" ] || { echo "bench-guest: $n ksoftirqd_$m threads, not $NCPU"; fail=1; }
-			rm_=$($B time rmmod ksoftirqd_$m)
+			rm_=$($B time rmmod $ko)
 			case $rm_ in *status=0) ;; *) die "rmmod $m: $rm_" ;; esac
 			echo "BENCH reg impl=$m round=$r insmod_$ins rmmod_$rm_"
 		done
@@ -507,6 +511,62 @@ phase_states() {
 		done
 		r=$((r + 1))
 	done
+	states_registration
+}
+
+# Where a registration's time goes (after phase_states, whose tracing it
+# needs): each sample's insmod, smpboot_rs.ko loaded before, with the cpuhp
+# tracepoints on. The kernel's smpboot creates and unparks every thread
+# from the registering task and runs no hotplug callback; smpboot_rs adds
+# its create instance (callbacks in the registering task) and its online
+# instance, whose callback cpuhp runs on each CPU in turn in that CPU's
+# hotplug thread and waits for. Per insmod: its time, the time in the
+# callbacks of each instance, and the online instance's span (first
+# callback's start to last one's end: the callbacks and the hand-offs
+# between the registering task and the CPUs' hotplug threads).
+states_registration() {
+	load core
+	r=0
+	while [ $r -lt "$ST_ROUNDS" ]; do
+		for m in $(order $r 2 "c rs" "rs c"); do
+			steps=$(awk -F': ' '$2 == "smpboot_rs:create" || $2 == "smpboot_rs:online" { print $1 + 0 }' $SYSCPU/hotplug/states)
+			echo >$T/trace
+			for e in cpuhp_multi_enter cpuhp_exit; do echo 1 >$T/events/cpuhp/$e/enable || die "no cpuhp:$e event"; done
+			echo 1 >$T/tracing_on
+			ins=$($B time insmod $KO/ksoftirqd_$m.ko)
+			echo 0 >$T/tracing_on
+			for e in cpuhp_multi_enter cpuhp_exit; do echo 0 >$T/events/cpuhp/$e/enable; done
+			case $ins in *status=0) ;; *) die "insmod $m: $ins" ;; esac
+			! grep -h '^overrun:' $T/per_cpu/cpu*/stats | grep -qv ': 0$' || die "registration trace overran"
+			awk -v mhz="$khz" -v create="$(echo $steps | cut -d' ' -f1)" -v online="$(echo $steps | cut -d' ' -f2)" \
+				-v tag="BENCH regstates impl=$m round=$r insmod_$ins" "$TRACE_AWK"'
+			{
+				if (!trace_event()) next
+				cpu = ""; step = ""
+				for (j = i + 1; j < NF; j++) {
+					if ($j == "cpu:") cpu = $(j + 1)
+					if ($j == "step:") step = $(j + 1)
+				}
+				if (ev == "cpuhp_multi_enter") { start[cpu, step] = ts; next }
+				if (ev != "cpuhp_exit" || !((cpu, step) in start)) next
+				d = ts - start[cpu, step]
+				if (step == create) { cr += d; ncr++ }
+				if (step == online) {
+					on += d; non++
+					if (first == "") first = start[cpu, step]
+					last = ts
+				}
+				delete start[cpu, step]
+			}
+			END {
+				printf "%s create_ns=%d creates=%d online_ns=%d onlines=%d online_span_ns=%d\n", tag,
+					ns(cr), ncr, ns(on), non, first == "" ? 0 : ns(last - first)
+			}' $T/trace
+			unload $m keep-core
+		done
+		r=$((r + 1))
+	done
+	unload core
 }
 
 # What a load keeps: the kmem, percpu and task tracepoints over it, then

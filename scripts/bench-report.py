@@ -208,6 +208,39 @@ def states_section(recs, cpus):
     return lines
 
 
+def registration_states_section(recs, cpus):
+    """Markdown lines: where a registration's time goes (the states phase's
+    traced insmods): smpboot_rs's callbacks and the hand-offs of its online
+    instance, against the kernel's smpboot, which runs no callback."""
+    reg = defaultdict(dict)
+    for k, kv in recs:
+        if k == "regstates":
+            reg[int(kv["round"])][kv["impl"]] = {key: int(v) for key, v in kv.items()
+                                                 if key not in ("impl", "round")}
+    rounds = [r for r in reg if "c" in reg[r] and "rs" in reg[r]]
+    if not rounds:
+        return []
+    ncpu = int(cpus) if cpus.isdigit() else 1
+
+    def med(impl, key):
+        return statistics.median(reg[r][impl][key] for r in rounds) / 1e3 / ncpu
+
+    rs_handoffs = [(reg[r]["rs"]["online_span_ns"] - reg[r]["rs"]["online_ns"]) / 1e3 / ncpu for r in rounds]
+    diff = [(reg[r]["rs"]["insmod_ns"] - reg[r]["c"]["insmod_ns"]) / 1e3 / ncpu for r in rounds]
+    return ["", f"### Where a registration's time goes ({cpus} vCPUs; cpuhp tracepoints over insmod)", "",
+            "Each sample's insmod with smpboot_rs.ko loaded before, the cpuhp tracepoints on, "
+            f"{len(rounds)} rounds interleaved; µs per CPU, median over the rounds. The online instance's "
+            "hand-offs: its span (first callback's start to last one's end) less the callbacks' time.", "",
+            "| per CPU | C | Rust |", "|---|---|---|",
+            f"| insmod | {fmt(med('c', 'insmod_ns'), ' µs')} | {fmt(med('rs', 'insmod_ns'), ' µs')} |",
+            f"| smpboot_rs:create callbacks (registering task) | – | {fmt(med('rs', 'create_ns'), ' µs')} |",
+            f"| smpboot_rs:online callbacks (each CPU's hotplug thread) | – | {fmt(med('rs', 'online_ns'), ' µs')} |",
+            f"| smpboot_rs:online hand-offs | – | {fmt(statistics.median(rs_handoffs), ' µs')} |",
+            f"| insmod, Rust less C | | {fmt(statistics.median(diff), ' µs')} |",
+            "", "Callbacks per insmod (Rust): create " + "/".join(str(reg[r]["rs"]["creates"]) for r in rounds)
+            + ", online " + "/".join(str(reg[r]["rs"]["onlines"]) for r in rounds) + "."]
+
+
 def call_profile(recs, graphs):
     """Markdown lines: the duration of a raise write and of rmmod per
     sample, and the function graph of one of each."""
@@ -411,10 +444,15 @@ def main():
                     ("rmmod_ns", "rmmod (unregister)", 1e6, " ms")):
                 c = [int(reg[r]["c"][key]) / scale for r in rounds]
                 rs = [int(reg[r]["rs"][key]) / scale for r in rounds]
+                note = (f"per CPU: C {fmt(statistics.median(c) / ncpu, unit)}, "
+                        f"Rust {fmt(statistics.median(rs) / ncpu, unit)}")
+                have = [r for r in rounds if "crs" in reg[r]]
+                if have:
+                    crs = [int(reg[r]["crs"][key]) / int(reg[r]["c"][key]) for r in have]
+                    m, q1, q3 = quart(crs)
+                    note += f"; C on smpboot_rs / C: {m:.3f} (IQR {q1:.3f} – {q3:.3f})"
                 rows.append(ratio_row(f"{label} ({cpus} vCPUs)", c, rs,
-                                      [b / a for a, b in zip(c, rs)], unit,
-                                      f"per CPU: C {fmt(statistics.median(c) / ncpu, unit)}, "
-                                      f"Rust {fmt(statistics.median(rs) / ncpu, unit)}"))
+                                      [b / a for a, b in zip(c, rs)], unit, note))
             if core:
                 info.append(f"  - smpboot_rs.ko itself: insmod {int(core['insmod_ns']) / 1e6:.1f} ms")
         kept, core_kept = memory_kept(recs)
@@ -441,6 +479,7 @@ def main():
 
         profile += profile_section(recs, graphs, cpus)
         profile += states_section(recs, cpus)
+        profile += registration_states_section(recs, cpus)
         profile += memory_section(recs, cpus)
 
     with open(out + ".md", "w") as f:
