@@ -397,8 +397,15 @@ phase_profile() {
 	unload crs keep-core
 	unload rs keep-core
 	unload c
+	# And an insmod: loading the module, then its init (smpboot_rs.ko
+	# stays loaded: its own load is not the registration's).
+	ifuncs="__x64_sys_finit_module load_module simplify_symbols apply_relocations post_relocation
+		complete_formation prepare_coming_module mod_sysfs_setup do_init_module do_one_initcall
+		smpboot_register_percpu_thread kthread_create_on_cpu kthread_park wait_task_inactive
+		kthread_unpark __cpuhp_state_add_instance cpuhp_issue_call sysfs_create_group _printk"
 	for m in c rs; do
-		load $m
+		# shellcheck disable=SC2086
+		graph_of "impl=$m what=insmod" __x64_sys_finit_module 1 $ifuncs -- insmod $KO/ksoftirqd_$m.ko
 		# shellcheck disable=SC2086
 		graph_of "impl=$m what=rmmod" __x64_sys_delete_module 1 $rfuncs -- rmmod ksoftirqd_$m
 	done

@@ -242,17 +242,18 @@ def registration_states_section(recs, cpus):
 
 
 def call_profile(recs, graphs):
-    """Markdown lines: the duration of a raise write and of rmmod per
-    sample, and the function graph of one of each."""
+    """Markdown lines: the duration of a raise write, of insmod and of rmmod
+    per sample, and the function graph of one of each."""
     durs = defaultdict(list)
     for k, kv in recs:
         if k == "profdur":
             durs[(kv["impl"], kv["what"])].append(int(kv["ns"]))
     if not durs:
         return []
-    lines = ["", "### A raise write (`all 1000`) and an rmmod, traced (function graph)", "",
+    lines = ["", "### A raise write (`all 1000`), an insmod and an rmmod, traced (function graph)", "",
              "| call | C | C on smpboot_rs | Rust | Rust/C | calls per sample |", "|---|---|---|---|---|---|"]
-    for what, label in (("write", "pwrite() of `all 1000` to raise, median"), ("rmmod", "delete_module()")):
+    for what, label in (("write", "pwrite() of `all 1000` to raise, median"), ("insmod", "finit_module()"),
+                        ("rmmod", "delete_module()")):
         med = {i: statistics.median(durs[(i, what)]) for i in ("c", "crs", "rs") if durs.get((i, what))}
         if "c" not in med:
             continue
