@@ -267,22 +267,23 @@ def call_profile(recs, graphs):
     return lines
 
 
-def memory_kept(recs):
-    """{round: {impl: BENCH mem record}} and smpboot_rs.ko's own record."""
-    kept = defaultdict(dict)
+def by_round(recs, kind):
+    """{round: {impl: record}} of the BENCH records of one kind, and
+    smpboot_rs.ko's own record (impl=core) of that kind."""
+    rounds = defaultdict(dict)
     core = None
     for k, kv in recs:
-        if k == "mem":
+        if k == kind:
             if kv["impl"] == "core":
                 core = kv
             else:
-                kept[int(kv["round"])][kv["impl"]] = kv
-    return kept, core
+                rounds[int(kv["round"])][kv["impl"]] = kv
+    return rounds, core
 
 
 def memory_section(recs, cpus):
     """Markdown lines: what each sample's registration keeps, by call site."""
-    kept, _ = memory_kept(recs)
+    kept, _ = by_round(recs, "mem")
     sites = defaultdict(lambda: defaultdict(list))
     for k, kv in recs:
         if k == "memsite":
@@ -426,17 +427,8 @@ def main():
                                       "to CPU 1, timed until drained"))
 
         # 4./5. Registration, unregistration, memory.
-        reg = defaultdict(dict)
-        core = None
-        percpu = {}
-        for k, kv in recs:
-            if k == "reg":
-                if kv["impl"] == "core":
-                    core = kv
-                else:
-                    reg[int(kv["round"])][kv["impl"]] = kv
-            elif k == "percpu":
-                percpu[kv["impl"]] = int(kv["bytes"])
+        reg, core = by_round(recs, "reg")
+        percpu = {kv["impl"]: int(kv["bytes"]) for k, kv in recs if k == "percpu"}
         rounds = [r for r in reg if "c" in reg[r] and "rs" in reg[r]]
         ncpu = int(cpus) if cpus.isdigit() else 1
         if rounds:
@@ -456,7 +448,7 @@ def main():
                                       [b / a for a, b in zip(c, rs)], unit, note))
             if core:
                 info.append(f"  - smpboot_rs.ko itself: insmod {int(core['insmod_ns']) / 1e6:.1f} ms")
-        kept, core_kept = memory_kept(recs)
+        kept, core_kept = by_round(recs, "mem")
         mem_rounds = [r for r in kept if "c" in kept[r] and "rs" in kept[r]]
         if mem_rounds:
             pcpu = {impl: statistics.median(int(kept[r][impl]["percpu_bytes"]) for r in mem_rounds)
