@@ -220,11 +220,11 @@ phase_throughput() {
 }
 
 # insmod (returns once every thread is created, bound and unparked) and
-# rmmod times, of the C sample on smpboot_rs's C API too (the same module
-# but for its registration calls: the registration's part of a time
-# apart from loading a larger module), then, in loads of their own (tracing slows them), what each
-# registration keeps (memory_kept). smpboot_rs.ko stays loaded (its own
-# cost is reported once, as "core").
+# rmmod times, of the C sample on smpboot_rs's C API too (the C sample's
+# module but for its registration calls: the registration's own time,
+# apart from loading a larger module); then, in loads of their own
+# (tracing slows a load), what each registration keeps (memory_kept).
+# smpboot_rs.ko stays loaded (its own cost is reported once, as "core").
 phase_reg() {
 	sync
 	out=$($B time insmod $KO/smpboot_rs.ko)
@@ -577,10 +577,10 @@ states_registration() {
 }
 
 # What a load keeps: the kmem, percpu and task tracepoints over it, then
-# the objects and per-CPU areas allocated and not freed by its end (exact,
-# by object, where /proc/meminfo's Slab moves by whole slabs and with other
-# tasks' allocations) and the tasks created and not exited (the threads,
-# each with its kernel stack). mem_events 1 turns the events on (and mounts
+# the objects and per-CPU areas it allocated and that were not freed
+# MEM_SETTLE seconds after it (exact, by object, where /proc/meminfo's Slab
+# moves by whole slabs and with other tasks' allocations) and the tasks it
+# created that did not exit (the threads, each with its kernel stack). mem_events 1 turns the events on (and mounts
 # tracefs, sets T), mem_events 0 off.
 MEM_EVENTS="kmem/kmalloc kmem/kmem_cache_alloc kmem/kfree kmem/kmem_cache_free
 	percpu/percpu_alloc_percpu percpu/percpu_free_percpu task/task_newtask sched/sched_process_exit"

@@ -293,8 +293,8 @@ def memory_section(recs, cpus):
     ncpu = int(cpus) if cpus.isdigit() else 1
     lines = ["", f"### What a registration keeps ({cpus} vCPUs; kmem, percpu and task tracepoints over insmod)", "",
              "Slab objects (kmalloc, kmem_cache) and per-CPU areas (alloc_percpu, a module's "
-             "DEFINE_PER_CPU: bytes over all possible CPUs) allocated by insmod and not freed by its end, "
-             "and the tasks it created that are still alive; smpboot_rs.ko loaded before. vmalloc'd "
+             "DEFINE_PER_CPU: bytes over all possible CPUs) allocated by insmod and not freed a second "
+             "after it (MEM_SETTLE), and the tasks it created that did not exit; smpboot_rs.ko loaded before. vmalloc'd "
              "memory is not traced.", "",
              "| sample | slab bytes | per CPU | per-CPU area bytes | threads | rounds |", "|---|---|---|---|---|---|"]
     for impl in ("c", "rs"):
@@ -459,7 +459,7 @@ def main():
                      f"per CPU in its static per-CPU area (per-CPU areas kept: C {pcpu['c']:,.0f} B, "
                      f"Rust {pcpu['rs']:,.0f} B), Rust {percpu.get('ksoftirqd_rs', '?')} B in one vmalloc'd array"),
                     ("tasks", "threads kept per CPU after insmod",
-                     "tasks created by insmod and alive at its end (task_newtask, sched_process_exit); "
+                     "tasks created by insmod that did not exit (task_newtask, sched_process_exit); "
                      "each has a kernel stack")):
                 c = [int(kept[r]["c"][key]) / ncpu for r in mem_rounds]
                 rs = [int(kept[r]["rs"][key]) / ncpu for r in mem_rounds]
