@@ -40,7 +40,10 @@ NCPU=$(grep -c '^processor' /proc/cpuinfo)
 fail=0
 
 die() { echo "bench-guest: $*"; exit 1; }
-dir() { case $1 in crs) echo /sys/kernel/ksoftirqd_c_rs ;; *) echo /sys/kernel/ksoftirqd_$1 ;; esac; }
+# The module of a sample (crs: the C sample on smpboot_rs's C API), and
+# its sysfs directory.
+module() { case $1 in crs) echo ksoftirqd_c_rs ;; *) echo ksoftirqd_$1 ;; esac; }
+dir() { echo /sys/kernel/$(module $1); }
 # The pid of the thread named exactly $1.
 tid_of() {
 	for p in /proc/[0-9]*; do
@@ -233,8 +236,7 @@ phase_reg() {
 	while [ $r -lt "$REG_ROUNDS" ]; do
 		for m in $(order $r 3 "c rs crs" "rs crs c" "crs c rs"); do
 			sleep 1
-			ko=ksoftirqd_$m
-			[ $m != crs ] || ko=ksoftirqd_c_rs
+			ko=$(module $m)
 			ins=$($B time insmod $KO/$ko.ko)
 			case $ins in *status=0) ;; *) die "insmod $m: $ins" ;; esac
 			n=$(nthreads "ksoftirqd_$m/")

@@ -212,21 +212,20 @@ def registration_states_section(recs, cpus):
     """Markdown lines: where a registration's time goes (the states phase's
     traced insmods): smpboot_rs's callbacks and the hand-offs of its online
     instance, against the kernel's smpboot, which runs no callback."""
-    reg = defaultdict(dict)
-    for k, kv in recs:
-        if k == "regstates":
-            reg[int(kv["round"])][kv["impl"]] = {key: int(v) for key, v in kv.items()
-                                                 if key not in ("impl", "round")}
+    reg, _ = by_round(recs, "regstates")
     rounds = [r for r in reg if "c" in reg[r] and "rs" in reg[r]]
     if not rounds:
         return []
     ncpu = int(cpus) if cpus.isdigit() else 1
 
-    def med(impl, key):
-        return statistics.median(reg[r][impl][key] for r in rounds) / 1e3 / ncpu
+    def ns(r, impl, key):
+        return int(reg[r][impl][key])
 
-    rs_handoffs = [(reg[r]["rs"]["online_span_ns"] - reg[r]["rs"]["online_ns"]) / 1e3 / ncpu for r in rounds]
-    diff = [(reg[r]["rs"]["insmod_ns"] - reg[r]["c"]["insmod_ns"]) / 1e3 / ncpu for r in rounds]
+    def med(impl, key):
+        return statistics.median(ns(r, impl, key) for r in rounds) / 1e3 / ncpu
+
+    rs_handoffs = [(ns(r, "rs", "online_span_ns") - ns(r, "rs", "online_ns")) / 1e3 / ncpu for r in rounds]
+    diff = [(ns(r, "rs", "insmod_ns") - ns(r, "c", "insmod_ns")) / 1e3 / ncpu for r in rounds]
     return ["", f"### Where a registration's time goes ({cpus} vCPUs; cpuhp tracepoints over insmod)", "",
             "Each sample's insmod with smpboot_rs.ko loaded before, the cpuhp tracepoints on, "
             f"{len(rounds)} rounds interleaved; µs per CPU, median over the rounds. The online instance's "
