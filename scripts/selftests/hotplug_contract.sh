@@ -7,7 +7,9 @@
 # a core that only keeps it on the paths a design had in mind: selfparking
 # registrations across offline (owner-unparked, owner-parked, owner following
 # hotplug), a thread created for a CPU whose bringup fails, registering while
-# a CPU sits at a dying intermediate state, cleanup of a CPU that is online
+# a CPU sits at an intermediate state (dying; and up or down around
+# smpboot_rs's states, its thread left as their startups would leave it),
+# cleanup of a CPU that is online
 # but past smpboot_rs's teardown, a user unloaded with a live registration,
 # and two sweeps with registrations of every kind loaded: a CPU stepped down
 # and up through every hotplug state (hotplug/target), registering and
@@ -227,6 +229,43 @@ t_register_dying() {
 	work_done && unload_users
 }
 
+# The newest sbtx registration has CPU 3's thread exactly when the CPU is
+# at or past smpboot_rs:create, and has started it (not parked) exactly when
+# the CPU is at or past smpboot_rs:online.
+new_thread_follows_state() {
+	nt_state=$(hp_state_of 3)
+	nt_reg=$(sed -n 's|^reg=\([0-9]*\) name=sbtx/3 .*|\1|p' $THREADS | sort -n | tail -n 1)
+	nt_line=$(grep "^reg=$nt_reg " $THREADS | grep ' cpu=3 ')
+	nt_pid=$(field "$nt_line" pid)
+	if [ "$nt_state" -lt "$OUR_CREATE" ]; then
+		[ "$nt_pid" = 0 ] || { echo "cpu3 at $nt_state, below smpboot_rs:create, has a thread: $nt_line"; return 1; }
+		return 0
+	fi
+	[ "${nt_pid:-0}" != 0 ] || { echo "cpu3 at $nt_state has no thread: $nt_line"; return 1; }
+	nt_task=$(sed -n 's/^State:[[:space:]]*//p' /proc/$nt_pid/status)
+	case $nt_task in P*) nt_parked=1 ;; *) nt_parked=0 ;; esac
+	if [ "$nt_state" -lt "$OUR_ONLINE" ]; then nt_want=1; else nt_want=0; fi
+	[ $nt_parked = $nt_want ] ||
+		{ echo "cpu3 at $nt_state (smpboot_rs:online is $OUR_ONLINE): thread is '$nt_task': $nt_line"; return 1; }
+}
+
+# A registration made while a CPU sits at a hotplug state, on the way up or
+# down, leaves the CPU's thread as the states' startups would have: none
+# below smpboot_rs:create, parked below smpboot_rs:online, started at or past
+# it (a CPU online below it keeps a parked thread). The sweep_target case
+# checks this at every state, with every kind of registration loaded.
+t_register_at_state() {
+	modprobe smpboot_rs_test_rust || return 1
+	below=$(hp_state_below smpboot_rs:online)
+	for s in $OUR_ONLINE $below $OUR_CREATE 0 $OUR_CREATE $below $OUR_ONLINE $HP_ONLINE; do
+		[ "$s" = "$(hp_state_of 3)" ] || hp_target 3 "$s" || { echo "cannot stop cpu3 at $s"; return 1; }
+		echo 1 > $RDIR/extra || { echo "register at $s failed"; return 1; }
+		new_thread_follows_state || return 1
+		echo 0 > $RDIR/extra || { echo "unregister at $s failed"; return 1; }
+	done
+	users_clean && unload_users
+}
+
 # cleanup(cpu, online): online means the callback runs on its CPU, which is
 # online. A CPU stopped below smpboot_rs:online (threads parked) but above
 # its death is still online; its parked thread must not run cleanup(cpu,
@@ -352,6 +391,7 @@ step_checks() {
 # step's checks follow the unregistration).
 step_register() {
 	echo 33 > $RDIR/extra || { echo "register at state $(hp_state_of 3) failed"; return 1; }
+	new_thread_follows_state || return 1
 	users_clean 3 || return 1
 	echo 32 > $RDIR/extra || { echo "unregister at state $(hp_state_of 3) failed"; return 1; }
 }
@@ -437,7 +477,8 @@ done
 suite_begin $nr_cases 4 smpboot_rs_test_c smpboot_rs_test_rust $SYSCPU/cpu3/hotplug/target $SYSCPU/cpu3/hotplug/fail
 modprobe smpboot_rs || ktap_exit_fail_msg "cannot load smpboot_rs"
 OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
-[ -n "$OUR_ONLINE" ] && [ -n "$HP_ONLINE" ] || ktap_exit_fail_msg "no hotplug state numbers"
+OUR_CREATE=$(hp_state_nr smpboot_rs:create)
+[ -n "$OUR_ONLINE" ] && [ -n "$OUR_CREATE" ] && [ -n "$HP_ONLINE" ] || ktap_exit_fail_msg "no hotplug state numbers"
 
 run_case() {
 	name=$1 desc=$2
@@ -449,6 +490,7 @@ run_case() {
 	vmstat_on
 	loaded smpboot_rs || modprobe smpboot_rs
 	OUR_ONLINE=$(hp_state_nr smpboot_rs:online)
+	OUR_CREATE=$(hp_state_nr smpboot_rs:create)
 	all_cpus_online >/dev/null 2>&1
 }
 
@@ -460,6 +502,7 @@ run_case selfpark_early_unpark "selfparking, owner unparks before smpboot_rs:onl
 run_case failed_bringup "a thread created for a CPU whose bringup fails waits parked, not in D state; store before create"
 run_case wake_created "a thread created but not started yet (its CPU online below smpboot_rs:online) can be woken"
 run_case register_dying "registering while a CPU is dying: no callback off the CPU, threads end bound and unpinned"
+run_case register_at_state "registering while a CPU sits at a state, up or down: its thread is created and started as the states' startups would"
 run_case cleanup_dying "cleanup(cpu, online) of a CPU online but past smpboot_rs:online runs on its CPU or says offline"
 run_case create_locks "create() runs under the hotplug lock only, not cpuhp_state_mutex (it may set up a state)"
 run_case unregister_offline "a CPU going down during an unregistration, lined up between its steps: the CPU finishes going down"
