@@ -104,6 +104,7 @@ struct SmpbootRs {
 impl kernel::Module for SmpbootRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let core = exports::CORE.install(KBox::pin_init(core::Core::new(), GFP_KERNEL)?)?;
+        exports::core()?.start()?;
         let unload_cleanup =
             KBox::pin_init(module_going::GoingNotifier::new(UnloadCleanup), GFP_KERNEL)?;
         let dir = sysfs::Dir::new(kernel::c_str!("smpboot_rs"))?;

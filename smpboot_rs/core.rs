@@ -234,7 +234,11 @@ impl Registration {
         Ok(())
     }
 
-    /// Lets `cpu`'s thread run: online-stage startup, on `cpu`.
+    /// Lets `cpu`'s thread run: online-stage startup, on `cpu`, and
+    /// registration, for the CPUs already at or past that state. Starting a
+    /// started thread changes nothing (a selfparking one is woken for
+    /// nothing): a CPU that passes the state while a registration adds its
+    /// instance is started by both.
     fn start_thread(this: &Arc<Self>, cpu: PossibleCpu) -> Result {
         // A CPU always passes the create state first; this only covers a
         // registration that raced with the CPU between its two states.
@@ -581,16 +585,44 @@ impl cpuhp::Callbacks for CreateHook {
     }
 }
 
-/// Online-stage callbacks of one registration.
-pub(crate) struct OnlineHook(Arc<Registration>);
+/// Online-stage callbacks: a registration's, or the core's record of the
+/// CPUs at or past the state.
+pub(crate) enum OnlineHook {
+    /// Starts and parks a registration's threads.
+    Threads(Arc<Registration>),
+    /// Indexed by CPU id: whether the CPU is at or past the state. The
+    /// core's instance, added first and so called last, keeps it; exact
+    /// while the hotplug lock is held (no CPU is between states).
+    Reached(KVec<Atomic<bool>>),
+}
+
+impl OnlineHook {
+    fn set_reached(cpus: &[Atomic<bool>], cpu: PossibleCpu, reached: bool) {
+        if let Some(r) = cpus.get(cpu.index()) {
+            r.store(reached, Relaxed);
+        }
+    }
+}
 
 impl cpuhp::Callbacks for OnlineHook {
     fn startup(&self, cpu: PossibleCpu) -> Result {
-        Registration::start_thread(&self.0, cpu)
+        match self {
+            Self::Threads(reg) => Registration::start_thread(reg, cpu),
+            Self::Reached(cpus) => {
+                Self::set_reached(cpus, cpu, true);
+                Ok(())
+            }
+        }
     }
 
     fn teardown(&self, cpu: PossibleCpu) -> Result {
-        self.0.park_thread(cpu)
+        match self {
+            Self::Threads(reg) => reg.park_thread(cpu),
+            Self::Reached(cpus) => {
+                Self::set_reached(cpus, cpu, false);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -641,6 +673,8 @@ pub(crate) struct Core {
     // unregistered) leave the hotplug states before the states go.
     #[pin]
     registry: Mutex<KVec<Option<KBox<Handle>>>>,
+    /// `OnlineHook::Reached`, added to `online_state` by [`Core::start`].
+    online_reached: Pin<KBox<Instance<OnlineHook>>>,
     create_state: MultiState<CreateHook>,
     online_state: MultiState<OnlineHook>,
     next_id: Atomic<u64>,
@@ -649,17 +683,49 @@ pub(crate) struct Core {
 impl Core {
     /// Allocates the hotplug states.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
+        let nr = cpu::nr_cpu_ids() as usize;
         try_pin_init!(Self {
             registry <- new_mutex!(KVec::new(), "smpboot_rs::registry"),
+            online_reached: {
+                let mut cpus = KVec::with_capacity(nr, GFP_KERNEL)?;
+                for _ in 0..nr {
+                    cpus.push(Atomic::new(false), GFP_KERNEL)?;
+                }
+                KBox::pin_init(Instance::new(OnlineHook::Reached(cpus)), GFP_KERNEL)?
+            },
             create_state: MultiState::new(Stage::Prepare, kernel::c_str!("smpboot_rs:create"))?,
             online_state: MultiState::new(Stage::Online, kernel::c_str!("smpboot_rs:online"))?,
             next_id: Atomic::new(1),
         })
     }
 
+    /// Starts following CPUs through `smpboot_rs:online`; before the first
+    /// registration.
+    pub(crate) fn start(&'static self) -> Result {
+        self.online_reached.as_ref().add(&self.online_state)
+    }
+
+    /// Whether `cpu` is at or past `smpboot_rs:online`. The caller holds the
+    /// hotplug lock.
+    fn reached_online(&self, _cpus: &CpusReadGuard, cpu: PossibleCpu) -> bool {
+        match self.online_reached.target() {
+            OnlineHook::Reached(cpus) => cpus.get(cpu.index()).is_some_and(|r| r.load(Relaxed)),
+            OnlineHook::Threads(_) => false,
+        }
+    }
+
+    /// Starts `reg`'s threads of the CPUs at or past `smpboot_rs:online`,
+    /// whose startup ran before `reg`'s instance was added.
+    fn start_threads(&self, reg: &Arc<Registration>) -> Result {
+        let cpus = CpusReadGuard::new();
+        cpu::possible_cpus()
+            .filter(|&cpu| self.reached_online(&cpus, cpu))
+            .try_for_each(|cpu| Registration::start_thread(reg, cpu))
+    }
+
     /// Registers per-CPU threads: creates a parked thread for every online
-    /// CPU, then lets every CPU past `smpboot_rs:online` start its thread,
-    /// under the hotplug read lock. On failure everything done is undone.
+    /// CPU, then starts the threads of the CPUs at or past
+    /// `smpboot_rs:online`, under the hotplug read lock. On failure everything done is undone.
     /// Returns the registration's address, its handle.
     pub(crate) fn register(&'static self, req: Request) -> Result<*const Handle> {
         let ctx = req.callbacks.ctx();
@@ -690,7 +756,10 @@ impl Core {
         let handle = KBox::new(
             Handle {
                 create: KBox::pin_init(Instance::new(CreateHook(reg.clone())), GFP_KERNEL)?,
-                online: KBox::pin_init(Instance::new(OnlineHook(reg.clone())), GFP_KERNEL)?,
+                online: KBox::pin_init(
+                    Instance::new(OnlineHook::Threads(reg.clone())),
+                    GFP_KERNEL,
+                )?,
                 reg,
             },
             GFP_KERNEL,
@@ -726,9 +795,13 @@ impl Core {
                 .filter(|cpu| cpu.is_online())
                 .try_for_each(|cpu| Registration::create_thread(&handle.reg, cpu))
         };
+        // The online instance without calls, each of which would be run by
+        // its CPU's hotplug thread, woken and waited for in turn: the
+        // threads are started from here, as C does.
         let added = created
             .and_then(|()| handle.create.as_ref().add(&self.create_state))
-            .and_then(|()| handle.online.as_ref().add(&self.online_state));
+            .and_then(|()| handle.online.as_ref().add_without_calls(&self.online_state))
+            .and_then(|()| self.start_threads(&handle.reg));
         if let Err(e) = added {
             drop(registry);
             // Dropping the handle undoes what was done.

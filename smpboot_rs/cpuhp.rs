@@ -187,6 +187,21 @@ impl<T: Callbacks> Instance<T> {
     /// the kernel tears down the CPUs done so far, the instance is not added
     /// and the error is returned. An instance is added to one state only.
     pub(crate) fn add(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
+        self.link(state, true)
+    }
+
+    /// Adds the instance to `state` without calling [`Callbacks::startup`]:
+    /// the callbacks run from the next CPU that passes the state on. The
+    /// caller brings the CPUs already at or past it up to date itself, and
+    /// copes with a CPU that changes state before it takes the hotplug lock
+    /// to do so (whose callbacks then run already). This spares the calls
+    /// of an online-stage state, each run by the CPU's hotplug thread, which
+    /// the adding task wakes and waits for in turn.
+    pub(crate) fn add_without_calls(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
+        self.link(state, false)
+    }
+
+    fn link(self: Pin<&Self>, state: &'static MultiState<T>, invoke: bool) -> Result {
         if self.added.cmpxchg(0, state.state, Full).is_err() {
             return Err(EBUSY);
         }
@@ -194,7 +209,7 @@ impl<T: Callbacks> Instance<T> {
         // so; `PinnedDrop` unlinks it before it goes away. `state` lives for
         // the rest of the module's life.
         let ret =
-            unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), true) };
+            unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), invoke) };
         if ret != 0 {
             // INVARIANT: the kernel did not link the node.
             self.added.store(0, Release);
