@@ -328,7 +328,13 @@ PROC_STATUS_AWK='
 # wrong_cpu 0. Fails when the file is missing or a prefix matches fewer or
 # more registrations than said. Prints what does not match. One awk, not
 # a fork per thread: forks are slow under TCG.
-threads_consistent() {
+#
+# A thread started by a registration or a CPU's bringup runs setup or
+# unpark when it is next scheduled, which may be after the registration or
+# the bringup returned (C's kthread_unpark() only wakes it): the check is
+# retried for up to 5 s before it fails.
+threads_consistent() { wait_for 5 threads_consistent_now "$@"; }
+threads_consistent_now() {
 	[ $# -gt 0 ] || { echo "threads_consistent: no registration named"; return 1; }
 	[ -r "$THREADS" ] || { echo "no $THREADS"; return 1; }
 	awk -v want="$*" -v ncpu="$NR_POSSIBLE" "$PROC_STATUS_AWK"'

@@ -93,6 +93,8 @@ case_result "2i: smpboot_rs_thread_schedule() says when a long thread_fn must re
 
 t_2a() {
 	modprobe smpboot_rs_test_c || return 1
+	# Each thread runs setup once scheduled, maybe after the insmod returned.
+	wait_for 5 sh -c "[ \$(grep ' name=sbtc0/' $THREADS | grep -c 'state=active setup=1') = $(nr_online) ]"
 	n=$(lines_of sbtc0/ | grep -c 'state=active setup=1')
 	[ "$n" = "$(nr_online)" ] || { echo "$n active threads for $(nr_online) CPUs"; cat $THREADS; return 1; }
 	for cpu in $(online_cpus); do
@@ -224,8 +226,11 @@ t_2g() {
 		! grep -q '^Name:[[:space:]]*sbtf/' /proc/[0-9]*/status 2>/dev/null || { echo "threads left"; return 1; }
 	done
 	echo 99 > $RDIR/fail_create_at
-	[ "$(stat_of fail_result)" = 0 ] && [ "$(stat_of fail_setups)" = "$(nr_online)" ] || { cat $RDIR/stats; return 1; }
+	# A started thread runs setup once it is scheduled, which may be after
+	# the registration returned (C's kthread_unpark() only wakes it).
+	[ "$(stat_of fail_result)" = 0 ] && wait_for 5 setups_are "$(nr_online)" || { cat $RDIR/stats; return 1; }
 }
+setups_are() { [ "$(stat_of fail_setups)" = "$1" ]; }
 case_result "2g: a failure part way through registration undoes everything and returns the error" t_2g
 
 t_2h_comm() {
@@ -279,6 +284,7 @@ case_result "2i: smpboot_rs_thread_schedule() yields and says when a long thread
 
 t_2j() {
 	echo 32 > $RDIR/extra || return 1
+	wait_for 5 sh -c "[ \$(grep ' name=sbtx/' $THREADS | grep -c state=active) = $((32 * $(nr_online))) ]"
 	n=$(lines_of sbtx/ | grep -c 'state=active')
 	[ "$n" = $((32 * $(nr_online))) ] || { echo "$n active extra threads"; return 1; }
 	[ "$(grep -c 'smpboot_rs:' $SYSCPU/hotplug/states)" = 2 ] || { echo "states grew"; return 1; }
