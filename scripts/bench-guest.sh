@@ -528,11 +528,13 @@ phase_states() {
 # tracepoints on. The kernel's smpboot creates and unparks every thread
 # from the registering task and runs no hotplug callback; smpboot_rs adds
 # its create instance (callbacks in the registering task) and its online
-# instance, whose callback cpuhp runs on each CPU in turn in that CPU's
-# hotplug thread and waits for. Per insmod: its time, the time in the
-# callbacks of each instance, and the online instance's span (first
-# callback's start to last one's end: the callbacks and the hand-offs
-# between the registering task and the CPUs' hotplug threads).
+# instance. That one is added without calls, and the registering task
+# starts the threads itself; added with calls, its callback ran on each CPU
+# in turn in that CPU's hotplug thread, which cpuhp woke and waited for.
+# Per insmod: its time, the time in the callbacks of each instance, and the
+# online instance's span (first callback's start to last one's end: the
+# callbacks and the hand-offs between the registering task and the CPUs'
+# hotplug threads; 0 without calls).
 states_registration() {
 	load core
 	r=0

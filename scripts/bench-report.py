@@ -229,7 +229,9 @@ def registration_states_section(recs, cpus):
     return ["", f"### Where a registration's time goes ({cpus} vCPUs; cpuhp tracepoints over insmod)", "",
             "Each sample's insmod with smpboot_rs.ko loaded before, the cpuhp tracepoints on, "
             f"{len(rounds)} rounds interleaved; µs per CPU, median over the rounds. The online instance's "
-            "hand-offs: its span (first callback's start to last one's end) less the callbacks' time.", "",
+            "hand-offs: its span (first callback's start to last one's end) less the callbacks' time. "
+            "The instance is added without calls (the registering task starts the threads): its "
+            "callbacks and hand-offs read 0 unless they come back.", "",
             "| per CPU | C | Rust |", "|---|---|---|",
             f"| insmod | {fmt(med('c', 'insmod_ns'), ' µs')} | {fmt(med('rs', 'insmod_ns'), ' µs')} |",
             f"| smpboot_rs:create callbacks (registering task) | – | {fmt(med('rs', 'create_ns'), ' µs')} |",
