@@ -234,11 +234,12 @@ impl Registration {
         Ok(())
     }
 
-    /// Lets `cpu`'s thread run: online-stage startup, on `cpu`, and
-    /// registration, for the CPUs already at or past that state. Starting a
-    /// started thread changes nothing (a selfparking one is woken for
-    /// nothing): a CPU that passes the state while a registration adds its
-    /// instance is started by both.
+    /// Lets `cpu`'s thread run: online-stage startup (on `cpu`, in its
+    /// hotplug thread) and registration (in the registering task, for the
+    /// CPUs already at or past that state). Starting a started thread
+    /// changes nothing (a selfparking one is woken for nothing): a CPU that
+    /// passes the state while a registration adds its instance is started
+    /// by both.
     fn start_thread(this: &Arc<Self>, cpu: PossibleCpu) -> Result {
         // A CPU always passes the create state first; this only covers a
         // registration that raced with the CPU between its two states.
@@ -590,9 +591,9 @@ impl cpuhp::Callbacks for CreateHook {
 pub(crate) enum OnlineHook {
     /// Starts and parks a registration's threads.
     Threads(Arc<Registration>),
-    /// Indexed by CPU id: whether the CPU is at or past the state. The
-    /// core's instance, added first and so called last, keeps it; exact
-    /// while the hotplug lock is held (no CPU is between states).
+    /// Indexed by CPU id: whether the CPU is at or past the state, kept by
+    /// the core's instance. Exact while the hotplug lock is held: every
+    /// transition, its rollback included, holds it for writing.
     Reached(KVec<Atomic<bool>>),
 }
 
@@ -673,7 +674,8 @@ pub(crate) struct Core {
     // unregistered) leave the hotplug states before the states go.
     #[pin]
     registry: Mutex<KVec<Option<KBox<Handle>>>>,
-    /// `OnlineHook::Reached`, added to `online_state` by [`Core::start`].
+    /// `OnlineHook::Reached`, added to `online_state` by [`Core::start`];
+    /// removed before the states go.
     online_reached: Pin<KBox<Instance<OnlineHook>>>,
     create_state: MultiState<CreateHook>,
     online_state: MultiState<OnlineHook>,
@@ -715,8 +717,14 @@ impl Core {
     }
 
     /// Starts `reg`'s threads of the CPUs at or past `smpboot_rs:online`,
-    /// whose startup ran before `reg`'s instance was added.
+    /// whose startup ran before `reg`'s instance was added. Each has its
+    /// thread: a CPU past the state passed the create state after the create
+    /// instance was added (its startup) or before (the adding's calls).
     fn start_threads(&self, reg: &Arc<Registration>) -> Result {
+        // Without it every CPU would read as below the state.
+        if !self.online_reached.is_added() {
+            return Err(ENODEV);
+        }
         let cpus = CpusReadGuard::new();
         cpu::possible_cpus()
             .filter(|&cpu| self.reached_online(&cpus, cpu))
@@ -725,8 +733,9 @@ impl Core {
 
     /// Registers per-CPU threads: creates a parked thread for every online
     /// CPU, then starts the threads of the CPUs at or past
-    /// `smpboot_rs:online`, under the hotplug read lock. On failure everything done is undone.
-    /// Returns the registration's address, its handle.
+    /// `smpboot_rs:online`, each step under the hotplug read lock. On
+    /// failure everything done is undone. Returns the registration's
+    /// address, its handle.
     pub(crate) fn register(&'static self, req: Request) -> Result<*const Handle> {
         let ctx = req.callbacks.ctx();
         let nr = cpu::nr_cpu_ids() as usize;

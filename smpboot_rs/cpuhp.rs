@@ -16,10 +16,11 @@
 //!   CPU, and may sleep. Startup and teardown may fail and are rolled back.
 //!   Teardown runs after the scheduler has deactivated the CPU.
 //!
-//! Callbacks run with the hotplug lock held for writing: they must not call
-//! `cpus_read_lock()` nor add or remove states or instances.
+//! Callbacks run with the hotplug lock held (for writing during a CPU's
+//! hotplug, for reading while an instance is added with calls): they must
+//! not call `cpus_read_lock()` nor add or remove states or instances.
 
-use super::compat::atomic::{Atomic, Full, Release};
+use super::compat::atomic::{Atomic, Full, Relaxed, Release};
 use super::cpu::PossibleCpu;
 use core::marker::PhantomData;
 use kernel::bindings;
@@ -41,7 +42,8 @@ pub(crate) enum Stage {
 /// The callbacks of the instances of a [`MultiState`].
 pub(crate) trait Callbacks: Send + Sync + 'static {
     /// Called for `cpu` when it comes up through the state, and for every CPU
-    /// at or past the state when the instance is added.
+    /// at or past the state when the instance is added with
+    /// [`Instance::add`].
     fn startup(&self, cpu: PossibleCpu) -> Result;
 
     /// Called for `cpu` when it goes down through the state, and when a
@@ -180,6 +182,11 @@ impl<T: Callbacks> Instance<T> {
     /// The callbacks' target.
     pub(crate) fn target(&self) -> &T {
         &self.target
+    }
+
+    /// Whether the instance is added to a state.
+    pub(crate) fn is_added(&self) -> bool {
+        self.added.load(Relaxed) != 0
     }
 
     /// Adds the instance to `state`, calling [`Callbacks::startup`] for every
