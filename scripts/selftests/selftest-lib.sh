@@ -268,8 +268,8 @@ rust_drained() {
 # wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
 # SECONDS, then once more; only that last try's output is shown.
 wait_for() {
-	t=$(( $1 * 10 )); shift
-	while [ $t -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; nap 0.1; t=$((t - 1)); done
+	wf_t=$(( $1 * 10 )); shift
+	while [ $wf_t -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; nap 0.1; wf_t=$((wf_t - 1)); done
 	"$@"
 }
 

@@ -230,6 +230,7 @@ t_2g() {
 	# once, and a thread stopped before it first ran skips setup, as in C.
 	echo 99 > $RDIR/fail_create_at
 	[ "$(stat_of fail_result)" = 0 ] && [ "$(stat_of fail_creates)" = "$(nr_online)" ] || { cat $RDIR/stats; return 1; }
+	! grep -q '^Name:[[:space:]]*sbtf/' /proc/[0-9]*/status 2>/dev/null || { echo "threads left after the drop"; return 1; }
 }
 case_result "2g: a failure part way through registration undoes everything and returns the error" t_2g
 
