@@ -584,8 +584,9 @@ states_registration() {
 # the objects and per-CPU areas it allocated and that were not freed
 # MEM_SETTLE seconds after it (exact, by object, where /proc/meminfo's Slab
 # moves by whole slabs and with other tasks' allocations) and the tasks it
-# created that did not exit (the threads, each with its kernel stack). mem_events 1 turns the events on (and mounts
-# tracefs, sets T), mem_events 0 off.
+# created that did not exit (the threads, each with its kernel stack).
+# mem_events 1 turns the events on (and mounts tracefs, sets T), mem_events
+# 0 off.
 MEM_EVENTS="kmem/kmalloc kmem/kmem_cache_alloc kmem/kfree kmem/kmem_cache_free
 	percpu/percpu_alloc_percpu percpu/percpu_free_percpu task/task_newtask sched/sched_process_exit"
 mem_events() {

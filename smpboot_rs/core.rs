@@ -241,8 +241,10 @@ impl Registration {
     /// passes the state while a registration adds its instance is started
     /// by both.
     fn start_thread(this: &Arc<Self>, cpu: PossibleCpu) -> Result {
-        // A CPU always passes the create state first; this only covers a
-        // registration that raced with the CPU between its two states.
+        // The thread exists: a CPU at or past this state passed the create
+        // state with the create instance in place (its startup) or before
+        // it was added (the adding's calls). Creating it here only if it
+        // did not keeps a start from ever finding an empty slot.
         Self::create_thread(this, cpu)?;
         let mut threads = this.threads.lock();
         if threads.stopped {
@@ -717,9 +719,7 @@ impl Core {
     }
 
     /// Starts `reg`'s threads of the CPUs at or past `smpboot_rs:online`,
-    /// whose startup ran before `reg`'s instance was added. Each has its
-    /// thread: a CPU past the state passed the create state after the create
-    /// instance was added (its startup) or before (the adding's calls).
+    /// whose startup ran before `reg`'s instance was added.
     fn start_threads(&self, reg: &Arc<Registration>) -> Result {
         // Without it every CPU would read as below the state.
         if !self.online_reached.is_added() {

@@ -9,12 +9,12 @@
 # hotplug), a thread created for a CPU whose bringup fails, registering while
 # a CPU sits at an intermediate state (dying; and up or down around
 # smpboot_rs's states, its thread left as their startups would leave it),
-# cleanup of a CPU that is online
-# but past smpboot_rs's teardown, a user unloaded with a live registration,
-# and two sweeps with registrations of every kind loaded: a CPU stepped down
-# and up through every hotplug state (hotplug/target), registering and
-# unregistering at each, and a failure injected at every state that accepts
-# one (hotplug/fail), in both directions.
+# cleanup of a CPU that is online but past smpboot_rs's teardown, a user
+# unloaded with a live registration, and two sweeps with registrations of
+# every kind loaded: a CPU stepped down and up through every hotplug state
+# (hotplug/target), registering and unregistering at each, and a failure
+# injected at every state that accepts one (hotplug/fail), in both
+# directions.
 #
 # After every step: no thread of ours in D state, every callback on its CPU
 # (the core's wrong_cpu and the users' own checks), callbacks in C smpboot's
