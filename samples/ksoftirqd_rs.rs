@@ -294,6 +294,9 @@ impl PerCpuThread for Softirqd {
             }
         }
         let mut handled = 0u64;
+        // The handlers' mixes of the batch, published once at its end as
+        // `processed` is.
+        let mut mix = 0u64;
         let mut restart = MAX_RESTART;
         loop {
             let mut pass = 0u64;
@@ -309,9 +312,8 @@ impl PerCpuThread for Softirqd {
                 if n == 0 {
                     continue;
                 }
-                let mix = handle_vec(vec, n, cpu);
+                mix ^= handle_vec(vec, n, cpu);
                 add(done, n);
-                xor(&w.checksum, mix);
                 // At most NR_VECS * CHUNK.
                 pass = pass.wrapping_add(n);
             }
@@ -327,6 +329,7 @@ impl PerCpuThread for Softirqd {
                 break;
             }
         }
+        xor(&w.checksum, mix);
         let took = u64::try_from(Monotonic::ktime_get().saturating_sub(start)).unwrap_or(0);
         add(&w.processed, handled);
         if on != cpu {
