@@ -295,8 +295,9 @@ def memory_section(recs, cpus):
     lines = ["", f"### What a registration keeps ({cpus} vCPUs; kmem, percpu and task tracepoints over insmod)", "",
              "Slab objects (kmalloc, kmem_cache) and per-CPU areas (alloc_percpu, a module's "
              "DEFINE_PER_CPU: bytes over all possible CPUs) allocated by insmod and not freed a second "
-             "after it (MEM_SETTLE), and the tasks it created that did not exit; smpboot_rs.ko loaded before. vmalloc'd "
-             "memory is not traced.", "",
+             "after it (MEM_SETTLE), but for the insmod process's address space (a CPU's lazy TLB use keeps it "
+             "past the process in some rounds), and the tasks it created that did not exit; smpboot_rs.ko loaded "
+             "before. vmalloc'd memory is not traced.", "",
              "| sample | slab bytes | per CPU | per-CPU area bytes | threads | rounds |", "|---|---|---|---|---|---|"]
     for impl in ("c", "rs"):
         t = [kept[r][impl] for r in kept if impl in kept[r]]
