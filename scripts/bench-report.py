@@ -89,6 +89,12 @@ def hist_quantile(hist, p):
     return float(floors[-1])
 
 
+def cpu_count(cpus):
+    """The vCPU count of a log's CPU-count string, to divide by (1 if it
+    is not a number)."""
+    return int(cpus) if cpus.isdigit() else 1
+
+
 def fmt(x, unit=""):
     if x != x:
         return "n/a"
@@ -216,7 +222,7 @@ def registration_states_section(recs, cpus):
     rounds = [r for r in reg if "c" in reg[r] and "rs" in reg[r]]
     if not rounds:
         return []
-    ncpu = int(cpus) if cpus.isdigit() else 1
+    ncpu = cpu_count(cpus)
 
     def ns(r, impl, key):
         return int(reg[r][impl][key])
@@ -291,7 +297,7 @@ def memory_section(recs, cpus):
             sites[kv["impl"]][kv["site"]].append((int(kv["bytes"]), int(kv["n"])))
     if not kept:
         return []
-    ncpu = int(cpus) if cpus.isdigit() else 1
+    ncpu = cpu_count(cpus)
     lines = ["", f"### What a registration keeps ({cpus} vCPUs; kmem, percpu and task tracepoints over insmod)", "",
              "Slab objects (kmalloc, kmem_cache) and per-CPU areas (alloc_percpu, a module's "
              "DEFINE_PER_CPU: bytes over all possible CPUs) allocated by insmod and not freed a second "
@@ -432,7 +438,7 @@ def main():
         reg, core = by_round(recs, "reg")
         percpu = {kv["impl"]: int(kv["bytes"]) for k, kv in recs if k == "percpu"}
         rounds = [r for r in reg if "c" in reg[r] and "rs" in reg[r]]
-        ncpu = int(cpus) if cpus.isdigit() else 1
+        ncpu = cpu_count(cpus)
         if rounds:
             for key, label, scale, unit in (
                     ("insmod_ns", "insmod (register, threads up)", 1e6, " ms"),
