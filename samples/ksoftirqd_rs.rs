@@ -329,8 +329,8 @@ impl PerCpuThread for Softirqd {
                 break;
             }
         }
-        xor(&w.checksum, mix);
         let took = u64::try_from(Monotonic::ktime_get().saturating_sub(start)).unwrap_or(0);
+        xor(&w.checksum, mix);
         add(&w.processed, handled);
         if on != cpu {
             add(&w.wrong_cpu, handled);
