@@ -628,7 +628,7 @@ memory_kept() {
 			else if ($j ~ /^\[/) kv[key] = kv[key] "" $j
 		}
 		site = kv["call_site"]; sub(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, "", site)
-		if (site ~ process_mm) next
+		if ((ev == "kmalloc" || ev == "kmem_cache_alloc" || ev == "percpu_alloc_percpu") && site ~ process_mm) next
 		if (ev == "kmalloc" || ev == "kmem_cache_alloc") {
 			live[kv["ptr"]] = kv["bytes_alloc"]
 			cache = ev == "kmalloc" ? (kv["bytes_alloc"] + 0 > 8192 ? "kmalloc_large" : "kmalloc") : kv["name"]
