@@ -232,27 +232,69 @@ phase_reg() {
 	sync
 	out=$($B time insmod $KO/smpboot_rs.ko)
 	echo "BENCH reg impl=core round=0 insmod_$out"
+	module_events 1
 	r=0
 	while [ $r -lt "$REG_ROUNDS" ]; do
 		for m in $(order $r 3 "c rs crs" "rs crs c" "crs c rs"); do
 			sleep 1
 			ko=$(module $m)
-			ins=$($B time insmod $KO/$ko.ko)
-			case $ins in *status=0) ;; *) die "insmod $m: $ins" ;; esac
+			ins=$(module_time insmod $KO/$ko.ko)
+			case $ins in *status=0\ *) ;; *) die "insmod $m: $ins" ;; esac
 			n=$(nthreads "ksoftirqd_$m/")
 			[ "$n" = "$NCPU" ] || { echo "bench-guest: $n ksoftirqd_$m threads, not $NCPU"; fail=1; }
-			rm_=$($B time rmmod $ko)
-			case $rm_ in *status=0) ;; *) die "rmmod $m: $rm_" ;; esac
+			rm_=$(module_time rmmod $ko)
+			case $rm_ in *status=0\ *) ;; *) die "rmmod $m: $rm_" ;; esac
 			echo "BENCH reg impl=$m round=$r insmod_$ins rmmod_$rm_"
 		done
 		r=$((r + 1))
 	done
+	module_events 0
 	dmesg | sed -n 's/.*\(ksoftirqd_[a-z]*\): ready: .*(per-CPU data: \([0-9]*\) bytes).*/BENCH percpu impl=\1 bytes=\2/p' | sort -u
 	unload core
 	mem_events 1
 	memory_kept core 0
 	memory_rounds "$MEM_ROUNDS"
 	unload core
+}
+
+# Where an insmod's or an rmmod's time goes, from the module and process
+# tracepoints (the trace clock is CLOCK_MONOTONIC's): insmod's exec to
+# module_load (reading, linking and relocating the module: its size),
+# module_load to insmod's exit (the init function: registering, the threads
+# up); rmmod's exec to module_free (the exit function: unregistering, the
+# threads stopped), module_free to rmmod's exit (free_module(): mostly the
+# RCU grace period it waits for, which no module's code sets).
+MODULE_EVENTS="module/module_load module/module_free sched/sched_process_exec sched/sched_process_exit"
+module_events() {
+	T=/sys/kernel/tracing
+	[ -e $T/trace ] || mount -t tracefs tracefs $T || die "no tracefs (a kernel without trace events)"
+	echo 0 >$T/tracing_on
+	echo nop >$T/current_tracer
+	echo mono >$T/trace_clock || die "no mono trace clock"
+	for e in $MODULE_EVENTS; do echo "$1" >$T/events/$e/enable || die "no $e event"; done
+}
+# module_time insmod|rmmod ARG: "ns=T status=S" of `bench time`, then
+# load_ns and init_ns (insmod) or exit_ns and free_ns (rmmod), or die.
+module_time() {
+	echo >$T/trace
+	echo 1 >$T/tracing_on
+	out=$($B time "$@")
+	echo 0 >$T/tracing_on
+	split=$(awk -v cmd="$1" "$TRACE_AWK"'
+	{
+		if (!trace_event()) next
+		t = ts * 1e9
+		if (ev == "sched_process_exec" && $0 ~ ("filename=[^ ]*/" cmd " ")) start = t
+		else if (start && ev == "module_load") mid = t
+		else if (start && ev == "module_free") mid = t
+		else if (start && ev == "sched_process_exit" && $0 ~ ("comm=" cmd " ")) end = t
+	}
+	END {
+		if (!start || !mid || !end) exit 1
+		if (cmd == "insmod") printf "load_ns=%d init_ns=%d\n", mid - start, end - mid
+		else printf "exit_ns=%d free_ns=%d\n", mid - start, end - mid
+	}' $T/trace) || die "$*: no exec, module or exit event in the trace ($out)"
+	echo "$out $split"
 }
 
 # The profile kernel's tracefs, tracing off, its clock the TSC; sets T and

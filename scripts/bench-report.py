@@ -442,7 +442,13 @@ def main():
         if rounds:
             for key, label, scale, unit in (
                     ("insmod_ns", "insmod (register, threads up)", 1e6, " ms"),
-                    ("rmmod_ns", "rmmod (unregister)", 1e6, " ms")):
+                    ("load_ns", "insmod: loading, exec to module_load", 1e6, " ms"),
+                    ("init_ns", "insmod: init, module_load to exit", 1e6, " ms"),
+                    ("rmmod_ns", "rmmod (unregister)", 1e6, " ms"),
+                    ("exit_ns", "rmmod: exit, exec to module_free", 1e6, " ms"),
+                    ("free_ns", "rmmod: free_module, module_free to exit", 1e6, " ms")):
+                if not all(key in reg[r][impl] for r in rounds for impl in reg[r]):
+                    continue  # a log from before the split
                 c = [int(reg[r]["c"][key]) / scale for r in rounds]
                 rs = [int(reg[r]["rs"][key]) / scale for r in rounds]
                 note = (f"per CPU: C {fmt(statistics.median(c) / ncpu, unit)}, "
