@@ -321,6 +321,8 @@ def memory_section(recs, cpus):
 
 
 def main():
+    if len(sys.argv) < 3 or sys.argv[1].startswith("-"):
+        sys.exit("usage: " + __doc__.splitlines()[0])  # not an OUT named "--help"
     out = sys.argv[1]
     rows = []
     info = []
