@@ -262,8 +262,9 @@ phase_reg() {
 # module_load (reading, linking and relocating the module: its size),
 # module_load to insmod's exit (the init function: registering, the threads
 # up); rmmod's exec to module_free (the exit function: unregistering, the
-# threads stopped), module_free to rmmod's exit (free_module(): mostly the
-# RCU grace period it waits for, which no module's code sets).
+# threads stopped), module_free to rmmod's exit (free_module(): the RCU
+# grace period it waits for, which no module's code sets, and freeing the
+# module's memory, which on 7.x rewrites every page of its text).
 MODULE_EVENTS="module/module_load module/module_free sched/sched_process_exec sched/sched_process_exit"
 module_events() {
 	T=/sys/kernel/tracing
