@@ -267,12 +267,8 @@ phase_reg() {
 # module's memory, which on 7.x rewrites every page of its text).
 MODULE_EVENTS="module/module_load module/module_free sched/sched_process_exec sched/sched_process_exit"
 module_events() {
-	T=/sys/kernel/tracing
-	[ -e $T/trace ] || mount -t tracefs tracefs $T || die "no tracefs (a kernel without trace events)"
-	echo 0 >$T/tracing_on
-	echo nop >$T/current_tracer
+	trace_events "$1" $MODULE_EVENTS
 	echo mono >$T/trace_clock || die "no mono trace clock"
-	for e in $MODULE_EVENTS; do echo "$1" >$T/events/$e/enable || die "no $e event"; done
 }
 # module_time insmod|rmmod ARG: "ns=T status=S" of `bench time`, then
 # load_ns and init_ns (insmod) or exit_ns and free_ns (rmmod), or die.
@@ -640,12 +636,17 @@ states_registration() {
 PROCESS_MM_SITES='^(copy_mm|dup_mm|mm_alloc|mm_init|mm_init_sched|__percpu_counter_init_many)$'
 MEM_EVENTS="kmem/kmalloc kmem/kmem_cache_alloc kmem/kfree kmem/kmem_cache_free
 	percpu/percpu_alloc_percpu percpu/percpu_free_percpu task/task_newtask sched/sched_process_exit"
-mem_events() {
+mem_events() { trace_events "$1" $MEM_EVENTS; }
+# trace_events 1|0 EVENT...: tracefs mounted (sets T), tracing off, no
+# tracer, the EVENTs (group/name) on or off.
+trace_events() {
 	T=/sys/kernel/tracing
 	[ -e $T/trace ] || mount -t tracefs tracefs $T || die "no tracefs (a kernel without trace events)"
 	echo 0 >$T/tracing_on
 	echo nop >$T/current_tracer
-	for e in $MEM_EVENTS; do echo "$1" >$T/events/$e/enable || die "no $e event"; done
+	on=$1
+	shift
+	for e; do echo "$on" >$T/events/$e/enable || die "no $e event"; done
 }
 # memory_kept IMPL ROUND: load IMPL (core: smpboot_rs.ko alone) traced;
 # BENCH mem (totals) and BENCH memsite (by cache and call site) records.
