@@ -195,5 +195,9 @@ mod tests {
         assert_eq!(input_text(b""), None);
         assert_eq!(input_text(b"\n"), None);
         assert_eq!(input_text(b"\xff\n"), None);
+        assert_eq!(input_text(b" \t\n"), None);
+        assert_eq!(input_text(b"\t1 2\r\n"), Some("1 2"));
+        // Non-ASCII blanks are not blanks, as for kstrtoul().
+        assert_eq!(input_text("\u{a0}1".as_bytes()), Some("\u{a0}1"));
     }
 }

@@ -242,11 +242,14 @@ unsafe extern "C" fn write_trampoline<T: FileOps>(
     }
 }
 
-/// Parses a whole write as text: surrounding blanks and one trailing newline
-/// are allowed, nothing else; `None` for empty or non-UTF-8 input.
+/// Parses a whole write as text: surrounding ASCII blanks (the trailing
+/// newline of `echo` among them) are allowed; `None` for blank or non-UTF-8
+/// input. ASCII only, as `kstrto*()`: `str::trim()` would bring in the
+/// Unicode whitespace tables, 1.8 kB of text in every module using this.
 pub(crate) fn input_text(input: &[u8]) -> Option<&str> {
-    let text = core::str::from_utf8(input).ok()?.trim();
-    (!text.is_empty()).then_some(text)
+    let start = input.iter().position(|b| !b.is_ascii_whitespace())?;
+    let end = input.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    core::str::from_utf8(input.get(start..=end)?).ok()
 }
 
 /// A `core::fmt::Write` sink that appends to a file's rendering.
