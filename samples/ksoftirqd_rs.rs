@@ -540,23 +540,80 @@ fn in_range(n: u64, lo: u64, hi: u64) -> Result<u64> {
     }
 }
 
-/// `raise`: `<cpu> <count>` or `all <count>`, queued from here on the
-/// CPU's queue (vectors in turn).
-struct RaiseFile(Arc<Control>);
+/// The files of `/sys/kernel/ksoftirqd_rs/`, one handler each: C's
+/// attribute group. One file type for all of them keeps one copy of the
+/// sysfs glue in the module (Documentation/benchmarks.rst, insmod and rmmod).
+#[derive(Clone, Copy)]
+enum FileKind {
+    Raise,
+    Ipi,
+    Timer,
+    Reset,
+    Stats,
+    Latency,
+}
 
-impl sysfs::FileOps for RaiseFile {
-    fn show(&self, _out: &mut KVec<u8>) -> Result {
-        Err(EINVAL)
+/// Name, mode and handler of each file, created in this order.
+const FILES: [(&CStr, u16, FileKind); 6] = [
+    (kernel::c_str!("raise"), sysfs::MODE_WRITE, FileKind::Raise),
+    (kernel::c_str!("ipi"), sysfs::MODE_WRITE, FileKind::Ipi),
+    (
+        kernel::c_str!("timer"),
+        sysfs::MODE_READ_WRITE,
+        FileKind::Timer,
+    ),
+    (kernel::c_str!("reset"), sysfs::MODE_WRITE, FileKind::Reset),
+    (kernel::c_str!("stats"), sysfs::MODE_READ, FileKind::Stats),
+    (
+        kernel::c_str!("latency"),
+        sysfs::MODE_READ_WRITE,
+        FileKind::Latency,
+    ),
+];
+
+/// One file of [`FILES`].
+struct SampleFile {
+    control: Arc<Control>,
+    kind: FileKind,
+}
+
+impl sysfs::FileOps for SampleFile {
+    fn show(&self, out: &mut KVec<u8>) -> Result {
+        let c = &*self.control;
+        let mut text = sysfs::Text(out);
+        match self.kind {
+            FileKind::Timer => writeln!(text, "{}", c.sample.period_ns.load(Relaxed) / 1000),
+            FileKind::Stats => c.render_stats(&mut text),
+            FileKind::Latency => c.render_latency(&mut text),
+            FileKind::Raise | FileKind::Ipi | FileKind::Reset => return Err(EINVAL),
+        }
+        .map_err(|_| ENOMEM)
     }
 
     fn store(&self, input: &[u8]) -> Result {
+        let c = &*self.control;
+        match self.kind {
+            FileKind::Raise => c.store_raise(input),
+            FileKind::Ipi => c.store_ipi(input),
+            FileKind::Timer => c.store_timer(input),
+            FileKind::Reset => c.store_reset(input),
+            FileKind::Latency => c.store_latency(input),
+            FileKind::Stats => Err(EINVAL),
+        }
+    }
+}
+
+impl Control {
+    /// `raise`: `<cpu> <count>` or `all <count>`, queued from here on the
+    /// CPU's queue (vectors in turn).
+    fn store_raise(&self, input: &[u8]) -> Result {
         let mut w = words(input)?;
         let target = w.next().ok_or(EINVAL)?;
         let count = in_range(number(w.next())?, 1, MAX_COUNT)?;
         if w.next().is_some() {
             return Err(EINVAL);
         }
-        let sample = &self.0.sample;
+        let sample = &self.sample;
         let raise_on = |c: PossibleCpu| {
             for vec in 0..NR_VECS {
                 let share =
@@ -582,18 +639,10 @@ impl sysfs::FileOps for RaiseFile {
         }
         Ok(())
     }
-}
 
-/// `ipi`: `<count>` IPIs round-robin to the other online CPUs (to this one
-/// if it is alone), each raising one item on the CPU it runs on.
-struct IpiFile(Arc<Control>);
-
-impl sysfs::FileOps for IpiFile {
-    fn show(&self, _out: &mut KVec<u8>) -> Result {
-        Err(EINVAL)
-    }
-
-    fn store(&self, input: &[u8]) -> Result {
+    /// `ipi`: `<count>` IPIs round-robin to the other online CPUs (to this
+    /// one if it is alone), each raising one item on the CPU it runs on.
+    fn store_ipi(&self, input: &[u8]) -> Result {
         let mut w = words(input)?;
         let count = in_range(number(w.next())?, 1, MAX_COUNT)?;
         if w.next().is_some() {
@@ -609,25 +658,17 @@ impl sysfs::FileOps for IpiFile {
             targets.push(me, GFP_KERNEL)?;
         }
         for (i, c) in (0..count).zip(targets.iter().cycle()) {
-            self.0.producers.kick(*c)?;
+            self.producers.kick(*c)?;
             if i % 64 == 63 {
                 cpu::cond_resched();
             }
         }
         Ok(())
     }
-}
 
-/// `timer`: the period in microseconds of every online CPU's timer; 0 off.
-struct TimerFile(Arc<Control>);
-
-impl sysfs::FileOps for TimerFile {
-    fn show(&self, out: &mut KVec<u8>) -> Result {
-        let us = self.0.sample.period_ns.load(Relaxed) / 1000;
-        writeln!(sysfs::Text(out), "{us}").map_err(|_| ENOMEM)
-    }
-
-    fn store(&self, input: &[u8]) -> Result {
+    /// `timer`: the period in microseconds of every online CPU's timer; 0
+    /// off.
+    fn store_timer(&self, input: &[u8]) -> Result {
         let mut w = words(input)?;
         let us = number(w.next())?;
         if w.next().is_some() {
@@ -637,10 +678,10 @@ impl sysfs::FileOps for TimerFile {
             in_range(us, MIN_PERIOD_US, MAX_PERIOD_US)?;
         }
         let ns = us * 1000;
-        let _serial = self.0.timer_lock.lock();
+        let _serial = self.timer_lock.lock();
         let _hotplug = cpuhp::CpusReadGuard::new();
-        self.0.sample.period_ns.store(ns, Relaxed);
-        let producers = &self.0.producers;
+        self.sample.period_ns.store(ns, Relaxed);
+        let producers = &self.producers;
         for t in producers.timers.iter() {
             if ns == 0 {
                 t.cancel();
@@ -652,24 +693,16 @@ impl sysfs::FileOps for TimerFile {
         }
         Ok(())
     }
-}
 
-/// `reset` (write 0): zeroes the counters; what is still pending stays
-/// counted as raised, so that processed + pending == raised holds.
-struct ResetFile(Arc<Control>);
-
-impl sysfs::FileOps for ResetFile {
-    fn show(&self, _out: &mut KVec<u8>) -> Result {
-        Err(EINVAL)
-    }
-
-    fn store(&self, input: &[u8]) -> Result {
+    /// `reset` (write 0): zeroes the counters; what is still pending stays
+    /// counted as raised, so that processed + pending == raised holds.
+    fn store_reset(&self, input: &[u8]) -> Result {
         let mut w = words(input)?;
         if number(w.next())? != 0 || w.next().is_some() {
             return Err(EINVAL);
         }
         for c in cpu::possible_cpus() {
-            if let Some(w) = self.0.sample.work(c) {
+            if let Some(w) = self.sample.work(c) {
                 let pending = w.pending.load(Acquire).max(0);
                 w.raised.store(pending as u64, Relaxed);
                 for counter in [
@@ -692,18 +725,14 @@ impl sysfs::FileOps for ResetFile {
         }
         Ok(())
     }
-}
 
-/// `latency`: one line `<floor_ns> <count>` per non-empty bucket, summed
-/// over the CPUs; write 0 to clear.
-struct LatencyFile(Arc<Control>);
-
-impl LatencyFile {
-    fn render(&self, out: &mut impl Write) -> core::fmt::Result {
+    /// `latency`: one line `<floor_ns> <count>` per non-empty bucket, summed
+    /// over the CPUs.
+    fn render_latency(&self, out: &mut impl Write) -> core::fmt::Result {
         for idx in 0..NR_BUCKETS {
             let mut n = 0u64;
             for c in cpu::possible_cpus() {
-                if let Some(b) = self.0.sample.work(c).and_then(|w| w.latency.get(idx)) {
+                if let Some(b) = self.sample.work(c).and_then(|w| w.latency.get(idx)) {
                     n += get(b);
                 }
             }
@@ -713,20 +742,15 @@ impl LatencyFile {
         }
         Ok(())
     }
-}
 
-impl sysfs::FileOps for LatencyFile {
-    fn show(&self, out: &mut KVec<u8>) -> Result {
-        self.render(&mut sysfs::Text(out)).map_err(|_| ENOMEM)
-    }
-
-    fn store(&self, input: &[u8]) -> Result {
+    /// `latency` (write 0): clears the histogram.
+    fn store_latency(&self, input: &[u8]) -> Result {
         let mut w = words(input)?;
         if number(w.next())? != 0 || w.next().is_some() {
             return Err(EINVAL);
         }
         for c in cpu::possible_cpus() {
-            if let Some(w) = self.0.sample.work(c) {
+            if let Some(w) = self.sample.work(c) {
                 w.raise_ts.store(0, Relaxed);
                 for b in w.latency.iter() {
                     b.store(0, Relaxed);
@@ -735,15 +759,11 @@ impl sysfs::FileOps for LatencyFile {
         }
         Ok(())
     }
-}
 
-/// `stats`: one line per possible CPU.
-struct StatsFile(Arc<Control>);
-
-impl StatsFile {
-    fn render(&self, out: &mut impl Write) -> core::fmt::Result {
+    /// `stats`: one line per possible CPU.
+    fn render_stats(&self, out: &mut impl Write) -> core::fmt::Result {
         for c in cpu::possible_cpus() {
-            let Some(w) = self.0.sample.work(c) else {
+            let Some(w) = self.sample.work(c) else {
                 continue;
             };
             write!(
@@ -773,24 +793,11 @@ impl StatsFile {
     }
 }
 
-impl sysfs::FileOps for StatsFile {
-    fn show(&self, out: &mut KVec<u8>) -> Result {
-        self.render(&mut sysfs::Text(out)).map_err(|_| ENOMEM)
-    }
-}
-
-type FileBox<T> = Pin<KBox<sysfs::File<T>>>;
-
 struct Parts {
     // Dropped in this order: files (no more writes), the directory, the
     // hotplug states (no more callbacks), then the producers and the
     // registration when their last reference goes.
-    _raise: FileBox<RaiseFile>,
-    _ipi: FileBox<IpiFile>,
-    _timer: FileBox<TimerFile>,
-    _reset: FileBox<ResetFile>,
-    _stats: FileBox<StatsFile>,
-    _latency: FileBox<LatencyFile>,
+    _files: KVec<Pin<KBox<sysfs::File<SampleFile>>>>,
     _dir: sysfs::Dir,
     _timer_state: ownstate::OwnState<TimerHotplug>,
     _takeover_state: ownstate::OwnState<Takeover>,
@@ -799,15 +806,6 @@ struct Parts {
 
 struct KsoftirqdRs {
     parts: Option<Parts>,
-}
-
-fn file<'a, T: sysfs::FileOps>(
-    dir: &'a sysfs::Dir,
-    name: &'static CStr,
-    mode: u16,
-    ops: T,
-) -> Result<FileBox<T>> {
-    KBox::pin_init(sysfs::File::new(dir, name, mode, ops), GFP_KERNEL)
 }
 
 impl kernel::Module for KsoftirqdRs {
@@ -872,44 +870,19 @@ impl kernel::Module for KsoftirqdRs {
             GFP_KERNEL,
         )?;
         let dir = sysfs::Dir::new(kernel::c_str!("ksoftirqd_rs"))?;
-        let c = &control;
+        let mut files = KVec::with_capacity(FILES.len(), GFP_KERNEL)?;
+        for (name, mode, kind) in FILES {
+            let file = SampleFile {
+                control: control.clone(),
+                kind,
+            };
+            files.push(
+                KBox::pin_init(sysfs::File::new(&dir, name, mode, file), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
+        }
         let parts = Parts {
-            _raise: file(
-                &dir,
-                kernel::c_str!("raise"),
-                sysfs::MODE_WRITE,
-                RaiseFile(c.clone()),
-            )?,
-            _ipi: file(
-                &dir,
-                kernel::c_str!("ipi"),
-                sysfs::MODE_WRITE,
-                IpiFile(c.clone()),
-            )?,
-            _timer: file(
-                &dir,
-                kernel::c_str!("timer"),
-                sysfs::MODE_READ_WRITE,
-                TimerFile(c.clone()),
-            )?,
-            _reset: file(
-                &dir,
-                kernel::c_str!("reset"),
-                sysfs::MODE_WRITE,
-                ResetFile(c.clone()),
-            )?,
-            _stats: file(
-                &dir,
-                kernel::c_str!("stats"),
-                sysfs::MODE_READ,
-                StatsFile(c.clone()),
-            )?,
-            _latency: file(
-                &dir,
-                kernel::c_str!("latency"),
-                sysfs::MODE_READ_WRITE,
-                LatencyFile(c.clone()),
-            )?,
+            _files: files,
             _dir: dir,
             _timer_state: timer_state,
             _takeover_state: takeover_state,
