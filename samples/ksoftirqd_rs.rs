@@ -15,6 +15,7 @@
 //! `Documentation/ksoftirqd_rs.rst`.
 
 use core::fmt::Write;
+use core::num::IntErrorKind;
 use kernel::alloc::VVec;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -521,24 +522,14 @@ fn words(input: &[u8]) -> Result<impl Iterator<Item = &str>> {
         .split_ascii_whitespace())
 }
 
-/// A decimal number as `kstrtou64(s, 10, ...)` reads one, an optional `+`
-/// and digits; `ERANGE` if it overflows, `EINVAL` if it is not one. By hand,
-/// as `str::parse()` brings in core's parser for every radix, three times
-/// this code.
+/// A decimal number; `ERANGE` if it overflows, `EINVAL` if it is not one.
 fn number(word: Option<&str>) -> Result<u64> {
-    let text = word.ok_or(EINVAL)?.as_bytes();
-    let digits = text.strip_prefix(b"+").unwrap_or(text);
-    if digits.is_empty() {
-        return Err(EINVAL);
-    }
-    digits.iter().try_fold(0u64, |n, &d| {
-        if !d.is_ascii_digit() {
-            return Err(EINVAL);
-        }
-        n.checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            .ok_or(ERANGE)
-    })
+    word.ok_or(EINVAL)?
+        .parse::<u64>()
+        .map_err(|e| match e.kind() {
+            IntErrorKind::PosOverflow => ERANGE,
+            _ => EINVAL,
+        })
 }
 
 fn in_range(n: u64, lo: u64, hi: u64) -> Result<u64> {
