@@ -542,7 +542,8 @@ fn in_range(n: u64, lo: u64, hi: u64) -> Result<u64> {
 
 /// The files of `/sys/kernel/ksoftirqd_rs/`, one handler each: C's
 /// attribute group. One file type for all of them keeps one copy of the
-/// sysfs glue in the module (Documentation/benchmarks.rst, insmod and rmmod).
+/// sysfs glue in the module (Documentation/benchmarks.rst, the sample made
+/// smaller).
 #[derive(Clone, Copy)]
 enum FileKind {
     Raise,

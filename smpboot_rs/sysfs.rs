@@ -244,8 +244,9 @@ unsafe extern "C" fn write_trampoline<T: FileOps>(
 
 /// Parses a whole write as text: surrounding ASCII blanks (the trailing
 /// newline of `echo` among them) are allowed; `None` for blank or non-UTF-8
-/// input. ASCII only, as `kstrto*()`: `str::trim()` would bring in core's
-/// Unicode whitespace tables (336 bytes of the sample's release text).
+/// input. ASCII blanks only, the only ones `kstrto*()` knows: `str::trim()`
+/// would bring in core's Unicode whitespace tables (336 bytes of the
+/// sample's release text).
 pub(crate) fn input_text(input: &[u8]) -> Option<&str> {
     let start = input.iter().position(|b| !b.is_ascii_whitespace())?;
     let end = input.iter().rposition(|b| !b.is_ascii_whitespace())?;
