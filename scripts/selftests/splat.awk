@@ -13,7 +13,8 @@
 # and "... off" (selftest-lib.sh's fault_injection_on/off), a call trace is
 # expected if it belongs to an allocation-failure report (the report's
 # first line a few lines above it); any other call trace, and every other
-# kind of splat, still counts there.
+# kind of splat, still counts there. tests/harness/splat_awk.sh renders
+# every allocation-failure report of a kernel's source against this.
 
 BEGIN {
 	splat = "WARNING:|BUG:|kernel BUG at|Oops|general protection fault|Kernel panic|" \
@@ -31,7 +32,10 @@ since != "" && index($0, since) { n = 0; fi = 0; alloc_fail = 0; next }
 /^vm-run: [0-9]+ CPUs online/ { next }
 # Its guest watchdog's report, which echoes the command lines of processes.
 /^vm-run: watchdog:/ { next }
-/FAULT_INJECTION: forcing a failure|page allocation failure|vmalloc error: .*allocation failed/ { alloc_fail = NR }
+# An allocation-failure report: fault-inject's own (failslab's verbose=2),
+# or any of warn_alloc()'s (page allocation, the several vmalloc errors),
+# whose first line always ends in the gfp mode and the nodemask.
+/FAULT_INJECTION: forcing a failure|, mode:(0x[0-9a-f]+|0)\(.*\), nodemask=/ { alloc_fail = NR }
 $0 ~ splat {
 	if (fi && $0 ~ /Call Trace:/ && alloc_fail && NR - alloc_fail <= 12)
 		next
