@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splat_test: a module that loads fine and provokes one kind of kernel
- * splat, chosen by kind=, so that scripts/check can prove that
- * scripts/vm-run fails a run for every class of splat it claims to catch,
- * even when the command itself succeeds.
+ * splat_test: a module that loads fine and provokes kernel splats, so that
+ * scripts/check can prove that scripts/vm-run fails a run for every class
+ * of splat it claims to catch, even when the command itself succeeds. One
+ * guest provokes them all, one after the other: kind= at load, or a write
+ * of a kind to /sys/module/splat_test/parameters/provoke afterwards (each
+ * write logs "provoking: KIND" first).
  *
  *   warn        WARN_ON(1)
- *   bug         BUG() in a kthread (the kthread dies, insmod succeeds)
+ *   bug         BUG() in a kthread (the kthread dies, the write succeeds)
  *   oops        a NULL pointer write in a kthread
  *   uaf         a read after kfree() (KASAN)
  *   leak        a kmalloc() whose pointer is dropped (kmemleak, at vm-run's scan)
@@ -18,7 +20,8 @@
  *   dump_stack  dump_stack(): a call trace that is no allocation failure
  *
  * The guest shortens the detectors' timeouts for hung, softlockup and
- * rcu_stall (scripts/check).
+ * rcu_stall (scripts/check). A kthread kind pins the module: its thread
+ * may never end.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,11 +38,29 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-static char *kind = "warn";
+enum splat_kind {
+	SPLAT_WARN, SPLAT_BUG, SPLAT_OOPS, SPLAT_UAF, SPLAT_LEAK, SPLAT_LOCKDEP,
+	SPLAT_HUNG, SPLAT_SOFTLOCKUP, SPLAT_RCU_STALL, SPLAT_DUMP_STACK,
+};
+
+static const char *const splat_kinds[] = {
+	[SPLAT_WARN] = "warn",
+	[SPLAT_BUG] = "bug",
+	[SPLAT_OOPS] = "oops",
+	[SPLAT_UAF] = "uaf",
+	[SPLAT_LEAK] = "leak",
+	[SPLAT_LOCKDEP] = "lockdep",
+	[SPLAT_HUNG] = "hung",
+	[SPLAT_SOFTLOCKUP] = "softlockup",
+	[SPLAT_RCU_STALL] = "rcu_stall",
+	[SPLAT_DUMP_STACK] = "dump_stack",
+};
+
+static char *kind = "";
 module_param(kind, charp, 0444);
-MODULE_PARM_DESC(kind, "the splat to provoke (see the source)");
+MODULE_PARM_DESC(kind, "the splat to provoke at load (see the source); none if empty");
 static unsigned int hold_s = 25;
-module_param(hold_s, uint, 0444);
+module_param(hold_s, uint, 0644);
 MODULE_PARM_DESC(hold_s, "how long hung, softlockup and rcu_stall last, in seconds");
 
 static DEFINE_MUTEX(lock_a);
@@ -67,20 +88,22 @@ static void busy(void)
 
 static int splat_thread(void *data)
 {
-	if (!strcmp(kind, "bug")) {
+	enum splat_kind k = (uintptr_t)data;
+
+	if (k == SPLAT_BUG) {
 		BUG();
-	} else if (!strcmp(kind, "oops")) {
+	} else if (k == SPLAT_OOPS) {
 		int *volatile nowhere = NULL;
 
 		*nowhere = 1;
-	} else if (!strcmp(kind, "hung")) {
+	} else if (k == SPLAT_HUNG) {
 		set_current_state(TASK_UNINTERRUPTIBLE);
 		schedule_timeout(hold_s * HZ);
-	} else if (!strcmp(kind, "softlockup")) {
+	} else if (k == SPLAT_SOFTLOCKUP) {
 		preempt_disable();
 		busy();
 		preempt_enable();
-	} else if (!strcmp(kind, "rcu_stall")) {
+	} else if (k == SPLAT_RCU_STALL) {
 		rcu_read_lock();
 		preempt_disable();
 		/*
@@ -92,15 +115,21 @@ static int splat_thread(void *data)
 		preempt_enable();
 		rcu_read_unlock();
 	}
+	/* For the guest to wait for, before it provokes the next kind. */
+	pr_info("done: %s\n", splat_kinds[k]);
 	return 0;
 }
 
-static int __init splat_test_init(void)
+static int provoke(const char *name)
 {
-	pr_info("provoking: %s\n", kind);
-	if (!strcmp(kind, "warn")) {
+	int k = sysfs_match_string(splat_kinds, name);
+
+	if (k < 0)
+		return k;
+	pr_info("provoking: %s\n", splat_kinds[k]);
+	if (k == SPLAT_WARN) {
 		WARN_ON(1);
-	} else if (!strcmp(kind, "uaf")) {
+	} else if (k == SPLAT_UAF) {
 		char *p = kmalloc(32, GFP_KERNEL);
 
 		if (!p)
@@ -108,7 +137,7 @@ static int __init splat_test_init(void)
 		kfree(p);
 		OPTIMIZER_HIDE_VAR(p);
 		pr_info("read after free: %d\n", READ_ONCE(p[0]));
-	} else if (!strcmp(kind, "leak")) {
+	} else if (k == SPLAT_LEAK) {
 		int i;
 
 		/*
@@ -121,7 +150,7 @@ static int __init splat_test_init(void)
 		for (i = 0; i < 8; i++)
 			leaked = kmalloc(4 * PAGE_SIZE, GFP_KERNEL);
 		leaked = NULL;
-	} else if (!strcmp(kind, "lockdep")) {
+	} else if (k == SPLAT_LOCKDEP) {
 		mutex_lock(&lock_a);
 		mutex_lock(&lock_b);
 		mutex_unlock(&lock_b);
@@ -130,23 +159,36 @@ static int __init splat_test_init(void)
 		mutex_lock(&lock_a);
 		mutex_unlock(&lock_a);
 		mutex_unlock(&lock_b);
-	} else if (!strcmp(kind, "dump_stack")) {
+	} else if (k == SPLAT_DUMP_STACK) {
 		dump_stack();
-	} else if (!strcmp(kind, "bug") || !strcmp(kind, "oops") || !strcmp(kind, "hung") ||
-		   !strcmp(kind, "softlockup") || !strcmp(kind, "rcu_stall")) {
-		struct task_struct *t = kthread_run(splat_thread, NULL, "splat_test");
+	} else {
+		struct task_struct *t = kthread_run(splat_thread, (void *)(uintptr_t)k, "splat_test");
 
 		if (IS_ERR(t))
 			return PTR_ERR(t);
 		/* The thread may never end (BUG, oops): never unloaded. */
 		__module_get(THIS_MODULE);
-	} else {
-		return -EINVAL;
 	}
 	return 0;
 }
 
-/* So that one guest can provoke several kinds (warn, dump_stack, ...). */
+static int provoke_set(const char *val, const struct kernel_param *kp)
+{
+	return provoke(val);
+}
+
+static const struct kernel_param_ops provoke_ops = {
+	.set = provoke_set,
+};
+module_param_cb(provoke, &provoke_ops, NULL, 0200);
+MODULE_PARM_DESC(provoke, "write a kind to provoke it now");
+
+static int __init splat_test_init(void)
+{
+	return *kind ? provoke(kind) : 0;
+}
+
+/* Unloadable unless a kthread kind has pinned it. */
 static void __exit splat_test_exit(void)
 {
 	rcu_barrier(); /* stalled_gp_done */
@@ -156,4 +198,4 @@ module_init(splat_test_init);
 module_exit(splat_test_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("smpboot_rs test harness: provokes one kind of kernel splat");
+MODULE_DESCRIPTION("smpboot_rs test harness: provokes kernel splats");
