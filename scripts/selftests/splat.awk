@@ -35,7 +35,7 @@ since != "" && index($0, since) { n = 0; fi = 0; alloc_fail = 0; next }
 # An allocation-failure report: fault-inject's own (failslab's verbose=2),
 # or any of warn_alloc()'s (page allocation, the several vmalloc errors),
 # whose first line always ends in the gfp mode and the nodemask.
-/FAULT_INJECTION: forcing a failure|, mode:(0x[0-9a-f]+|0)\(.*\), nodemask=/ { alloc_fail = NR }
+/FAULT_INJECTION: forcing a failure|, mode:0x[0-9a-f]+\(.*\), nodemask=/ { alloc_fail = NR }
 $0 ~ splat {
 	if (fi && $0 ~ /Call Trace:/ && alloc_fail && NR - alloc_fail <= 12)
 		next

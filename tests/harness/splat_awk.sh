@@ -17,7 +17,7 @@ trap 'rm -rf "$t"' EXIT
 
 # One line per warn_alloc() call of KSRC: the report's first line, with
 # numbers for the call's arguments; "ERROR ..." if one cannot be rendered.
-grep -rl --include='*.c' 'warn_alloc(' "$ksrc" >"$t/files"
+grep -rl --include='*.c' 'warn_alloc(' "$ksrc" >"$t/files" || true
 python3 - "$ksrc" "$t/files" >"$t/reports" <<'EOF'
 import pathlib, re, sys
 
@@ -58,12 +58,15 @@ if not line:
     sys.exit()
 outer = c_string(line.group(1))
 
-calls = 0
+calls = rendered = 0
 for path in map(pathlib.Path, sorted(files)):
     text = path.read_text(errors='replace')
-    # warn_alloc(GFP, NODEMASK, "FORMAT" ...): calls, not the definition.
+    # Every call: "warn_alloc(" but for the definition and "warn_alloc()"
+    # in comments; each must be one this script renders.
+    calls += len(re.findall(r'(?<!void )\bwarn_alloc\((?!\))', text))
+    # warn_alloc(GFP, NODEMASK, "FORMAT" ...)
     for m in re.finditer(r'\bwarn_alloc\(\s*[^,;"]*gfp[^,;"]*,\s*[^,;"]+,\s*' + literals, text):
-        calls += 1
+        rendered += 1
         try:
             inner = render(c_string(m.group(1)), [])
             report = render(outer.replace('%s', 'fail_nth', 1), [inner, 'GFP_KERNEL', '(null)'])
@@ -72,7 +75,10 @@ for path in map(pathlib.Path, sorted(files)):
             print(f'ERROR {path.relative_to(src)}: cannot render {e}')
 if calls == 0:
     print('ERROR no warn_alloc() call found')
+elif rendered != calls:
+    print(f'ERROR {calls} warn_alloc() calls, {rendered} of the form warn_alloc(GFP, NODEMASK, "FORMAT", ...)')
 EOF
+[ $? = 0 ] || echo "ERROR the reports could not be rendered (python3 failed)" >>"$t/reports"
 
 n=0
 # case_ DESC WANT LOG: splat.awk on LOG prints nothing (WANT "clean") or
@@ -108,7 +114,7 @@ off="[  450.585377] smpboot_rs selftest: fault injection off"
 
 if grep -q '^ERROR' "$t/reports"; then
 	n=$((n + 1))
-	echo "not ok $n splat.awk: the allocation-failure reports of $ksrc rendered"
+	echo "not ok $n the allocation-failure reports of $ksrc rendered"
 	sed -n 's/^ERROR /# /p' "$t/reports"
 	echo "1..$n"
 	exit
@@ -128,9 +134,9 @@ for f in "$t"/in-*; do
 done
 n=$((n + 1))
 if [ -z "$bad" ]; then
-	echo "ok $n splat.awk: inside the fault-injection window, the call trace of each of the kernel's $forms allocation-failure reports (warn_alloc()) is no splat"
+	echo "ok $n inside the fault-injection window, the call trace of each of the kernel's $forms allocation-failure reports (warn_alloc()) is no splat"
 else
-	echo "not ok $n splat.awk: inside the fault-injection window, the call trace of each of the kernel's $forms allocation-failure reports (warn_alloc()) is no splat"
+	echo "not ok $n inside the fault-injection window, the call trace of each of the kernel's $forms allocation-failure reports (warn_alloc()) is no splat"
 	for f in $bad; do sed -n '2s/^/# taken for a splat: /p' "$f"; done
 fi
 
@@ -140,23 +146,23 @@ for f in "$t"/out-*; do
 done
 n=$((n + 1))
 if [ -z "$bad" ]; then
-	echo "ok $n splat.awk: outside the window, each of them is a splat"
+	echo "ok $n outside the window, each of them is a splat"
 else
-	echo "not ok $n splat.awk: outside the window, each of them is a splat"
+	echo "not ok $n outside the window, each of them is a splat"
 	for f in $bad; do sed -n '1s/^/# not taken for a splat: /p' "$f"; done
 fi
 
 { echo "$on"; printf '%s\n' "[   74.700225] FAULT_INJECTION: forcing a failure." \
 	"[   74.700226] name failslab, interval 1, probability 0, space 0, times -1"; stack; echo "$off"; } >"$t/fault"
-case_ "splat.awk: inside the window, the call trace of a FAULT_INJECTION report (failslab's verbose=2) is no splat" clean "$t/fault"
+case_ "inside the window, the call trace of a FAULT_INJECTION report (failslab's verbose=2) is no splat" clean "$t/fault"
 
 { echo "$on"; stack; echo "$off"; } >"$t/bare"
-case_ "splat.awk: inside the window, a call trace with no allocation-failure report before it is a splat" splat "$t/bare"
+case_ "inside the window, a call trace with no allocation-failure report before it is a splat" splat "$t/bare"
 
 { echo "$on"; head -n 1 "$t/out-1"; stack; for j in $(seq 12); do echo "[   75.0000$j] smpboot_rs: registered sbtr/%u (reg=$j)"; done
   stack; echo "$off"; } >"$t/late"
-case_ "splat.awk: inside the window, a call trace long after an allocation-failure report is a splat" splat "$t/late"
+case_ "inside the window, a call trace long after an allocation-failure report is a splat" splat "$t/late"
 
 { echo "$on"; head -n 1 "$t/out-1"; stack; echo "[   74.80000] WARNING: CPU: 1 PID: 1 at kernel/cpu.c:1 f+0x1/0x2"; stack; echo "$off"; } >"$t/warn"
-case_ "splat.awk: inside the window, a WARNING right after an allocation-failure report is a splat" splat "$t/warn"
+case_ "inside the window, a WARNING right after an allocation-failure report is a splat" splat "$t/warn"
 echo "1..$n"

@@ -11,7 +11,7 @@ p=/sys/module/splat_test/parameters
 # A grace period takes its stall timeout when it starts: set before any
 # grace period the RCU stall row waits on.
 echo 3 >/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout
-insmod ./splat_test.ko || echo "SPLAT-GUEST: insmod failed"
+insmod ./splat_test.ko || { echo "SPLAT-GUEST: insmod failed"; exit 0; }
 # wait_log PATTERN SECONDS [SINCE]: within SECONDS, the kernel log (from
 # the first line with SINCE, if given) has a line with PATTERN.
 wait_log() {
@@ -21,10 +21,10 @@ wait_log() {
 		sleep 0.5
 	done
 }
-grep -v '^#' splat_rows >/tmp/splat_rows
+grep -v -e '^#' -e '^$' splat_rows >/tmp/splat_rows
 while IFS='|' read -r label pattern kind before after wait; do
 	eval "$before"
-	echo "$kind" >$p/provoke || echo "SPLAT-GUEST: writing $kind failed"
+	echo "$kind" >$p/provoke || { echo "SPLAT-GUEST: writing $kind failed"; continue; }
 	[ "$wait" = 0 ] || wait_log "$pattern" "$wait" "splat_test: provoking: $kind" ||
 		echo "SPLAT-GUEST: $kind: no report in the log ${wait}s after provoking it"
 	eval "$after" || echo "SPLAT-GUEST: $kind: '$after' failed"

@@ -20,11 +20,13 @@
  *   dump_stack  dump_stack(): a call trace that is no allocation failure
  *
  * The guest shortens the detectors' timeouts for hung, softlockup and
- * rcu_stall (scripts/check). A kthread kind pins the module: its thread
- * may never end.
+ * rcu_stall (tests/harness/splat_rows). A kthread kind pins the module:
+ * its thread may never end. rcu_stall is refused (-EBUSY) while the grace
+ * period it asked for is pending.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/bug.h>
 #include <linux/init.h>
 #include <linux/kthread.h>
@@ -68,9 +70,11 @@ static DEFINE_MUTEX(lock_b);
 /* Written through a volatile pointer so that the compiler keeps the stores. */
 static void *volatile leaked;
 static struct rcu_head stalled_gp;
+static atomic_t stalled_gp_pending;
 
 static void stalled_gp_done(struct rcu_head *head)
 {
+	atomic_set(&stalled_gp_pending, 0);
 }
 
 /*
@@ -162,12 +166,20 @@ static int provoke(const char *name)
 	} else if (k == SPLAT_DUMP_STACK) {
 		dump_stack();
 	} else {
-		struct task_struct *t = kthread_run(splat_thread, (void *)(uintptr_t)k, "splat_test");
+		struct task_struct *t;
 
-		if (IS_ERR(t))
-			return PTR_ERR(t);
+		/* One rcu_head: not queued again before its grace period ends. */
+		if (k == SPLAT_RCU_STALL && atomic_cmpxchg(&stalled_gp_pending, 0, 1))
+			return -EBUSY;
 		/* The thread may never end (BUG, oops): never unloaded. */
 		__module_get(THIS_MODULE);
+		t = kthread_run(splat_thread, (void *)(uintptr_t)k, "splat_test");
+		if (IS_ERR(t)) {
+			module_put(THIS_MODULE);
+			if (k == SPLAT_RCU_STALL)
+				atomic_set(&stalled_gp_pending, 0);
+			return PTR_ERR(t);
+		}
 	}
 	return 0;
 }
