@@ -81,18 +81,34 @@ EOF
 [ $? = 0 ] || echo "ERROR the reports could not be rendered (python3 failed)" >>"$t/reports"
 
 n=0
-# case_ DESC WANT LOG: splat.awk on LOG prints nothing (WANT "clean") or
+# as_wanted WANT LOG: splat.awk on LOG prints nothing (WANT "clean") or
 # something ("splat").
+as_wanted() {
+	local got
+	got=$(awk -f "$awk_file" "$2")
+	if [ "$1" = clean ]; then [ -z "$got" ]; else [ -n "$got" ]; fi
+}
+# case_ DESC WANT LOG...: one result, ok if every LOG is as wanted; the
+# first line of each that is not (or the whole LOG, if only one) follows.
 case_() {
-	local desc=$1 want=$2 got
+	local desc=$1 want=$2 log bad=()
+	shift 2
+	for log; do
+		as_wanted "$want" "$log" || bad+=("$log")
+	done
 	n=$((n + 1))
-	got=$(awk -f "$awk_file" "$3")
-	if { [ "$want" = clean ] && [ -z "$got" ]; } || { [ "$want" = splat ] && [ -n "$got" ]; }; then
+	if [ ${#bad[@]} = 0 ]; then
 		echo "ok $n $desc"
+		return
+	fi
+	echo "not ok $n $desc"
+	if [ $# = 1 ]; then
+		echo "# want $want; splat.awk printed: $(awk -f "$awk_file" "$1")"
+		sed 's/^/# log: /' "$1"
 	else
-		echo "not ok $n $desc"
-		echo "# want $want; splat.awk printed: ${got:-nothing}"
-		sed 's/^/# log: /' "$3"
+		for log in "${bad[@]}"; do
+			echo "# not $want: $(grep -v -m1 'fault injection' "$log")"
+		done
 	fi
 }
 
@@ -128,29 +144,9 @@ while IFS= read -r report; do
 done <"$t/reports"
 forms=$(wc -l <"$t/reports")
 
-bad=
-for f in "$t"/in-*; do
-	[ -z "$(awk -f "$awk_file" "$f")" ] || bad+=" $f"
-done
-n=$((n + 1))
-if [ -z "$bad" ]; then
-	echo "ok $n inside the fault-injection window, the call trace of each of the kernel's $forms allocation-failure reports (warn_alloc()) is no splat"
-else
-	echo "not ok $n inside the fault-injection window, the call trace of each of the kernel's $forms allocation-failure reports (warn_alloc()) is no splat"
-	for f in $bad; do sed -n '2s/^/# taken for a splat: /p' "$f"; done
-fi
-
-bad=
-for f in "$t"/out-*; do
-	[ -n "$(awk -f "$awk_file" "$f")" ] || bad+=" $f"
-done
-n=$((n + 1))
-if [ -z "$bad" ]; then
-	echo "ok $n outside the window, each of them is a splat"
-else
-	echo "not ok $n outside the window, each of them is a splat"
-	for f in $bad; do sed -n '1s/^/# not taken for a splat: /p' "$f"; done
-fi
+case_ "inside the fault-injection window, the call trace of each of the kernel's $forms allocation-failure reports (warn_alloc()) is no splat" \
+	clean "$t"/in-*
+case_ "outside the window, each of them is a splat" splat "$t"/out-*
 
 { echo "$on"; printf '%s\n' "[   74.700225] FAULT_INJECTION: forcing a failure." \
 	"[   74.700226] name failslab, interval 1, probability 0, space 0, times -1"; stack; echo "$off"; } >"$t/fault"
