@@ -52,9 +52,7 @@ users_clean() {
 	if loaded smpboot_rs_test_rust; then
 		# One read: the file is rendered again for each read() call.
 		stats=$(cat $RDIR/stats)
-		for k in wrong_cpu bad_preempt state_errors wake_errors; do
-			[ "$(field "$stats" $k)" = 0 ] || { echo "Rust user: $stats"; return 1; }
-		done
+		zeros "$stats" wrong_cpu bad_preempt state_errors wake_errors || { echo "Rust user: $stats"; return 1; }
 	fi
 	threads_healthy "" "${1:-}"
 }
@@ -234,20 +232,28 @@ t_register_dying() {
 # at or past smpboot_rs:create, and has started it (not parked) exactly when
 # the CPU is at or past smpboot_rs:online.
 new_thread_follows_state() {
-	nt_state=$(hp_state_of 3)
-	nt_reg=$(sed -n 's|^reg=\([0-9]*\) name=sbtx/3 .*|\1|p' $THREADS | sort -n | tail -n 1)
-	nt_line=$(grep "^reg=$nt_reg " $THREADS | grep ' cpu=3 ')
-	nt_pid=$(field "$nt_line" pid)
-	if [ "$nt_state" -lt "$OUR_CREATE" ]; then
-		[ "$nt_pid" = 0 ] || { echo "cpu3 at $nt_state, below smpboot_rs:create, has a thread: $nt_line"; return 1; }
-		return 0
-	fi
-	[ "${nt_pid:-0}" != 0 ] || { echo "cpu3 at $nt_state has no thread: $nt_line"; return 1; }
-	nt_task=$(sed -n 's/^State:[[:space:]]*//p' /proc/$nt_pid/status)
-	case $nt_task in P*) nt_parked=1 ;; *) nt_parked=0 ;; esac
-	if [ "$nt_state" -lt "$OUR_ONLINE" ]; then nt_want=1; else nt_want=0; fi
-	[ $nt_parked = $nt_want ] ||
-		{ echo "cpu3 at $nt_state (smpboot_rs:online is $OUR_ONLINE): thread is '$nt_task': $nt_line"; return 1; }
+	read -r nt_state < $SYSCPU/cpu3/hotplug/state
+	# One awk, for the file and the thread's /proc status: this runs at
+	# every step of the sweeps, where each fork costs tens of ms.
+	awk -v at="$nt_state" -v create="$OUR_CREATE" -v online="$OUR_ONLINE" "$PROC_STATUS_AWK"'
+		/^reg=[0-9]* name=sbtx\/3 / {
+			reg = substr($1, 5) + 0
+			if (line == "" || reg > newest) { newest = reg; line = $0 }
+		}
+		END {
+			if (line == "") { print "no sbtx registration listed for cpu3"; exit 1 }
+			n = split(line, f, " ")
+			for (i = 1; i <= n; i++) if (f[i] ~ /^pid=/) pid = substr(f[i], 5)
+			if (at + 0 < create + 0) {
+				if (pid != 0) { print "cpu3 at " at ", below smpboot_rs:create, has a thread: " line; exit 1 }
+				exit 0
+			}
+			if (pid == "" || pid == 0) { print "cpu3 at " at " has no thread: " line; exit 1 }
+			if (!proc_status(pid)) { print "cpu3 at " at ": pid " pid " has no /proc entry: " line; exit 1 }
+			if ((st[pid] == "P") != (at + 0 < online + 0)) {
+				print "cpu3 at " at " (smpboot_rs:online is " online "): thread is " st[pid] ": " line; exit 1
+			}
+		}' "$THREADS"
 }
 
 # A registration made while a CPU sits at a hotplug state, on the way up or

@@ -283,6 +283,15 @@ field() {
 	[ -z "$fd_glob" ] || set +f
 }
 
+# zeros LINE KEY...: each KEY is 0 in the "key=value ..." LINE (builtins).
+zeros() {
+	zr_line=" $1 "
+	shift
+	for zr_k; do
+		case $zr_line in *" $zr_k=0 "*) ;; *) return 1 ;; esac
+	done
+}
+
 cpu_online() { echo "$2" > $SYSCPU/cpu$1/online; }
 # A CPU without an online file (the boot CPU, often) is online.
 online_cpus() {
