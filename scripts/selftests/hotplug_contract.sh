@@ -49,12 +49,9 @@ users_clean() {
 			read -r v < $CPARAM/$k && [ "$v" = 0 ] || { echo "C user: $k=$v"; return 1; }
 		done
 	fi
-	if loaded smpboot_rs_test_rust; then
-		# One read: the file is rendered again for each read() call.
-		stats=$(cat $RDIR/stats)
-		zeros "$stats" wrong_cpu bad_preempt state_errors wake_errors || { echo "Rust user: $stats"; return 1; }
-	fi
-	threads_healthy "" "${1:-}"
+	uc_stats=
+	! loaded smpboot_rs_test_rust || uc_stats=$RDIR/stats
+	threads_healthy "" "${1:-}" "$uc_stats" wrong_cpu bad_preempt state_errors wake_errors
 }
 
 # Work queued to every running thread is handled.
