@@ -44,14 +44,29 @@ task_state_is() {
 # The users' own checks of the contract, and the health of every thread (of
 # CPU $1 only, if given: a sweep moves one CPU).
 users_clean() {
-	if loaded smpboot_rs_test_c; then
-		for k in wrong_cpu bad_preempt state_errors store_errors; do
-			read -r v < $CPARAM/$k && [ "$v" = 0 ] || { echo "C user: $k=$v"; return 1; }
-		done
-	fi
-	uc_stats=
-	! loaded smpboot_rs_test_rust || uc_stats=$RDIR/stats
-	threads_healthy "" "${1:-}" "$uc_stats" wrong_cpu bad_preempt state_errors wake_errors
+	c_user_clean && rust_user_counters || return 1
+	threads_healthy "" "${1:-}" $RUST_COUNTERS
+}
+# users_clean 3 and new_thread_follows_state, with one awk over the threads
+# file.
+users_clean_new_thread() {
+	c_user_clean && rust_user_counters || return 1
+	read -r nt_state < $SYSCPU/cpu3/hotplug/state
+	threads_healthy_env "" 3 $RUST_COUNTERS
+	awk -v at="$nt_state" -v create="$OUR_CREATE" -v online="$OUR_ONLINE" \
+		"$PROC_STATUS_AWK$NEW_THREAD_AWK$THREADS_HEALTHY_AWK"' END { exit bad }' "$THREADS"
+}
+c_user_clean() {
+	loaded smpboot_rs_test_c || return 0
+	for k in wrong_cpu bad_preempt state_errors store_errors; do
+		read -r v < $CPARAM/$k && [ "$v" = 0 ] || { echo "C user: $k=$v"; return 1; }
+	done
+}
+# RUST_COUNTERS: the Rust user's counters file and its error counters, for
+# threads_healthy (none if it is not loaded). A variable: $(...) forks.
+rust_user_counters() {
+	RUST_COUNTERS=
+	! loaded smpboot_rs_test_rust || RUST_COUNTERS="$RDIR/stats wrong_cpu bad_preempt state_errors wake_errors"
 }
 
 # Work queued to every running thread is handled.
@@ -227,30 +242,34 @@ t_register_dying() {
 
 # The newest sbtx registration has CPU 3's thread exactly when the CPU is
 # at or past smpboot_rs:create, and has started it (not parked) exactly when
-# the CPU is at or past smpboot_rs:online.
+# the CPU is at or past smpboot_rs:online. One awk, for the file and the
+# thread's /proc status: this runs at every step of the sweeps, where each
+# exec costs a tenth of a second or more. Its rules come before
+# threads_healthy's in users_clean_new_thread (theirs may skip a line).
+NEW_THREAD_AWK='
+	/^reg=[0-9]* name=sbtx\/3 / {
+		nt_reg = substr($1, 5) + 0
+		if (nt_line == "" || nt_reg > nt_newest) { nt_newest = nt_reg; nt_line = $0 }
+	}
+	END {
+		nt_n = split(nt_line, nt_f, " ")
+		for (nt_i = 1; nt_i <= nt_n; nt_i++) if (nt_f[nt_i] ~ /^pid=/) nt_pid = substr(nt_f[nt_i], 5)
+		if (nt_line == "") {
+			print "no sbtx registration listed for cpu3"; bad = 1
+		} else if (at + 0 < create + 0) {
+			if (nt_pid != 0) { print "cpu3 at " at ", below smpboot_rs:create, has a thread: " nt_line; bad = 1 }
+		} else if (nt_pid == "" || nt_pid == 0) {
+			print "cpu3 at " at " has no thread: " nt_line; bad = 1
+		} else if (!proc_status(nt_pid)) {
+			print "cpu3 at " at ": pid " nt_pid " has no /proc entry: " nt_line; bad = 1
+		} else if ((st[nt_pid] == "P") != (at + 0 < online + 0)) {
+			print "cpu3 at " at " (smpboot_rs:online is " online "): thread is " st[nt_pid] ": " nt_line; bad = 1
+		}
+	}'
 new_thread_follows_state() {
 	read -r nt_state < $SYSCPU/cpu3/hotplug/state
-	# One awk, for the file and the thread's /proc status: this runs at
-	# every step of the sweeps, where each fork costs tens of ms.
-	awk -v at="$nt_state" -v create="$OUR_CREATE" -v online="$OUR_ONLINE" "$PROC_STATUS_AWK"'
-		/^reg=[0-9]* name=sbtx\/3 / {
-			reg = substr($1, 5) + 0
-			if (line == "" || reg > newest) { newest = reg; line = $0 }
-		}
-		END {
-			if (line == "") { print "no sbtx registration listed for cpu3"; exit 1 }
-			n = split(line, f, " ")
-			for (i = 1; i <= n; i++) if (f[i] ~ /^pid=/) pid = substr(f[i], 5)
-			if (at + 0 < create + 0) {
-				if (pid != 0) { print "cpu3 at " at ", below smpboot_rs:create, has a thread: " line; exit 1 }
-				exit 0
-			}
-			if (pid == "" || pid == 0) { print "cpu3 at " at " has no thread: " line; exit 1 }
-			if (!proc_status(pid)) { print "cpu3 at " at ": pid " pid " has no /proc entry: " line; exit 1 }
-			if ((st[pid] == "P") != (at + 0 < online + 0)) {
-				print "cpu3 at " at " (smpboot_rs:online is " online "): thread is " st[pid] ": " line; exit 1
-			}
-		}' "$THREADS"
+	awk -v at="$nt_state" -v create="$OUR_CREATE" -v online="$OUR_ONLINE" \
+		"$PROC_STATUS_AWK$NEW_THREAD_AWK"' END { exit bad }' "$THREADS"
 }
 
 # A registration made while a CPU sits at a hotplug state, on the way up or
@@ -395,8 +414,7 @@ step_checks() {
 # step's checks follow the unregistration).
 step_register() {
 	echo 33 > $RDIR/extra || { echo "register at state $(hp_state_of 3) failed"; return 1; }
-	new_thread_follows_state || return 1
-	users_clean 3 || return 1
+	users_clean_new_thread || return 1
 	echo 32 > $RDIR/extra || { echo "unregister at state $(hp_state_of 3) failed"; return 1; }
 }
 

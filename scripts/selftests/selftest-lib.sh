@@ -522,27 +522,38 @@ hp_target() { hp_write $SYSCPU/cpu$1/hotplug/target "$2"; }
 # threads file, the counters and the threads' /proc status: a fork per
 # thread is too slow under TCG for a check after every hotplug step.
 threads_healthy() {
-	th_prefix=${1:-} th_cpu=${2:-} th_counters=${3:-}
-	if [ $# -gt 3 ] && [ -n "$th_counters" ]; then shift 3; else set --; fi
-	awk -v p=" name=$th_prefix" -v c=" cpu=$th_cpu" -v counters="$th_counters" -v keys="$*" "$PROC_STATUS_AWK"'
-		BEGIN {
-			# Read whole by awk: each read() renders the file again.
-			while (keys != "" && (getline w < counters) > 0) line = line " " w
-			n = split(keys, k, " ")
-			for (i = 1; i <= n; i++) if (index(line " ", " " k[i] "=0 ") == 0) bad = 1
-			if (bad) print counters ":" line
-		}
-		index($0, p) && (c == " cpu=" || index($0, c " ")) {
-			delete v
-			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-			name = v["name"]; pid = v["pid"]
-			if (v["wrong_cpu"] != 0) { print name ": wrong_cpu=" v["wrong_cpu"]; bad = 1 }
-			if (pid == 0) next
-			if (!proc_status(pid)) { print name ": pid " pid " has no /proc entry"; bad = 1; next }
-			if (st[pid] == "D") { print name ": pid " pid " in D state"; bad = 1 }
-			if (v["state"] == "active" && allowed[pid] != v["cpu"]) {
-				print name ": active, allowed CPUs " allowed[pid]; bad = 1
-			}
-		}
-		END { exit bad }' "$THREADS"
+	threads_healthy_env "$@"
+	awk "$PROC_STATUS_AWK$THREADS_HEALTHY_AWK"' END { exit bad }' "$THREADS"
 }
+# The awk of threads_healthy, for a suite's own awk over the threads file
+# that checks more in the same pass: its rules print what is wrong and set
+# bad. threads_healthy_env, with threads_healthy's arguments, exports what
+# it reads (TH_PREFIX, TH_CPU, TH_COUNTERS, TH_KEYS).
+threads_healthy_env() {
+	TH_PREFIX=${1:-} TH_CPU=${2:-} TH_COUNTERS=${3:-} TH_KEYS=
+	if [ $# -gt 3 ] && [ -n "$TH_COUNTERS" ]; then shift 3; TH_KEYS=$*; fi
+	export TH_PREFIX TH_CPU TH_COUNTERS TH_KEYS
+}
+THREADS_HEALTHY_AWK='
+	BEGIN {
+		th_p = " name=" ENVIRON["TH_PREFIX"]
+		th_c = (ENVIRON["TH_CPU"] == "") ? "" : (" cpu=" ENVIRON["TH_CPU"] " ")
+		th_counters = ENVIRON["TH_COUNTERS"]
+		# Read whole by awk: each read() renders the file again.
+		while (ENVIRON["TH_KEYS"] != "" && (getline th_w < th_counters) > 0) th_line = th_line " " th_w
+		th_n = split(ENVIRON["TH_KEYS"], th_k, " ")
+		for (th_i = 1; th_i <= th_n; th_i++) if (index(th_line " ", " " th_k[th_i] "=0 ") == 0) th_bad = 1
+		if (th_bad) { print th_counters ":" th_line; bad = 1 }
+	}
+	index($0, th_p) && (th_c == "" || index($0, th_c)) {
+		delete v
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		name = v["name"]; pid = v["pid"]
+		if (v["wrong_cpu"] != 0) { print name ": wrong_cpu=" v["wrong_cpu"]; bad = 1 }
+		if (pid == 0) next
+		if (!proc_status(pid)) { print name ": pid " pid " has no /proc entry"; bad = 1; next }
+		if (st[pid] == "D") { print name ": pid " pid " in D state"; bad = 1 }
+		if (v["state"] == "active" && allowed[pid] != v["cpu"]) {
+			print name ": active, allowed CPUs " allowed[pid]; bad = 1
+		}
+	}'
