@@ -51,10 +51,8 @@ users_clean() {
 # file.
 users_clean_new_thread() {
 	c_user_clean && rust_user_counters || return 1
-	read -r nt_state < $SYSCPU/cpu3/hotplug/state
 	threads_healthy_env "" 3 $RUST_COUNTERS
-	awk -v at="$nt_state" -v create="$OUR_CREATE" -v online="$OUR_ONLINE" \
-		"$PROC_STATUS_AWK$NEW_THREAD_AWK$THREADS_HEALTHY_AWK"' END { exit bad }' "$THREADS"
+	new_thread_follows_state "$THREADS_HEALTHY_AWK"
 }
 c_user_clean() {
 	loaded smpboot_rs_test_c || return 0
@@ -240,12 +238,13 @@ t_register_dying() {
 	work_done && unload_users
 }
 
-# The newest sbtx registration has CPU 3's thread exactly when the CPU is
-# at or past smpboot_rs:create, and has started it (not parked) exactly when
-# the CPU is at or past smpboot_rs:online. One awk, for the file and the
-# thread's /proc status: this runs at every step of the sweeps, where each
-# exec costs a tenth of a second or more. Its rules come before
-# threads_healthy's in users_clean_new_thread (theirs may skip a line).
+# new_thread_follows_state [MORE_AWK]: the newest sbtx registration has CPU
+# 3's thread exactly when the CPU is at or past smpboot_rs:create, and has
+# started it (not parked) exactly when the CPU is at or past
+# smpboot_rs:online. One awk, for the file and the thread's /proc status:
+# this runs at every step of the sweeps, where each exec costs a tenth of a
+# second or more. MORE_AWK, if given, adds rules after these (threads_healthy's
+# may skip a line).
 NEW_THREAD_AWK='
 	/^reg=[0-9]* name=sbtx\/3 / {
 		nt_reg = substr($1, 5) + 0
@@ -269,7 +268,7 @@ NEW_THREAD_AWK='
 new_thread_follows_state() {
 	read -r nt_state < $SYSCPU/cpu3/hotplug/state
 	awk -v at="$nt_state" -v create="$OUR_CREATE" -v online="$OUR_ONLINE" \
-		"$PROC_STATUS_AWK$NEW_THREAD_AWK"' END { exit bad }' "$THREADS"
+		"$PROC_STATUS_AWK$NEW_THREAD_AWK${1:-}"' END { exit bad }' "$THREADS"
 }
 
 # A registration made while a CPU sits at a hotplug state, on the way up or
