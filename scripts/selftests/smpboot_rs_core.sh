@@ -82,7 +82,8 @@ case_result "2e: a wakeup while should_run finds no work is not lost" t_2e_wake
 t_2i_stop() {
 	modprobe smpboot_rs_test_c long_work_ms=6000 || return 1
 	echo 1 > $CPARAM/kick || return 1
-	sleep 0.5
+	# Some thread is in its long item (as in 2i below).
+	wait_for 10 grep -q '^reg=0 cpu=.* runs=[1-9]' $CPARAM/calls || { cat $CPARAM/calls; return 1; }
 	start=$(uptime_cs)
 	rmmod smpboot_rs_test_c || return 1
 	took=$(( $(uptime_cs) - start ))
