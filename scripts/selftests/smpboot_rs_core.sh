@@ -274,12 +274,15 @@ t_2i() {
 	# they start): a guess at how soon it starts missed it once (7.3, guests
 	# side by side), and the CPU parked before any long item ran.
 	wait_for 10 grep -q '^reg=0 cpu=3 .* runs=[1-9]' $CPARAM/calls || { cat $CPARAM/calls; return 1; }
-	start=$(cut -d. -f1 /proc/uptime)
+	start=$(uptime_cs)
 	cpu_online 3 0 || return 1
-	took=$(( $(cut -d. -f1 /proc/uptime) - start ))
-	[ "$took" -le 2 ] || { echo "offline took ${took}s with a long thread_fn"; return 1; }
-	[ "$(cat $CPARAM/schedule_stops)" -ge 1 ] || { echo "schedule_stops=$(cat $CPARAM/schedule_stops)"; return 1; }
+	took=$(( $(uptime_cs) - start ))
+	stops=$(cat $CPARAM/schedule_stops)
 	cpu_online 3 1 || return 1
+	# An offline that waited for the item would take most of its 8 s; a
+	# slow guest takes 2-3 s for the offline itself (7.3 beside 6.12).
+	[ "$took" -le 400 ] || { echo "offline took $took/100 s with a long thread_fn"; return 1; }
+	[ "$stops" -ge 1 ] || { echo "schedule_stops=$stops"; return 1; }
 	wait_for 25 c_drained ||
 		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
 	c_clean || return 1
