@@ -142,6 +142,18 @@ kill_tree() {
 	kill -CONT "$1" 2>/dev/null
 }
 
+# restore_cpus: every CPU that was online at suite_begin online again,
+# injected failures cleared first.
+restore_cpus() {
+	for sr_cpu in $SUITE_ONLINE; do
+		[ ! -w $SYSCPU/cpu$sr_cpu/hotplug/fail ] || echo -1 > $SYSCPU/cpu$sr_cpu/hotplug/fail 2>/dev/null
+		if [ -w $SYSCPU/cpu$sr_cpu/hotplug/target ] && [ -n "$HP_ONLINE" ]; then
+			echo "$HP_ONLINE" > $SYSCPU/cpu$sr_cpu/hotplug/target 2>/dev/null
+		fi
+		[ ! -w $SYSCPU/cpu$sr_cpu/online ] || echo 1 > $SYSCPU/cpu$sr_cpu/online 2>/dev/null
+	done
+}
+
 # suite_restore: at exit, however it comes (SIGINT and SIGTERM, from the
 # kselftest runner's timeout or a user's ^C, exit too). Stops the running
 # case, runs the suite's own suite_cleanup if it defines one (knobs it
@@ -151,13 +163,7 @@ suite_restore() {
 	trap - EXIT
 	! command -v suite_cleanup >/dev/null 2>&1 || suite_cleanup
 	[ -z "$CASE_PID" ] || kill_tree "$CASE_PID"
-	for sr_cpu in $SUITE_ONLINE; do
-		[ ! -w $SYSCPU/cpu$sr_cpu/hotplug/fail ] || echo -1 > $SYSCPU/cpu$sr_cpu/hotplug/fail 2>/dev/null
-		if [ -w $SYSCPU/cpu$sr_cpu/hotplug/target ] && [ -n "$HP_ONLINE" ]; then
-			echo "$HP_ONLINE" > $SYSCPU/cpu$sr_cpu/hotplug/target 2>/dev/null
-		fi
-		[ ! -w $SYSCPU/cpu$sr_cpu/online ] || echo 1 > $SYSCPU/cpu$sr_cpu/online 2>/dev/null
-	done
+	restore_cpus
 	# A module that a stopped case was loading is still in its init: rmmod
 	# fails until that ends (the load itself goes on), so try for 10 s.
 	for sr_mod in $SMPBOOT_RS_MODULES; do
@@ -240,6 +246,9 @@ case_result() {
 	else
 		diag "$out"
 		ktap_test_fail "$desc"
+		# The next case starts with the suite's CPUs, whatever this one
+		# left offline on its way out.
+		restore_cpus
 	fi
 	[ ! -e "$STUCK" ] || ktap_exit_fail_msg "stuck in the kernel: $(cat "$STUCK")"
 	[ -z "${FAIL_FAST:-}" ] || [ "$KTAP_CNT_FAIL" = 0 ] || ktap_exit_fail_msg "FAIL_FAST: stopped at the first failure"
