@@ -154,6 +154,24 @@ restore_cpus() {
 	done
 }
 
+# unload_module MODULE: unloads MODULE if it is loaded. A module that a
+# stopped case was loading is still in its init: rmmod fails until that
+# ends (the load itself goes on), so it tries for 10 s.
+unload_module() {
+	um_try=0
+	while loaded "$1" && ! rmmod "$1" 2>/dev/null && [ $um_try -lt 50 ]; do
+		nap 0.2
+		um_try=$((um_try + 1))
+	done
+}
+
+# loaded_modules: the smpboot_rs modules loaded now, one line.
+loaded_modules() {
+	for lm_mod in $SMPBOOT_RS_MODULES; do
+		! loaded "$lm_mod" || printf '%s ' "$lm_mod"
+	done
+}
+
 # suite_restore: at exit, however it comes (SIGINT and SIGTERM, from the
 # kselftest runner's timeout or a user's ^C, exit too). Stops the running
 # case, runs the suite's own suite_cleanup if it defines one (knobs it
@@ -164,14 +182,8 @@ suite_restore() {
 	! command -v suite_cleanup >/dev/null 2>&1 || suite_cleanup
 	[ -z "$CASE_PID" ] || kill_tree "$CASE_PID"
 	restore_cpus
-	# A module that a stopped case was loading is still in its init: rmmod
-	# fails until that ends (the load itself goes on), so try for 10 s.
 	for sr_mod in $SMPBOOT_RS_MODULES; do
-		sr_try=0
-		while loaded "$sr_mod" && ! rmmod "$sr_mod" 2>/dev/null && [ $sr_try -lt 50 ]; do
-			nap 0.2
-			sr_try=$((sr_try + 1))
-		done
+		unload_module "$sr_mod"
 	done
 	[ -z "$SUITE_KMSG_PID" ] || kill "$SUITE_KMSG_PID" 2>/dev/null
 	[ -z "$SUITE_TMP" ] || rm -rf "$SUITE_TMP"
@@ -236,6 +248,7 @@ skip_unselected() {
 case_result() {
 	desc=$1; shift
 	! skip_unselected "${1#t_}" "$desc" || return 0
+	cr_before=" $(loaded_modules)"
 	"$@" > "$SUITE_TMP/case.out" 2>&1 &
 	CASE_PID=$!
 	wait "$CASE_PID" && cr_rc=0 || cr_rc=$?
@@ -246,9 +259,13 @@ case_result() {
 	else
 		diag "$out"
 		ktap_test_fail "$desc"
-		# The next case starts with the suite's CPUs, whatever this one
-		# left offline on its way out.
+		# The next case starts with the suite's CPUs and modules as this
+		# one found them, whatever it left offline or loaded on its way
+		# out (a module's threads and items would fail cases of their own).
 		restore_cpus
+		for cr_mod in $(loaded_modules); do
+			case $cr_before in *" $cr_mod "*) ;; *) unload_module "$cr_mod" ;; esac
+		done
 	fi
 	[ ! -e "$STUCK" ] || ktap_exit_fail_msg "stuck in the kernel: $(cat "$STUCK")"
 	[ -z "${FAIL_FAST:-}" ] || [ "$KTAP_CNT_FAIL" = 0 ] || ktap_exit_fail_msg "FAIL_FAST: stopped at the first failure"

@@ -19,6 +19,13 @@
 #          and waits                                            -> the stop
 #                                                                  ends both
 #
+# and one kind for what a failed case leaves behind, in a two-case suite:
+#
+#   failed the first case takes cpu3 offline, loads smpboot_rs and
+#          fails; the second passes if cpu3 is online and
+#          smpboot_rs unloaded when it starts                   -> not ok 1,
+#                                                                  ok 2
+#
 # It runs from an installed selftests directory, beside selftest-lib.sh
 # (scripts/check copies it there in the guest).
 . "$(dirname "$0")/selftest-lib.sh"
@@ -49,6 +56,11 @@ t_provoke() {
 		( sh -c 'echo $$ > /tmp/linger.pid; while :; do sleep 1; done' & wait ) &
 		sleep 600
 		;;
+	failed)
+		echo 0 > $SYSCPU/cpu3/online && modprobe smpboot_rs || return 1
+		echo "fails on purpose, cpu3 offline and smpboot_rs loaded"
+		return 1
+		;;
 	*)
 		echo "unknown kind $1"
 		return 1
@@ -56,6 +68,17 @@ t_provoke() {
 	esac
 }
 
-suite_begin 1 1 $FS
-case_result "the kernel logs: $1" t_provoke "$1"
+t_after_failure() {
+	[ "$(cat $SYSCPU/cpu3/online)" = 1 ] || { echo "cpu3 is offline"; return 1; }
+	! loaded smpboot_rs || { echo "smpboot_rs is loaded"; return 1; }
+}
+
+if [ "$1" = failed ]; then
+	suite_begin 2 4
+	case_result "a case fails with cpu3 offline and smpboot_rs loaded" t_provoke failed
+	case_result "the next case starts with cpu3 online and smpboot_rs unloaded" t_after_failure
+else
+	suite_begin 1 1 $FS
+	case_result "the kernel logs: $1" t_provoke "$1"
+fi
 suite_end
