@@ -165,13 +165,6 @@ unload_module() {
 	done
 }
 
-# loaded_modules: the smpboot_rs modules loaded now, one line.
-loaded_modules() {
-	for lm_mod in $SMPBOOT_RS_MODULES; do
-		! loaded "$lm_mod" || printf '%s ' "$lm_mod"
-	done
-}
-
 # suite_restore: at exit, however it comes (SIGINT and SIGTERM, from the
 # kselftest runner's timeout or a user's ^C, exit too). Stops the running
 # case, runs the suite's own suite_cleanup if it defines one (knobs it
@@ -248,7 +241,6 @@ skip_unselected() {
 case_result() {
 	desc=$1; shift
 	! skip_unselected "${1#t_}" "$desc" || return 0
-	cr_before=" $(loaded_modules)"
 	"$@" > "$SUITE_TMP/case.out" 2>&1 &
 	CASE_PID=$!
 	wait "$CASE_PID" && cr_rc=0 || cr_rc=$?
@@ -259,13 +251,16 @@ case_result() {
 	else
 		diag "$out"
 		ktap_test_fail "$desc"
-		# The next case starts with the suite's CPUs and modules as this
-		# one found them, whatever it left offline or loaded on its way
-		# out (a module's threads and items would fail cases of their own).
-		restore_cpus
-		for cr_mod in $(loaded_modules); do
-			case $cr_before in *" $cr_mod "*) ;; *) unload_module "$cr_mod" ;; esac
-		done
+		# So that one failure does not fail the cases after it, they start
+		# with the suite's CPUs online, whatever this case left offline,
+		# and without what its own CMD_cleanup (if it has one) undoes: the
+		# modules it loaded that they do not expect, whose threads and
+		# items would disturb them. Not after a command stuck in the
+		# kernel: both could hang behind it.
+		if [ ! -e "$STUCK" ]; then
+			restore_cpus
+			! command -v "${1}_cleanup" >/dev/null 2>&1 || "${1}_cleanup"
+		fi
 	fi
 	[ ! -e "$STUCK" ] || ktap_exit_fail_msg "stuck in the kernel: $(cat "$STUCK")"
 	[ -z "${FAIL_FAST:-}" ] || [ "$KTAP_CNT_FAIL" = 0 ] || ktap_exit_fail_msg "FAIL_FAST: stopped at the first failure"

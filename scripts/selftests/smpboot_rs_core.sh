@@ -33,6 +33,11 @@ case_result "smpboot_rs.ko loads with two shared hotplug states" t_load
 # Uptime in hundredths of a second.
 uptime_cs() { awk '{ printf "%d", $1 * 100 }' /proc/uptime; }
 
+# A case that loads a C user of its own, with its own parameters, unloads it
+# when it fails (case_result runs t_NAME_cleanup): else the next such case's
+# modprobe would find it loaded and test it with the wrong parameters.
+c_user_cleanup() { unload_module smpboot_rs_test_c; }
+
 t_2h_dup() {
 	modprobe smpboot_rs_test_c register_twice=1 || return 1
 	[ "$(cat $CPARAM/dup_result)" = -16 ] ||
@@ -40,6 +45,7 @@ t_2h_dup() {
 	c_clean && threads_consistent sbtc0/ || return 1
 	rmmod smpboot_rs_test_c && exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
 }
+t_2h_dup_cleanup() { c_user_cleanup; }
 case_result "2h: registering a descriptor that is registered already is refused with -EBUSY" t_2h_dup
 
 # A Rust user built against another layout of abi.rs's description is
@@ -59,6 +65,7 @@ t_abi_size() {
 	! grep -q sbtabi/ $THREADS || { echo "a registration is left:"; cat $THREADS; return 1; }
 	! grep -qs '^sbtabi/' /proc/[0-9]*/comm || { echo "a thread is left"; return 1; }
 }
+t_abi_size_cleanup() { c_user_cleanup; }
 case_result "a typed-API description of another size (another abi.rs) is refused with EINVAL and a message" t_abi_size
 
 # should_run_delay_ms: each idle pass of the threads of CPUs 1-3 spends
@@ -75,6 +82,7 @@ t_2e_wake() {
 	c_clean || return 1
 	rmmod smpboot_rs_test_c && exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
 }
+t_2e_wake_cleanup() { c_user_cleanup; }
 case_result "2e: a wakeup while should_run finds no work is not lost" t_2e_wake
 
 # A long thread_fn calling smpboot_rs_thread_schedule() returns when its
@@ -90,6 +98,7 @@ t_2i_stop() {
 	[ "$took" -le 300 ] || { echo "rmmod took $took/100 s with a long thread_fn running"; return 1; }
 	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
 }
+t_2i_stop_cleanup() { c_user_cleanup; }
 case_result "2i: smpboot_rs_thread_schedule() says when a long thread_fn must return for stop" t_2i_stop
 
 t_2a() {
@@ -248,6 +257,7 @@ t_2h_comm() {
 	modprobe smpboot_rs_test_c 'comm=ok/%u' || return 1
 	rmmod smpboot_rs_test_c
 }
+t_2h_comm_cleanup() { c_user_cleanup; }
 case_result "2h: thread_comm must hold exactly one %u (otherwise -EINVAL)" t_2h_comm
 
 t_2h_selfpark() {
@@ -264,6 +274,7 @@ t_2h_selfpark() {
 	rmmod smpboot_rs_test_c || return 1
 	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS && final_calls smpboot_rs_test_c 1 && final_balanced
 }
+t_2h_selfpark_cleanup() { c_user_cleanup; }
 case_result "2h: create and selfparking (the owner unparks and parks its threads)" t_2h_selfpark
 
 t_2i() {
@@ -283,7 +294,6 @@ t_2i() {
 	# slow guest takes 3-4 s for the offline itself (7.3 beside 6.12).
 	[ "$took" -le 800 ] && [ "$stops" -ge 1 ] || {
 		echo "offline took $took/100 s with a long thread_fn; schedule_stops=$stops"
-		rmmod smpboot_rs_test_c # its long items would slow the next cases
 		return 1
 	}
 	wait_for 40 c_drained ||
@@ -291,6 +301,7 @@ t_2i() {
 	c_clean || return 1
 	rmmod smpboot_rs_test_c && exit_zero smpboot_rs_test_c $C_EXIT_ERRORS
 }
+t_2i_cleanup() { c_user_cleanup; }
 case_result "2i: smpboot_rs_thread_schedule() yields and says when a long thread_fn must return for park" t_2i
 
 t_2j() {

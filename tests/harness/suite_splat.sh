@@ -22,8 +22,9 @@
 # and one kind for what a failed case leaves behind, in a two-case suite:
 #
 #   failed the first case takes cpu3 offline, loads smpboot_rs and
-#          fails; the second passes if cpu3 is online and
-#          smpboot_rs unloaded when it starts                   -> not ok 1,
+#          fails; its t_NAME_cleanup unloads smpboot_rs. The
+#          second passes if cpu3 is online and smpboot_rs
+#          unloaded when it starts                              -> not ok 1,
 #                                                                  ok 2
 #
 # It runs from an installed selftests directory, beside selftest-lib.sh
@@ -56,11 +57,6 @@ t_provoke() {
 		( sh -c 'echo $$ > /tmp/linger.pid; while :; do sleep 1; done' & wait ) &
 		sleep 600
 		;;
-	failed)
-		echo 0 > $SYSCPU/cpu3/online && modprobe smpboot_rs || return 1
-		echo "fails on purpose, cpu3 offline and smpboot_rs loaded"
-		return 1
-		;;
 	*)
 		echo "unknown kind $1"
 		return 1
@@ -68,6 +64,12 @@ t_provoke() {
 	esac
 }
 
+t_fail_leaving() {
+	echo 0 > $SYSCPU/cpu3/online && modprobe smpboot_rs || return 1
+	echo "fails on purpose, cpu3 offline and smpboot_rs loaded"
+	return 1
+}
+t_fail_leaving_cleanup() { unload_module smpboot_rs; }
 t_after_failure() {
 	[ "$(cat $SYSCPU/cpu3/online)" = 1 ] || { echo "cpu3 is offline"; return 1; }
 	! loaded smpboot_rs || { echo "smpboot_rs is loaded"; return 1; }
@@ -75,7 +77,7 @@ t_after_failure() {
 
 if [ "$1" = failed ]; then
 	suite_begin 2 4
-	case_result "a case fails with cpu3 offline and smpboot_rs loaded" t_provoke failed
+	case_result "a case fails with cpu3 offline and smpboot_rs loaded" t_fail_leaving
 	case_result "the next case starts with cpu3 online and smpboot_rs unloaded" t_after_failure
 else
 	suite_begin 1 1 $FS
