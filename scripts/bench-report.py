@@ -320,6 +320,36 @@ def memory_section(recs, cpus):
     return lines
 
 
+def scaling_section(scaling):
+    """scaling: {(metric, unit): {ncpu: {impl: median}}}, from the logs of
+    each vCPU count. A cost linear in the CPU count has the same slope
+    (added cost per added CPU) between each pair of counts: a fixed part
+    (exec, module loading) makes the cost per CPU fall, not the slope."""
+    counts = sorted({n for by_n in scaling.values() for n in by_n})
+    if len(counts) < 2:
+        return []
+    steps = list(zip(counts, counts[1:]))
+    lines = ["", "### Scaling with the CPU count (registration phase)", "",
+             "Median of each count's rounds; slope = added cost per added CPU between two counts. "
+             "Linear: the slopes are equal (last / first 1.00); above 1, the cost grows faster "
+             "than the CPU count.", "",
+             "| metric | impl | " + " | ".join(f"{n} vCPUs" for n in counts) + " | "
+             + " | ".join(f"slope {a}→{b}" for a, b in steps) + " | last / first slope |",
+             "|---|---|" + "---|" * (len(counts) + len(steps) + 1)]
+    if len(steps) < 2:
+        lines[3] = "Median of each count's rounds; slope = added cost per added CPU. Three counts show whether it is linear."
+    for (metric, unit), by_n in scaling.items():
+        for impl in ("c", "crs", "rs"):
+            vals = [by_n.get(n, {}).get(impl) for n in counts]
+            if any(v is None for v in vals):
+                continue
+            slopes = [(vals[j + 1] - vals[j]) / (b - a) for j, (a, b) in enumerate(steps)]
+            growth = slopes[-1] / slopes[0] if len(steps) > 1 and slopes[0] > 0 else float("nan")
+            lines.append(f"| {metric} | {IMPL_NAMES[impl]} | " + " | ".join(fmt(v, unit) for v in vals)
+                         + " | " + " | ".join(fmt(x, unit) for x in slopes) + f" | {fmt(growth)} |")
+    return lines
+
+
 def main():
     if len(sys.argv) < 3 or sys.argv[1].startswith("-"):
         sys.exit("usage: " + __doc__.splitlines()[0])  # not an OUT named "--help"
@@ -328,6 +358,7 @@ def main():
     info = []
     lat_pooled = {}
     profile = []
+    scaling = defaultdict(dict)
     vmm = accelerator(sys.argv[2:])
     for path in sys.argv[2:]:
         recs, graphs = parse(path)
@@ -462,6 +493,11 @@ def main():
                     note += f"; C on smpboot_rs / C: {m:.3f} (IQR {q1:.3f} – {q3:.3f})"
                 rows.append(ratio_row(f"{label} ({cpus} vCPUs)", c, rs,
                                       [b / a for a, b in zip(c, rs)], unit, note))
+                if key in ("insmod_ns", "rmmod_ns"):
+                    scaling[(label, unit)][ncpu] = {
+                        impl: statistics.median(int(reg[r][impl][key]) / scale for r in rounds
+                                                if impl in reg[r])
+                        for impl in ("c", "crs", "rs") if any(impl in reg[r] for r in rounds)}
             if core:
                 info.append(f"  - smpboot_rs.ko itself: insmod {int(core['insmod_ns']) / 1e6:.1f} ms")
         kept, core_kept = by_round(recs, "mem")
@@ -482,6 +518,10 @@ def main():
                 unit = " B" if key == "slab_bytes" else ""
                 rows.append(ratio_row(f"{label} ({cpus} vCPUs)", c, rs,
                                       [b / a for a, b in zip(c, rs) if a > 0], unit, note))
+                if key == "slab_bytes":
+                    scaling[("slab kept after insmod", unit)][ncpu] = {
+                        impl: statistics.median(int(kept[r][impl][key]) for r in mem_rounds)
+                        for impl in ("c", "rs")}
         if core_kept:
             info.append(f"  - smpboot_rs.ko's load keeps: slab {int(core_kept['slab_bytes']):,} B, per-CPU areas "
                         f"{int(core_kept['percpu_bytes']):,} B, threads {core_kept['tasks']}")
@@ -490,6 +530,8 @@ def main():
         profile += states_section(recs, cpus)
         profile += registration_states_section(recs, cpus)
         profile += memory_section(recs, cpus)
+
+    profile += scaling_section(scaling)
 
     with open(out + ".md", "w") as f:
         f.write(f"# smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})\n\n")
