@@ -195,7 +195,7 @@ t_takeover() {
 
 t_bad() {
 	cpu_online 3 0 || return 1
-	before=$(cat $D/stats; cat $D/timer)
+	before=$(cat $D/stats $D/timer $D/latency)
 	bad=0
 	for in in garbage '' '1 5 junk' '0 -1' '-1 5' '0 99999999999999999999' '99999999999999999999 1' \
 		'3 5' '64 1' '4096 1' '0 0' 'all' 'all x' '0 5x' '0 1000001' '1 2 3' '0x1 1' '+ 1'; do
@@ -207,14 +207,16 @@ t_bad() {
 	for in in garbage '' '5000 junk' '-1' '99999999999999999999' '50' '1000001' '1e3'; do
 		expect_reject timer "$in" || bad=1
 	done
-	for in in garbage '' '1' '0 junk' '-1' '99999999999999999999' '00x'; do
-		expect_reject reset "$in" || bad=1
+	for f in reset latency; do
+		for in in garbage '' '1' '0 junk' '-1' '99999999999999999999' '00x'; do
+			expect_reject $f "$in" || bad=1
+		done
 	done
 	[ "$(su nobody -s /bin/sh -c 'id -u' 2>&1)" = 65534 ] || { echo "su nobody does not work"; bad=1; }
-	for f in ipi timer reset; do expect_denied $f 0 || bad=1; done
+	for f in ipi timer reset latency; do expect_denied $f 0 || bad=1; done
 	expect_denied raise '0 1' || bad=1
 	expect_denied timer 1000 || bad=1
-	after=$(cat $D/stats; cat $D/timer)
+	after=$(cat $D/stats $D/timer $D/latency)
 	[ "$before" = "$after" ] || { echo "state changed:"; echo "$before"; echo "$after"; bad=1; }
 	cpu_online 3 1 || bad=1
 	return $bad
