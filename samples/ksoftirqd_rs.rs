@@ -564,6 +564,16 @@ fn number(word: &str) -> Result<u64> {
     })
 }
 
+/// A write of `0` alone (`reset`, `latency`; C's `ks_expect_zero()`):
+/// `EINVAL` otherwise, `ERANGE` for a number that overflows.
+fn expect_zero(input: &[u8]) -> Result {
+    let mut w = Words::new(input)?;
+    if w.number()? != 0 {
+        return Err(EINVAL);
+    }
+    w.end()
+}
+
 fn in_range(n: u64, lo: u64, hi: u64) -> Result<u64> {
     if (lo..=hi).contains(&n) {
         Ok(n)
@@ -724,11 +734,7 @@ impl Control {
     /// `reset` (write 0): zeroes the counters; what is still pending stays
     /// counted as raised, so that processed + pending == raised holds.
     fn store_reset(&self, input: &[u8]) -> Result {
-        let mut w = Words::new(input)?;
-        if w.number()? != 0 {
-            return Err(EINVAL);
-        }
-        w.end()?;
+        expect_zero(input)?;
         for c in cpu::possible_cpus() {
             if let Some(w) = self.sample.work(c) {
                 let pending = w.pending.load(Acquire).max(0);
@@ -773,11 +779,7 @@ impl Control {
 
     /// `latency` (write 0): clears the histogram.
     fn store_latency(&self, input: &[u8]) -> Result {
-        let mut w = Words::new(input)?;
-        if w.number()? != 0 {
-            return Err(EINVAL);
-        }
-        w.end()?;
+        expect_zero(input)?;
         for c in cpu::possible_cpus() {
             if let Some(w) = self.sample.work(c) {
                 w.raise_ts.store(0, Relaxed);
