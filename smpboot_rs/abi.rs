@@ -128,15 +128,19 @@ impl WakeSlot {
     ///
     /// Returns whether a thread was published.
     pub(crate) fn wake(&self) -> bool {
+        let task = self.task.load(Acquire);
+        if task.is_null() {
+            return false;
+        }
+        // Not `Task::wake_up()`: its `as_ptr()` is the kernel crate's
+        // `Opaque::get()`, not `#[inline]`, so every raise would make a call
+        // into the kernel crate that C's `wake_up_process(tsk)` does not.
         // SAFETY: A non-null `task` never changes and keeps its reference
         // until `Drop` (type invariant), so the task outlives the borrow of
-        // `self`.
-        let Some(task) = (unsafe { self.task.load(Acquire).as_ref() }) else {
-            return false;
-        };
+        // `self`. `Task` is a transparent wrapper of `task_struct`.
         // `wake_up_process()` may be called from any context, on a task in
         // any state.
-        task.wake_up();
+        unsafe { bindings::wake_up_process(task.cast()) };
         true
     }
 }
