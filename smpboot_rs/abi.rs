@@ -132,9 +132,9 @@ impl WakeSlot {
         if task.is_null() {
             return false;
         }
-        // Not `Task::wake_up()`: its `as_ptr()` is the kernel crate's
-        // `Opaque::get()`, not `#[inline]`, so every raise would make a call
-        // into the kernel crate that C's `wake_up_process(tsk)` does not.
+        // Not `Task::wake_up()`: 6.12's is not `#[inline]`, so every raise
+        // made a call into the kernel crate, which then called
+        // `wake_up_process()`; C's raise calls `wake_up_process(tsk)`.
         // SAFETY: A non-null `task` never changes and keeps its reference
         // until `Drop` (type invariant), so the task outlives the borrow of
         // `self`. `Task` is a transparent wrapper of `task_struct`.
