@@ -33,7 +33,8 @@ pub(crate) struct ThreadOps {
     pub cleanup: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint, online: bool)>,
     /// Called in the thread before it parks (CPU going offline).
     pub park: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint)>,
-    /// Called in the thread after it is unparked (CPU back online).
+    /// Called in the thread after it is unparked (CPU back online), if
+    /// `park` is set (as in C).
     pub unpark: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint)>,
     /// Told the task of a CPU's thread when it starts, and null when it is
     /// stopped (`ht->store` of the C API).

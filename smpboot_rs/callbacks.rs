@@ -280,6 +280,15 @@ impl UserCallbacks {
         }
     }
 
+    /// Whether `park` is set. C smpboot's thread without one stays active
+    /// for its callbacks while parked, so it gets no `unpark` either.
+    pub(crate) fn has_park(&self) -> bool {
+        match self.target() {
+            Target::Ops(ops, _) => ops.park.is_some(),
+            Target::Seed(ht) => ht.park.is_some(),
+        }
+    }
+
     /// `park`.
     pub(crate) fn park(&self, cpu: PossibleCpu) {
         self.call(cpu, |ops| ops.park, |ht| ht.park)

@@ -39,7 +39,8 @@ enum Status {
     None = 0,
     /// Set up and not parked.
     Active = 1,
-    /// Parked after being active.
+    /// Parked after being active. C's thread stays active without a `park`
+    /// callback, which its callbacks see as no `unpark` afterwards.
     Parked = 2,
 }
 
@@ -478,8 +479,11 @@ impl kthread::ThreadFn for PerCpuThread {
                 // stays active for its callbacks.
                 if self.status.get() == Status::Active && pin.is_some() {
                     self.check_cpu_and_affinity(cpu::current_cpu());
-                    reg.callbacks.park(cpu);
-                    self.count(|s| &s.park);
+                    // The threads file counts calls.
+                    if reg.callbacks.has_park() {
+                        reg.callbacks.park(cpu);
+                        self.count(|s| &s.park);
+                    }
                     self.set_status(Status::Parked);
                 }
                 // A dying CPU must not keep migration-disabled tasks.
@@ -535,8 +539,11 @@ impl kthread::ThreadFn for PerCpuThread {
                 Status::Parked => {
                     self.check_cpu_and_affinity(pass.cpu());
                     pass.keep_running();
-                    reg.callbacks.unpark(cpu);
-                    self.count(|s| &s.unpark);
+                    // As C: `unpark` only where `park` ran.
+                    if reg.callbacks.has_park() {
+                        reg.callbacks.unpark(cpu);
+                        self.count(|s| &s.unpark);
+                    }
                     self.set_status(Status::Active);
                     continue;
                 }

@@ -30,6 +30,8 @@
  *        selfparking threads when their CPU goes down and unparks them when
  *        it comes up, from a hotplug state of its own (as cpuhp/N's owner
  *        does); without it they stay unparked across offline and online;
+ *   no_park (load time): the descriptors have unpark but no park (C smpboot
+ *        then calls neither: its thread parks and comes back active);
  *   create_sets_up_state (load time): create() sets up and removes a
  *        hotplug state of its own, which takes cpuhp_state_mutex (C smpboot
  *        calls create() under the hotplug lock, never under that mutex);
@@ -92,6 +94,9 @@ MODULE_PARM_DESC(selfparking_parked, "of the selfparking ones, the last J stay p
 static bool selfparking_follow;
 module_param(selfparking_follow, bool, 0444);
 MODULE_PARM_DESC(selfparking_follow, "the owner parks/unparks its unparked threads at CPU offline/online");
+static bool no_park;
+module_param(no_park, bool, 0444);
+MODULE_PARM_DESC(no_park, "the descriptors set unpark but not park");
 static bool create_sets_up_state;
 module_param(create_sets_up_state, bool, 0444);
 MODULE_PARM_DESC(create_sets_up_state, "create() sets up and removes a hotplug state");
@@ -635,7 +640,7 @@ static int __init test_init(void)
 			.create = test_create,
 			.setup = test_setup,
 			.cleanup = test_cleanup,
-			.park = test_park,
+			.park = no_park ? NULL : test_park,
 			.unpark = test_unpark,
 			.selfparking = r->selfparking,
 			.thread_comm = (i == 0 && comm) ? comm : r->comm,

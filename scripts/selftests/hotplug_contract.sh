@@ -147,6 +147,31 @@ t_selfpark_follow() {
 	work_done && users_clean && unload_users
 }
 
+# A descriptor with unpark but no park: C smpboot marks a thread parked only
+# when it runs park ("if (ht->park && td->status == HP_THREAD_ACTIVE)"),
+# and runs unpark only for a thread so marked, so neither runs; the thread
+# comes back from offline active and runs thread_fn. Both ways a thread
+# parks: at offline by the core (sbtc0) and by an owner following hotplug
+# (sbtc1, selfparking). The threads file still says parked while offline.
+t_no_park() {
+	modprobe smpboot_rs_test_c nr_regs=2 selfparking=1 selfparking_follow=1 no_park=1 || return 1
+	for i in 1 2; do
+		hp_target 3 0 || { echo "offline $i failed"; return 1; }
+		[ "$(get sbtc0/ 3 state)" = parked ] || { echo "cpu3 offline: $(lines_of sbtc0/3)"; return 1; }
+		hp_target 3 "$HP_ONLINE" || { echo "online $i failed"; return 1; }
+	done
+	kick_all
+	work_done || return 1
+	for r in 0 1; do
+		c=$(calls_of $r 3)
+		[ "$(field "$c" setup)" = 1 ] && [ "$(field "$c" park)" = 0 ] && [ "$(field "$c" unpark)" = 0 ] &&
+			[ "$(field "$c" state)" = active ] || { echo "registration $r: $c"; return 1; }
+		# smpboot_rs's own count of the callbacks agrees.
+		[ "$(get sbtc$r/ 3 park)/$(get sbtc$r/ 3 unpark)" = 0/0 ] || { lines_of sbtc$r/3; return 1; }
+	done
+	users_clean && unload_users
+}
+
 # An owner that parks its unparked selfparking thread while the core holds
 # it (its CPU stopped online below smpboot_rs:online, as unloading the user
 # does there): the thread cannot reach its CPU, so it parks without park
@@ -519,6 +544,7 @@ run_case() {
 run_case selfpark_unparked "selfparking, owner-unparked: offline completes, no park/unpark callback, work resumes"
 run_case selfpark_parked "selfparking, owner-parked: offline and online leave it parked, no callback"
 run_case selfpark_follow "selfparking, owner parks at offline and unparks at online: callbacks on the CPU"
+run_case no_park "a descriptor with unpark but no park: neither runs, the thread comes back active (core-parked and owner-parked)"
 run_case selfpark_held_parked "selfparking, owner parks a held thread: it parks without park, no callback off its CPU"
 run_case selfpark_early_unpark "selfparking, owner unparks before smpboot_rs:online: the thread waits held, the CPU can go down"
 run_case failed_bringup "a thread created for a CPU whose bringup fails waits parked, not in D state; store before create"
