@@ -581,32 +581,29 @@ pub(crate) fn thread_schedule() -> Result<bool> {
     must_yield.ok_or(EINVAL)
 }
 
-/// Prepare-stage callbacks of one registration.
-pub(crate) struct CreateHook(Arc<Registration>);
-
-impl cpuhp::Callbacks for CreateHook {
-    fn startup(&self, cpu: PossibleCpu) -> Result {
-        Registration::create_thread(&self.0, cpu)
-    }
-
-    fn teardown(&self, _cpu: PossibleCpu) -> Result {
-        // The thread stays, parked, for the CPU's next bringup.
-        Ok(())
-    }
-}
-
-/// Online-stage callbacks: a registration's, or the core's record of the
-/// CPUs at or past the state.
-pub(crate) enum OnlineHook {
-    /// Starts and parks a registration's threads.
-    Threads(Arc<Registration>),
-    /// Indexed by CPU id: whether the CPU is at or past the state, kept by
-    /// the core's instance. Exact while the hotplug lock is held: every
-    /// transition, its rollback included, holds it for writing.
+/// An instance of one of the core's two hotplug states.
+pub(crate) enum Hook {
+    /// `smpboot_rs:create`: creates a registration's threads.
+    Create(Arc<Registration>),
+    /// `smpboot_rs:online`: starts and parks a registration's threads.
+    Online(Arc<Registration>),
+    /// The core's record of the CPUs at or past the state, indexed by CPU
+    /// id. Exact while the hotplug lock is held: every transition, its
+    /// rollback included, holds it for writing.
     Reached(KVec<Atomic<bool>>),
 }
 
-impl OnlineHook {
+impl Hook {
+    /// A record of the CPUs at or past a state, once added to it.
+    fn new_reached() -> Result<Self> {
+        let nr = cpu::nr_cpu_ids() as usize;
+        let mut cpus = KVec::with_capacity(nr, GFP_KERNEL)?;
+        for _ in 0..nr {
+            cpus.push(Atomic::new(false), GFP_KERNEL)?;
+        }
+        Ok(Self::Reached(cpus))
+    }
+
     fn set_reached(cpus: &[Atomic<bool>], cpu: PossibleCpu, reached: bool) {
         if let Some(r) = cpus.get(cpu.index()) {
             r.store(reached, Relaxed);
@@ -614,10 +611,11 @@ impl OnlineHook {
     }
 }
 
-impl cpuhp::Callbacks for OnlineHook {
+impl cpuhp::Callbacks for Hook {
     fn startup(&self, cpu: PossibleCpu) -> Result {
         match self {
-            Self::Threads(reg) => Registration::start_thread(reg, cpu),
+            Self::Create(reg) => Registration::create_thread(reg, cpu),
+            Self::Online(reg) => Registration::start_thread(reg, cpu),
             Self::Reached(cpus) => {
                 Self::set_reached(cpus, cpu, true);
                 Ok(())
@@ -627,7 +625,9 @@ impl cpuhp::Callbacks for OnlineHook {
 
     fn teardown(&self, cpu: PossibleCpu) -> Result {
         match self {
-            Self::Threads(reg) => reg.park_thread(cpu),
+            // The thread stays, parked, for the CPU's next bringup.
+            Self::Create(_) => Ok(()),
+            Self::Online(reg) => reg.park_thread(cpu),
             Self::Reached(cpus) => {
                 Self::set_reached(cpus, cpu, false);
                 Ok(())
@@ -639,8 +639,8 @@ impl cpuhp::Callbacks for OnlineHook {
 /// A live registration: its shared part and its two hotplug instances.
 pub(crate) struct Handle {
     reg: Arc<Registration>,
-    create: Pin<KBox<Instance<CreateHook>>>,
-    online: Pin<KBox<Instance<OnlineHook>>>,
+    create: Pin<KBox<Instance<Hook>>>,
+    online: Pin<KBox<Instance<Hook>>>,
 }
 
 impl Drop for Handle {
@@ -683,66 +683,69 @@ pub(crate) struct Core {
     // unregistered) leave the hotplug states before the states go.
     #[pin]
     registry: Mutex<KVec<Option<KBox<Handle>>>>,
-    /// `OnlineHook::Reached`, added to `online_state` by [`Core::start`];
-    /// removed before the states go.
-    online_reached: Pin<KBox<Instance<OnlineHook>>>,
-    create_state: MultiState<CreateHook>,
-    online_state: MultiState<OnlineHook>,
+    /// `Hook::Reached`, added to `create_state` and `online_state` by
+    /// [`Core::start`]; removed before the states go.
+    create_reached: Pin<KBox<Instance<Hook>>>,
+    online_reached: Pin<KBox<Instance<Hook>>>,
+    create_state: MultiState<Hook>,
+    online_state: MultiState<Hook>,
     next_id: Atomic<u64>,
 }
 
 impl Core {
     /// Allocates the hotplug states.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
-        let nr = cpu::nr_cpu_ids() as usize;
         try_pin_init!(Self {
             registry <- new_mutex!(KVec::new(), "smpboot_rs::registry"),
-            online_reached: {
-                let mut cpus = KVec::with_capacity(nr, GFP_KERNEL)?;
-                for _ in 0..nr {
-                    cpus.push(Atomic::new(false), GFP_KERNEL)?;
-                }
-                KBox::pin_init(Instance::new(OnlineHook::Reached(cpus)), GFP_KERNEL)?
-            },
+            create_reached: KBox::pin_init(Instance::new(Hook::new_reached()?), GFP_KERNEL)?,
+            online_reached: KBox::pin_init(Instance::new(Hook::new_reached()?), GFP_KERNEL)?,
             create_state: MultiState::new(Stage::Prepare, kernel::c_str!("smpboot_rs:create"))?,
             online_state: MultiState::new(Stage::Online, kernel::c_str!("smpboot_rs:online"))?,
             next_id: Atomic::new(1),
         })
     }
 
-    /// Starts following CPUs through `smpboot_rs:online`; before the first
+    /// Starts following CPUs through both states; before the first
     /// registration.
     pub(crate) fn start(&'static self) -> Result {
+        self.create_reached.as_ref().add(&self.create_state)?;
         self.online_reached.as_ref().add(&self.online_state)
     }
 
-    /// Whether `cpu` is at or past `smpboot_rs:online`. The caller holds the
-    /// hotplug lock.
-    fn reached_online(&self, _cpus: &CpusReadGuard, cpu: PossibleCpu) -> bool {
-        match self.online_reached.target() {
-            OnlineHook::Reached(cpus) => cpus.get(cpu.index()).is_some_and(|r| r.load(Relaxed)),
-            OnlineHook::Threads(_) => false,
+    /// Whether `cpu` is at or past the state of `record`, one of the core's
+    /// `Hook::Reached` instances. The caller holds the hotplug lock.
+    fn reached(record: &Instance<Hook>, _cpus: &CpusReadGuard, cpu: PossibleCpu) -> bool {
+        match record.target() {
+            Hook::Reached(cpus) => cpus.get(cpu.index()).is_some_and(|r| r.load(Relaxed)),
+            Hook::Create(_) | Hook::Online(_) => false,
         }
     }
 
-    /// Starts `reg`'s threads of the CPUs at or past `smpboot_rs:online`,
-    /// whose startup ran before `reg`'s instance was added.
-    fn start_threads(&self, reg: &Arc<Registration>) -> Result {
-        // Without it every CPU would read as below the state.
-        if !self.online_reached.is_added() {
+    /// Creates `reg`'s threads of the CPUs at or past `smpboot_rs:create`,
+    /// then starts those of the CPUs at or past `smpboot_rs:online`: the
+    /// states' startups ran for them before `reg`'s instances were added.
+    /// Every thread is created before any starts, so that a `create` that
+    /// fails leaves no thread that ran.
+    fn catch_up(&self, reg: &Arc<Registration>) -> Result {
+        // Without them every CPU would read as below the states.
+        if !self.create_reached.is_added() || !self.online_reached.is_added() {
             return Err(ENODEV);
         }
         let cpus = CpusReadGuard::new();
         cpu::possible_cpus()
-            .filter(|&cpu| self.reached_online(&cpus, cpu))
+            .filter(|&cpu| Self::reached(&self.create_reached, &cpus, cpu))
+            .try_for_each(|cpu| Registration::create_thread(reg, cpu))?;
+        cpu::possible_cpus()
+            .filter(|&cpu| Self::reached(&self.online_reached, &cpus, cpu))
             .try_for_each(|cpu| Registration::start_thread(reg, cpu))
     }
 
-    /// Registers per-CPU threads: creates a parked thread for every online
-    /// CPU, then starts the threads of the CPUs at or past
-    /// `smpboot_rs:online`, each step under the hotplug read lock. On
-    /// failure everything done is undone. Returns the registration's
-    /// address, its handle.
+    /// Registers per-CPU threads: adds the registration's instances to both
+    /// states, then creates a parked thread for every CPU at or past
+    /// `smpboot_rs:create` and starts those of the CPUs at or past
+    /// `smpboot_rs:online`, under the hotplug read lock. On failure
+    /// everything done is undone. Returns the registration's address, its
+    /// handle.
     pub(crate) fn register(&'static self, req: Request) -> Result<*const Handle> {
         let ctx = req.callbacks.ctx();
         let nr = cpu::nr_cpu_ids() as usize;
@@ -771,11 +774,8 @@ impl Core {
         )?;
         let handle = KBox::new(
             Handle {
-                create: KBox::pin_init(Instance::new(CreateHook(reg.clone())), GFP_KERNEL)?,
-                online: KBox::pin_init(
-                    Instance::new(OnlineHook::Threads(reg.clone())),
-                    GFP_KERNEL,
-                )?,
+                create: KBox::pin_init(Instance::new(Hook::Create(reg.clone())), GFP_KERNEL)?,
+                online: KBox::pin_init(Instance::new(Hook::Online(reg.clone())), GFP_KERNEL)?,
                 reg,
             },
             GFP_KERNEL,
@@ -801,23 +801,18 @@ impl Core {
                 registry.len() - 1
             }
         };
-        // Created here, as C does, rather than by adding the create
-        // instance: that runs the callbacks, `create(cpu)` included, under
-        // the hotplug state mutex, which a user's `create` may need. Only a
-        // CPU that comes up between this and the next step is left to it.
-        let created = {
-            let _cpus = CpusReadGuard::new();
-            cpu::possible_cpus()
-                .filter(|cpu| cpu.is_online())
-                .try_for_each(|cpu| Registration::create_thread(&handle.reg, cpu))
-        };
-        // The online instance without calls, each of which would be run by
-        // its CPU's hotplug thread, woken and waited for in turn: the
-        // threads are started from here, as C does.
-        let added = created
-            .and_then(|()| handle.create.as_ref().add(&self.create_state))
+        // Both instances without calls, the threads of the CPUs already
+        // past the states created and started from here, as C does. Adding
+        // with calls runs each startup under the hotplug state mutex, where
+        // C never calls `create(cpu)` (a user's `create` may take that
+        // mutex), and runs the online ones in each CPU's hotplug thread,
+        // woken and waited for in turn.
+        let added = handle
+            .create
+            .as_ref()
+            .add_without_calls(&self.create_state)
             .and_then(|()| handle.online.as_ref().add_without_calls(&self.online_state))
-            .and_then(|()| self.start_threads(&handle.reg));
+            .and_then(|()| self.catch_up(&handle.reg));
         if let Err(e) = added {
             drop(registry);
             // Dropping the handle undoes what was done.

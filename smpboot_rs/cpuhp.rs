@@ -201,9 +201,10 @@ impl<T: Callbacks> Instance<T> {
     /// the callbacks run from the next CPU that passes the state on. The
     /// caller brings the CPUs already at or past it up to date itself, and
     /// copes with a CPU that changes state before it takes the hotplug lock
-    /// to do so (whose callbacks then run already). This spares the calls
-    /// of an online-stage state, each run by the CPU's hotplug thread, which
-    /// the adding task wakes and waits for in turn.
+    /// to do so (whose callbacks then run already). The calls [`Self::add`]
+    /// makes run under the hotplug state mutex, and an online-stage state's
+    /// each in the CPU's hotplug thread, which the adding task wakes and
+    /// waits for in turn.
     pub(crate) fn add_without_calls(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
         self.link(state, false)
     }

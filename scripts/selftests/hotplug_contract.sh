@@ -332,13 +332,23 @@ t_cleanup_dying() {
 
 # C smpboot calls create() under the hotplug lock only (registration: read,
 # bringup: write), never under cpuhp_state_mutex: a create() that sets up a
-# hotplug state of its own works, at registration and at bringup.
+# hotplug state of its own works, at registration and at bringup. Also at a
+# registration made while CPU 3 sits in the prepare stage at
+# smpboot_rs:create, not online, its thread due there (the sweeps' case;
+# their Rust user's create() takes no lock).
 t_create_locks() {
 	hp_target 3 0 || return 1
 	within 60 modprobe smpboot_rs_test_c create_sets_up_state=1 ||
 		{ echo "insmod: $(cat $SUITE_TMP/within.err)"; return 1; }
 	hp_target 3 "$HP_ONLINE" || return 1
 	[ "$(cat $CPARAM/creates)" = 4 ] || { echo "creates=$(cat $CPARAM/creates)"; return 1; }
+	users_clean && unload_users || return 1
+	hp_target 3 0 && hp_target 3 "$OUR_CREATE" || { echo "cannot stop cpu3 at $OUR_CREATE"; return 1; }
+	within 60 modprobe smpboot_rs_test_c create_sets_up_state=1 ||
+		{ echo "insmod, cpu3 at smpboot_rs:create: $(cat $SUITE_TMP/within.err)"; return 1; }
+	[ "$(cat $CPARAM/creates)" = 4 ] || { echo "cpu3 at smpboot_rs:create: creates=$(cat $CPARAM/creates)"; return 1; }
+	hp_target 3 "$HP_ONLINE" || return 1
+	[ "$(cat $CPARAM/creates)" = 4 ] || { echo "after bringup: creates=$(cat $CPARAM/creates)"; return 1; }
 	users_clean && unload_users
 }
 
@@ -552,7 +562,7 @@ run_case wake_created "a thread created but not started yet (its CPU online belo
 run_case register_dying "registering while a CPU is dying: no callback off the CPU, threads end bound and unpinned"
 run_case register_at_state "registering while a CPU sits at a state, up or down: its thread is created and started as the states' startups would"
 run_case cleanup_dying "cleanup(cpu, online) of a CPU online but past smpboot_rs:online runs on its CPU or says offline"
-run_case create_locks "create() runs under the hotplug lock only, not cpuhp_state_mutex (it may set up a state)"
+run_case create_locks "create() runs under the hotplug lock only, not cpuhp_state_mutex (it may set up a state), a CPU in the prepare stage included"
 run_case unregister_offline "a CPU going down during an unregistration, lined up between its steps: the CPU finishes going down"
 run_case leaked_registration "a user unloaded with a live registration: its threads are stopped, smpboot_rs unloads clean"
 run_case wrong_drop "unregistering from its own thread or atomic context: refused without harm, cleaned up at unload"
