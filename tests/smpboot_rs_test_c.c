@@ -13,7 +13,8 @@
  *   kick (write N): queue N work items for every thread that should run
  *        (online CPU, not parked by its owner) and wake it through ht->store;
  *   handled, queued, wrong_cpu, bad_preempt, state_errors, store_errors,
- *        schedule_stops, creates (read): counters;
+ *        schedule_stops, creates (read): counters (bad_preempt: a
+ *        thread_should_run preemptible, or another callback not);
  *   calls (read): per registration and CPU, the callback counts and the
  *        state the callbacks saw last ("none", "active", "parked"); the
  *        same lines, prefixed "final: ", go to the log at unload, after
@@ -32,6 +33,8 @@
  *        does); without it they stay unparked across offline and online;
  *   no_park (load time): the descriptors have unpark but no park (C smpboot
  *        then calls neither: its thread parks and comes back active);
+ *   no_setup (load time): the descriptors have no setup (C's thread is
+ *        active from its first pass all the same, and gets cleanup);
  *   create_sets_up_state (load time): create() sets up and removes a
  *        hotplug state of its own, which takes cpuhp_state_mutex (C smpboot
  *        calls create() under the hotplug lock, never under that mutex);
@@ -97,6 +100,9 @@ MODULE_PARM_DESC(selfparking_follow, "the owner parks/unparks its unparked threa
 static bool no_park;
 module_param(no_park, bool, 0444);
 MODULE_PARM_DESC(no_park, "the descriptors set unpark but not park");
+static bool no_setup;
+module_param(no_setup, bool, 0444);
+MODULE_PARM_DESC(no_setup, "the descriptors set cleanup but not setup");
 static bool create_sets_up_state;
 module_param(create_sets_up_state, bool, 0444);
 MODULE_PARM_DESC(create_sets_up_state, "create() sets up and removes a hotplug state");
@@ -242,11 +248,31 @@ static void check_cpu(unsigned int cpu)
 		atomic_long_inc(&wrong_cpu);
 }
 
+/* C smpboot runs every callback but thread_should_run preemptible. */
+static void check_preemptible(void)
+{
+	if (!preemptible())
+		atomic_long_inc(&bad_preempt);
+}
+
+/*
+ * A CPU's callback record. C's thread is active from its first pass, setup
+ * or not: without setup (no_setup), the first callback to run says so.
+ */
+static struct cpu_calls *calls_of(struct test_reg *r, unsigned int cpu)
+{
+	struct cpu_calls *c = per_cpu_ptr(r->calls, cpu);
+
+	if (no_setup && c->state == CB_NONE)
+		c->state = CB_ACTIVE;
+	return c;
+}
+
 /* Moves a CPU's callback state from @from to @to, counting a wrong order. */
 static struct cpu_calls *transition(struct test_reg *r, unsigned int cpu, int from,
 				    enum cb_state to)
 {
-	struct cpu_calls *c = per_cpu_ptr(r->calls, cpu);
+	struct cpu_calls *c = calls_of(r, cpu);
 
 	if (from >= 0 && c->state != from)
 		atomic_long_inc(&state_errors);
@@ -261,7 +287,7 @@ static int test_should_run(unsigned int cpu)
 	if (preemptible())
 		atomic_long_inc(&bad_preempt);
 	check_cpu(cpu);
-	if (r && per_cpu_ptr(r->calls, cpu)->state != CB_ACTIVE)
+	if (r && calls_of(r, cpu)->state != CB_ACTIVE)
 		atomic_long_inc(&state_errors);
 	if (r && atomic_read(per_cpu_ptr(r->pending, cpu)) > 0)
 		return true;
@@ -277,6 +303,7 @@ static void test_thread_fn(unsigned int cpu)
 	unsigned long end = jiffies + msecs_to_jiffies(long_work_ms);
 
 	check_cpu(cpu);
+	check_preemptible();
 	if (!r)
 		return;
 	transition(r, cpu, CB_ACTIVE, CB_ACTIVE)->runs++;
@@ -303,6 +330,7 @@ static void test_create(unsigned int cpu)
 	unsigned int i;
 
 	atomic_long_inc(&creates);
+	check_preemptible();
 	if (create_sets_up_state) {
 		/* The hotplug lock is held, for reading or writing, as in C. */
 		int state = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN,
@@ -330,6 +358,7 @@ static void test_setup(unsigned int cpu)
 	struct test_reg *r = reg_of_current(cpu);
 
 	check_cpu(cpu);
+	check_preemptible();
 	if (r)
 		transition(r, cpu, CB_NONE, CB_ACTIVE)->setup++;
 }
@@ -339,6 +368,7 @@ static void test_park(unsigned int cpu)
 	struct test_reg *r = reg_of_current(cpu);
 
 	check_cpu(cpu);
+	check_preemptible();
 	if (r)
 		transition(r, cpu, CB_ACTIVE, CB_PARKED)->park++;
 }
@@ -348,6 +378,7 @@ static void test_unpark(unsigned int cpu)
 	struct test_reg *r = reg_of_current(cpu);
 
 	check_cpu(cpu);
+	check_preemptible();
 	if (r)
 		transition(r, cpu, CB_PARKED, CB_ACTIVE)->unpark++;
 }
@@ -358,6 +389,7 @@ static void test_cleanup(unsigned int cpu, bool online)
 	struct test_reg *r = reg_of_current(cpu);
 	struct cpu_calls *c;
 
+	check_preemptible();
 	/* online: on its CPU, which is online. */
 	if (online)
 		check_cpu(cpu);
@@ -365,7 +397,7 @@ static void test_cleanup(unsigned int cpu, bool online)
 		atomic_long_inc(&state_errors);
 	if (!r)
 		return;
-	c = per_cpu_ptr(r->calls, cpu);
+	c = calls_of(r, cpu);
 	/* An active thread of an online CPU is on it, so it says online. */
 	if (!online && cpu_online(cpu) && c->state == CB_ACTIVE)
 		atomic_long_inc(&state_errors);
@@ -638,7 +670,7 @@ static int __init test_init(void)
 			.thread_should_run = test_should_run,
 			.thread_fn = test_thread_fn,
 			.create = test_create,
-			.setup = test_setup,
+			.setup = no_setup ? NULL : test_setup,
 			.cleanup = test_cleanup,
 			.park = no_park ? NULL : test_park,
 			.unpark = test_unpark,

@@ -172,6 +172,22 @@ t_no_park() {
 	users_clean && unload_users
 }
 
+# A descriptor with cleanup but no setup: C's thread is active from its
+# first pass all the same ("td->status = HP_THREAD_ACTIVE" whether or not
+# ht->setup is set), so it gets cleanup at unregistration, online or
+# offline, and runs thread_fn meanwhile.
+t_no_setup() {
+	modprobe smpboot_rs_test_c no_setup=1 || return 1
+	all_active || return 1
+	hp_target 3 0 || { echo "offline failed"; return 1; }
+	kick_all
+	work_done && users_clean || return 1
+	rmmod smpboot_rs_test_c || return 1
+	exit_zero smpboot_rs_test_c $C_EXIT_ERRORS && final_calls smpboot_rs_test_c 1 || return 1
+	calls_match $SUITE_TMP/final_calls 0 "0 1 2" setup=0 cleanup_online=1 cleanup_offline=0 runs=1 &&
+		calls_match $SUITE_TMP/final_calls 0 3 setup=0 cleanup_online=0 cleanup_offline=1 runs=0
+}
+
 # An owner that parks its unparked selfparking thread while the core holds
 # it (its CPU stopped online below smpboot_rs:online, as unloading the user
 # does there): the thread cannot reach its CPU, so it parks without park
@@ -555,6 +571,7 @@ run_case selfpark_unparked "selfparking, owner-unparked: offline completes, no p
 run_case selfpark_parked "selfparking, owner-parked: offline and online leave it parked, no callback"
 run_case selfpark_follow "selfparking, owner parks at offline and unparks at online: callbacks on the CPU"
 run_case no_park "a descriptor with unpark but no park: neither runs, the thread comes back active (core-parked and owner-parked)"
+run_case no_setup "a descriptor with cleanup but no setup: the thread is active all the same and gets cleanup, online or offline"
 run_case selfpark_held_parked "selfparking, owner parks a held thread: it parks without park, no callback off its CPU"
 run_case selfpark_early_unpark "selfparking, owner unparks before smpboot_rs:online: the thread waits held, the CPU can go down"
 run_case failed_bringup "a thread created for a CPU whose bringup fails waits parked, not in D state; store before create"

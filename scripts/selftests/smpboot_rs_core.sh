@@ -124,7 +124,7 @@ t_2e() {
 	wait_for 10 c_drained ||
 		{ echo "handled $(cat $CPARAM/handled) of $(cat $CPARAM/queued)"; return 1; }
 	[ "$(cat $CPARAM/queued)" = $((5 * $(nr_online))) ] || { echo "queued $(cat $CPARAM/queued)"; return 1; }
-	[ "$(cat $CPARAM/bad_preempt)" = 0 ] || { echo "thread_should_run preemptible $(cat $CPARAM/bad_preempt) times"; return 1; }
+	[ "$(cat $CPARAM/bad_preempt)" = 0 ] || { echo "callbacks with the wrong preemption state: $(cat $CPARAM/bad_preempt)"; return 1; }
 	[ "$(cat $CPARAM/wrong_cpu)" = 0 ] || { echo "wrong_cpu $(cat $CPARAM/wrong_cpu)"; return 1; }
 	c_clean || return 1
 	# The user's own count: each CPU's thread ran thread_fn for its 5 items.
