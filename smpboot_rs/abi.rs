@@ -29,7 +29,8 @@ pub(crate) struct ThreadOps {
     pub create: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint) -> c_int>,
     /// Called in the thread before its first `thread_fn`.
     pub setup: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint)>,
-    /// Called in the thread when it stops, if `setup` ran.
+    /// Called in the thread when it stops, if it started (where `setup`, if
+    /// set, runs).
     pub cleanup: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint, online: bool)>,
     /// Called in the thread before it parks (CPU going offline).
     pub park: Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint)>,
