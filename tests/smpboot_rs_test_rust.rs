@@ -25,7 +25,8 @@
 //! - `raise_online` (write MS): under `OnlineCpus`, note the online CPUs,
 //!   sleep MS ms, note them again (a change counts in `walk_changed`), and
 //!   `raise` one unit on each;
-//! - `stats` (read): `key=value` counters;
+//! - `stats` (read): `key=value` counters (`bad_preempt`: a `should_run`
+//!   preemptible, or another callback of `sbtr/%u` not);
 //! - `calls` (read): per CPU of `sbtr/%u`, what its callbacks counted
 //!   themselves, independently of smpboot_rs's counters: one line
 //!   `reg=0 cpu=C state=S creates=.. setup=.. park=.. unpark=..
@@ -199,6 +200,13 @@ impl TestThread {
         }
     }
 
+    /// C smpboot runs every callback but `should_run` preemptible.
+    fn check_preemptible(&self) {
+        if !cpu::preemptible() {
+            bump(&self.counters.bad_preempt);
+        }
+    }
+
     fn pending(&self, cpu: PossibleCpu) -> Option<&Atomic<u64>> {
         self.pending.get(cpu.index())
     }
@@ -217,6 +225,7 @@ impl PerCpuThread for TestThread {
 
     fn create(&self, cpu: PossibleCpu) -> Result<CpuState> {
         bump(&self.counters.creates);
+        self.check_preemptible();
         self.record(cpu, |c| &c.creates, None);
         Ok(CpuState {
             cpu,
@@ -235,6 +244,7 @@ impl PerCpuThread for TestThread {
 
     fn run(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
+        self.check_preemptible();
         if !state.active {
             bump(&self.counters.state_errors);
         }
@@ -247,6 +257,7 @@ impl PerCpuThread for TestThread {
 
     fn setup(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
+        self.check_preemptible();
         if state.set_up {
             bump(&self.counters.state_errors);
         }
@@ -257,6 +268,7 @@ impl PerCpuThread for TestThread {
     }
 
     fn cleanup(&self, cpu: PossibleCpu, state: &mut CpuState, online: bool) {
+        self.check_preemptible();
         // `online`: on its CPU, which is online. An active thread of an
         // online CPU is on it; a parked one may be kept off a dying CPU.
         if online {
@@ -278,6 +290,7 @@ impl PerCpuThread for TestThread {
 
     fn park(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
+        self.check_preemptible();
         if !state.active {
             bump(&self.counters.state_errors);
         }
@@ -288,6 +301,7 @@ impl PerCpuThread for TestThread {
 
     fn unpark(&self, cpu: PossibleCpu, state: &mut CpuState) {
         self.check(cpu, state);
+        self.check_preemptible();
         if state.active {
             bump(&self.counters.state_errors);
         }
