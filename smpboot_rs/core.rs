@@ -242,10 +242,12 @@ impl Registration {
     /// passes the state while a registration adds its instance is started
     /// by both.
     fn start_thread(this: &Arc<Self>, cpu: PossibleCpu) -> Result {
-        // The thread exists: a CPU at or past this state passed the create
-        // state with the create instance in place (its startup) or before
-        // it was added (the adding's calls). Creating it here only if it
-        // did not keeps a start from ever finding an empty slot.
+        // The thread usually exists: a CPU at or past this state passed the
+        // create state with the create instance in place (its startup), or
+        // before it was added (the registration's catch-up creates it). A
+        // CPU that passed the create state before the adding and reaches
+        // this one before the catch-up has none yet: creating it here only
+        // if need be keeps a start from ever finding an empty slot.
         Self::create_thread(this, cpu)?;
         let mut threads = this.threads.lock();
         if threads.stopped {
