@@ -477,7 +477,8 @@ C_EXIT_ERRORS="wrong_cpu bad_preempt state_errors store_errors"
 RUST_EXIT_ERRORS="wrong_cpu bad_preempt state_errors wake_errors"
 
 # The number of a hotplug state by name ("online", "smpboot_rs:online", ...).
-hp_state_nr() { sed -n "s/^ *\([0-9]*\): $1\$/\1/p" $SYSCPU/hotplug/states | head -n 1; }
+# (Names may hold a '/': "smpboot/threads:online".)
+hp_state_nr() { sed -n "s@^ *\([0-9]*\): $1\$@\1@p" $SYSCPU/hotplug/states | head -n 1; }
 HP_ONLINE=$(hp_state_nr online)
 # The number of the state listed just below the one named.
 hp_state_below() {
