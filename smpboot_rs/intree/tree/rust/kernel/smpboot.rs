@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-CPU hotplug threads: the registration half of `kernel/smpboot.c`.
+//!
+//! C header: [`include/linux/smpboot.h`](srctree/include/linux/smpboot.h)
+//!
+//! With `CONFIG_SMPBOOT_RUST` the kernel's `smpboot_register_percpu_thread()`,
+//! `smpboot_unregister_percpu_thread()` and the hotplug callbacks of
+//! `CPUHP_CREATE_THREADS` and `CPUHP_AP_SMPBOOT_THREADS` are the functions of
+//! this module, with the semantics of the C ones: a registration gets a
+//! per-CPU kthread for each CPU that is or comes online, created parked,
+//! unparked on its CPU once the CPU is up, parked there when it goes down and
+//! stopped at unregistration, with the descriptor's callbacks run on the
+//! thread's CPU at each step. A selfparking descriptor's threads are parked
+//! and unparked by their owner.
+//!
+//! One difference: a descriptor whose `thread_comm` is not a format with
+//! exactly one `%u` is refused with `-EINVAL`, where C formats it as it is.
+
+use crate::{
+    bindings,
+    cpu::{
+        self,
+        CpuId, //
+    },
+    ffi::{
+        c_int,
+        c_uint, //
+    },
+    fmt,
+    kthread::{
+        self,
+        CpuThreadName,
+        PerCpuThread,
+        ThreadFn,
+        WaitPass, //
+    },
+    prelude::*,
+    str::CStr,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
+};
+use core::ptr::NonNull;
+
+/// A registered descriptor, `struct smp_hotplug_thread`.
+///
+/// # Invariants
+///
+/// The descriptor is valid from its registration until its unregistration
+/// has returned, and nothing else writes it meanwhile; `store`,
+/// `thread_should_run`, `thread_fn` and `thread_comm` are set, and each
+/// callback keeps the contract of `include/linux/smpboot.h`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Descriptor(NonNull<bindings::smp_hotplug_thread>);
+
+// SAFETY: The descriptor is only read, and its callbacks may be called from
+// any task (`include/linux/smpboot.h`).
+unsafe impl Send for Descriptor {}
+
+// SAFETY: As above.
+unsafe impl Sync for Descriptor {}
+
+impl Descriptor {
+    /// Wraps the descriptor a caller registers.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is valid until its unregistration has returned, and nothing else
+    /// writes it meanwhile; each callback keeps the contract of
+    /// `include/linux/smpboot.h`.
+    unsafe fn from_raw(ptr: *mut bindings::smp_hotplug_thread) -> Result<Self> {
+        let this = NonNull::new(ptr).ok_or(EINVAL)?;
+        // SAFETY: Valid by the caller's contract.
+        let ht = unsafe { this.as_ref() };
+        if ht.store.is_null()
+            || ht.thread_should_run.is_none()
+            || ht.thread_fn.is_none()
+            || ht.thread_comm.is_null()
+        {
+            return Err(EINVAL);
+        }
+        // INVARIANT: Checked above; the rest is the caller's contract.
+        Ok(Self(this))
+    }
+
+    fn get(&self) -> &bindings::smp_hotplug_thread {
+        // SAFETY: Valid while registered (type invariant), which `self` is.
+        unsafe { self.0.as_ref() }
+    }
+
+    fn name(&self) -> &CStr {
+        // SAFETY: `thread_comm` is a NUL-terminated string (type invariant).
+        unsafe { CStr::from_char_ptr(self.get().thread_comm) }
+    }
+
+    fn selfparking(&self) -> bool {
+        self.get().selfparking
+    }
+
+    fn has_park(&self) -> bool {
+        self.get().park.is_some()
+    }
+
+    /// Stores `cpu`'s task where the descriptor's owner reads it, or null.
+    fn set_task(&self, cpu: CpuId, task: *mut bindings::task_struct) {
+        // SAFETY: `store` is a per-CPU variable (type invariant) and `cpu` is
+        // below `nr_cpu_ids`; only registration and the hotplug callbacks,
+        // serialised by `SMPBOOT_THREADS`, write it.
+        unsafe {
+            let slot = bindings::per_cpu_ptr(self.get().store.cast(), cpu.as_u32());
+            *slot.cast::<*mut bindings::task_struct>() = task;
+        }
+    }
+
+    fn thread_should_run(&self, cpu: CpuId) -> bool {
+        self.get().thread_should_run.is_some_and(|f| {
+            // SAFETY: The owner's callback, called as its contract says:
+            // preemption disabled, on `cpu`.
+            unsafe { f(cpu.as_u32()) != 0 }
+        })
+    }
+
+    /// Calls the optional callback `f` of the descriptor with `cpu`.
+    fn call(&self, f: Option<unsafe extern "C" fn(c_uint)>, cpu: CpuId) {
+        if let Some(f) = f {
+            // SAFETY: One of the owner's callbacks, called where its contract
+            // says (the caller picks the field that names the step).
+            unsafe { f(cpu.as_u32()) }
+        }
+    }
+
+    fn cleanup(&self, cpu: CpuId) {
+        if let Some(f) = self.get().cleanup {
+            // SAFETY: The owner's callback, on its thread as it stops.
+            unsafe { f(cpu.as_u32(), cpu.is_online()) }
+        }
+    }
+}
+
+/// What a CPU's thread has done, as its callbacks saw it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+enum Status {
+    /// `setup` has not run.
+    None = 0,
+    Active = 1,
+    /// `park` ran (only descriptors that have one).
+    Parked = 2,
+}
+
+impl Status {
+    fn from_i32(v: i32) -> Self {
+        match v {
+            1 => Self::Active,
+            2 => Self::Parked,
+            _ => Self::None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "created",
+            Self::Active => "active",
+            Self::Parked => "parked",
+        }
+    }
+}
+
+/// The body of a CPU's thread: `smpboot_thread_fn()`.
+struct HotplugThread {
+    desc: Descriptor,
+    cpu: CpuId,
+    /// Written by the thread only; read by the listing.
+    status: Atomic<i32>,
+}
+
+impl HotplugThread {
+    fn status(&self) -> Status {
+        Status::from_i32(self.status.load(Relaxed))
+    }
+
+    fn set_status(&self, status: Status) {
+        self.status.store(status as i32, Relaxed);
+    }
+}
+
+impl ThreadFn for HotplugThread {
+    fn run(&self) {
+        let (desc, cpu) = (self.desc, self.cpu);
+        let ht = desc.get();
+        loop {
+            let pass = WaitPass::begin();
+            if kthread::should_stop() {
+                drop(pass);
+                // Cleanup mirrors setup.
+                if self.status() != Status::None {
+                    desc.cleanup(cpu);
+                }
+                return;
+            }
+            if kthread::should_park() {
+                drop(pass);
+                if desc.has_park() && self.status() == Status::Active {
+                    crate::warn_on!(CpuId::current() != cpu);
+                    desc.call(ht.park, cpu);
+                    self.set_status(Status::Parked);
+                }
+                kthread::parkme();
+                // It may have been woken to stop.
+                continue;
+            }
+            // C smpboot BUG()s here; a warning keeps the machine up.
+            crate::warn_on!(pass.cpu() != cpu);
+            match self.status() {
+                Status::None => {
+                    drop(pass);
+                    desc.call(ht.setup, cpu);
+                    self.set_status(Status::Active);
+                }
+                Status::Parked => {
+                    drop(pass);
+                    desc.call(ht.unpark, cpu);
+                    self.set_status(Status::Active);
+                }
+                Status::Active if desc.thread_should_run(cpu) => {
+                    drop(pass);
+                    desc.call(ht.thread_fn, cpu);
+                }
+                Status::Active => pass.sleep(),
+            }
+        }
+    }
+}
+
+/// A registered descriptor and its threads.
+struct Registration {
+    desc: Descriptor,
+    /// Indexed by CPU id.
+    threads: KVec<Option<PerCpuThread<HotplugThread>>>,
+}
+
+impl Registration {
+    fn new(desc: Descriptor) -> Result<Self> {
+        let mut threads = KVec::new();
+        for _ in CpuId::all() {
+            threads.push(None, GFP_KERNEL)?;
+        }
+        Ok(Self { desc, threads })
+    }
+
+    fn thread(&self, cpu: CpuId) -> Option<&PerCpuThread<HotplugThread>> {
+        self.threads.get(cpu.as_u32() as usize)?.as_ref()
+    }
+
+    /// Creates `cpu`'s thread, parked, unless it exists (`__smpboot_create_thread()`).
+    fn create_thread(&mut self, cpu: CpuId) -> Result {
+        let desc = self.desc;
+        let slot = self.threads.get_mut(cpu.as_u32() as usize).ok_or(EINVAL)?;
+        if slot.is_some() {
+            return Ok(());
+        }
+        let body = HotplugThread {
+            desc,
+            cpu,
+            status: Atomic::new(Status::None as i32),
+        };
+        let thread = PerCpuThread::new_parked(body, cpu, CpuThreadName::new(desc.name())?)?;
+        desc.set_task(cpu, thread.task().as_ptr());
+        let thread = slot.insert(thread);
+        if desc.get().create.is_some() {
+            // The create callback may need the thread off the runqueue (the
+            // stopper's does).
+            if !crate::warn_on!(!thread.wait_parked()) {
+                desc.call(desc.get().create, cpu);
+            }
+        }
+        Ok(())
+    }
+
+    fn unpark_thread(&self, cpu: CpuId) {
+        if !self.desc.selfparking() {
+            if let Some(thread) = self.thread(cpu) {
+                thread.unpark();
+            }
+        }
+    }
+
+    fn park_thread(&self, cpu: CpuId) {
+        if !self.desc.selfparking() {
+            if let Some(thread) = self.thread(cpu) {
+                thread.park();
+            }
+        }
+    }
+}
+
+impl Drop for Registration {
+    /// Stops the threads of every CPU, online or not
+    /// (`smpboot_destroy_threads()`).
+    fn drop(&mut self) {
+        for (cpu, slot) in CpuId::all().zip(self.threads.iter_mut()) {
+            if let Some(thread) = slot.take() {
+                // The thread ran `cleanup` if it ran `setup`.
+                thread.stop();
+                self.desc.set_task(cpu, core::ptr::null_mut());
+            }
+        }
+    }
+}
+
+crate::sync::global_lock! {
+    // SAFETY: Initialised by `smpboot_threads_init()`, which `sched_init()`
+    // calls before any registration.
+    unsafe(uninit) static SMPBOOT_THREADS: Mutex<KVec<Registration>> = KVec::new();
+}
+
+/// Initialises the registrations' lock.
+///
+/// # Safety
+///
+/// Called once, before any other function of this module: by `sched_init()`.
+#[no_mangle]
+pub unsafe extern "C" fn smpboot_threads_init() {
+    // SAFETY: Called once, before any use (the function's contract).
+    unsafe { SMPBOOT_THREADS.init() };
+}
+
+fn register(desc: Descriptor) -> Result {
+    // Checked once here, and then at each creation, for the same string.
+    CpuThreadName::new(desc.name())?;
+    let _hotplug = cpu::cpus_read_lock();
+    let mut registrations = SMPBOOT_THREADS.lock();
+    if registrations.iter().any(|r| r.desc == desc) {
+        return Err(EBUSY);
+    }
+    // Room first: once the threads run, nothing may fail.
+    registrations.reserve(1, GFP_KERNEL)?;
+    let mut registration = Registration::new(desc)?;
+    for cpu in CpuId::all().filter(|cpu| cpu.is_online()) {
+        // On failure the registration's threads are stopped as it drops.
+        registration.create_thread(cpu)?;
+        registration.unpark_thread(cpu);
+    }
+    registrations.push(registration, GFP_KERNEL)?;
+    Ok(())
+}
+
+fn unregister(desc: Descriptor) {
+    let _hotplug = cpu::cpus_read_lock();
+    let mut registrations = SMPBOOT_THREADS.lock();
+    if let Some(i) = registrations.iter().position(|r| r.desc == desc) {
+        // Dropped under the locks, as C stops the threads under them.
+        drop(registrations.remove(i));
+    }
+}
+
+/// Registers a per-CPU hotplug thread: creates and starts its threads on all
+/// online CPUs.
+///
+/// # Safety
+///
+/// `plug_thread` is valid until `smpboot_unregister_percpu_thread()` has
+/// returned for it, and nothing else writes it meanwhile; its callbacks keep
+/// the contract of `include/linux/smpboot.h`. Called from task context.
+#[no_mangle]
+pub unsafe extern "C" fn smpboot_register_percpu_thread(
+    plug_thread: *mut bindings::smp_hotplug_thread,
+) -> c_int {
+    // SAFETY: The caller's contract is `Descriptor::from_raw`'s.
+    match unsafe { Descriptor::from_raw(plug_thread) }.and_then(register) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Unregisters a per-CPU hotplug thread: stops its threads on all CPUs.
+///
+/// # Safety
+///
+/// `plug_thread` is null or a descriptor that was passed to
+/// `smpboot_register_percpu_thread()`. Called from task context.
+#[no_mangle]
+pub unsafe extern "C" fn smpboot_unregister_percpu_thread(
+    plug_thread: *mut bindings::smp_hotplug_thread,
+) {
+    if let Some(ptr) = NonNull::new(plug_thread) {
+        // Only compared with the registered descriptors, never dereferenced:
+        // an unknown one is left alone.
+        unregister(Descriptor(ptr));
+    }
+}
+
+/// Hotplug callback of `CPUHP_CREATE_THREADS` (prepare stage, on the control
+/// CPU): creates `cpu`'s thread of each registration, newest first.
+#[no_mangle]
+pub extern "C" fn smpboot_create_threads(cpu: c_uint) -> c_int {
+    let Some(cpu) = CpuId::from_u32(cpu) else {
+        return EINVAL.to_errno();
+    };
+    let mut registrations = SMPBOOT_THREADS.lock();
+    for registration in registrations.iter_mut().rev() {
+        if let Err(e) = registration.create_thread(cpu) {
+            return e.to_errno();
+        }
+    }
+    0
+}
+
+/// Hotplug callback of `CPUHP_AP_SMPBOOT_THREADS` (online stage, on `cpu`):
+/// unparks `cpu`'s thread of each registration, newest first.
+#[no_mangle]
+pub extern "C" fn smpboot_unpark_threads(cpu: c_uint) -> c_int {
+    if let Some(cpu) = CpuId::from_u32(cpu) {
+        for registration in SMPBOOT_THREADS.lock().iter().rev() {
+            registration.unpark_thread(cpu);
+        }
+    }
+    0
+}
+
+/// Hotplug teardown of `CPUHP_AP_SMPBOOT_THREADS` (on `cpu`, going down):
+/// parks `cpu`'s thread of each registration, oldest first.
+#[no_mangle]
+pub extern "C" fn smpboot_park_threads(cpu: c_uint) -> c_int {
+    if let Some(cpu) = CpuId::from_u32(cpu) {
+        for registration in SMPBOOT_THREADS.lock().iter() {
+            registration.park_thread(cpu);
+        }
+    }
+    0
+}
+
+/// Writes the registrations, oldest first, one line per thread:
+/// `<name> cpu=<n> pid=<pid> state=<created|active|parked>`, where the name
+/// is the descriptor's `thread_comm` with its CPU number filled in.
+pub fn show(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let registrations = SMPBOOT_THREADS.lock();
+    for registration in registrations.iter() {
+        // A checked format (`CpuThreadName`): one `%u`.
+        let name = registration.desc.name().to_str().unwrap_or("?%u");
+        let (prefix, suffix) = name.split_once("%u").unwrap_or((name, ""));
+        for cpu in CpuId::all() {
+            let Some(thread) = registration.thread(cpu) else {
+                continue;
+            };
+            writeln!(
+                f,
+                "{}{}{} cpu={} pid={} state={} selfparking={}",
+                prefix,
+                cpu.as_u32(),
+                suffix,
+                cpu.as_u32(),
+                thread.task().pid(),
+                thread.body().status().as_str(),
+                u8::from(registration.desc.selfparking()),
+            )?;
+        }
+    }
+    Ok(())
+}
