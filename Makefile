@@ -3,6 +3,7 @@
 # smpboot_rs: out-of-tree build, test and demo entry points.
 #
 #   make [KVER=6.12|7.3] [KDIR=/path/to/linux] [LLVM=1] [CLIPPY=1]   build every module
+#   make KVER=7.3 KFLAVOR=intree-debug   ... against the in-tree kernel (scripts/series)
 #   make modules_install | clean | rust-analyzer     as for any external module
 #   make print-kdir   the kernel tree the modules are built against
 #   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
@@ -25,11 +26,14 @@ HOSTCC ?= gcc
 
 # What installs the toolchain and the kernel source (SETUP=true to skip).
 SETUP ?= $(TOP)/scripts/setup
+# The cached kernel the modules are built against, without KDIR: debug, or
+# intree-debug (KVER=7.3 with the in-tree series, scripts/series).
+KFLAVOR ?= debug
 
 ifeq ($(origin KDIR),undefined)
 # Expanded when a recipe runs, after `setup`: the cache key hashes the
 # toolchain, which setup may install or change on a fresh machine.
-KDIR = $(shell KVER=$(KVER) $(TOP)/scripts/kernel-build debug --print-kdir)
+KDIR = $(shell KVER=$(KVER) $(TOP)/scripts/kernel-build $(KFLAVOR) --print-kdir)
 KMAKE_ARGS = $(shell KVER=$(KVER) && . $(TOP)/scripts/lib.sh && smpboot_rs_kmake_args)
 DEFAULT_KDIR := 1
 endif
@@ -47,7 +51,7 @@ tests/tools/bench: tests/tools/bench.c
 
 ifdef DEFAULT_KDIR
 kernel: setup
-	@$(TOP)/scripts/kernel-build debug >/dev/null
+	@KVER=$(KVER) $(TOP)/scripts/kernel-build $(KFLAVOR) >/dev/null
 else
 kernel:
 endif

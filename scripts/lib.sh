@@ -67,14 +67,21 @@ smpboot_rs_deb_versions() {
 # The config fragments of a flavor of the selected series, merged in this
 # order over tinyconfig: what every kernel gets, what the series names its
 # own way, the flavor's; the profile kernel is the release kernel plus the
-# function tracer.
+# function tracer, an intree- kernel (7.3 with scripts/series applied) the
+# debug or release kernel plus the series' option.
 smpboot_rs_kconfig_frags() {
 	local dir=$SMPBOOT_RS_TOP/scripts/kconfig
 	echo -n "$dir/base.config $dir/$SMPBOOT_RS_KVER.config "
 	case $1 in
 	profile) echo "$dir/release.config" "$dir/profile.config" ;;
+	intree-*) echo "$dir/${1#intree-}.config" "$dir/intree.config" ;;
 	*) echo "$dir/$1.config" ;;
 	esac
+}
+
+# The files the in-tree series (scripts/series) is made of.
+smpboot_rs_series_inputs() {
+	(cd "$SMPBOOT_RS_TOP" && find scripts/series smpboot_rs/intree -type f | LC_ALL=C sort)
 }
 
 # The toolchain a kernel is built with, as the cache key hashes it and
@@ -93,6 +100,9 @@ smpboot_rs_kdir() {
 	# shellcheck disable=SC2046
 	key=$({
 		cat $(smpboot_rs_kconfig_frags "$flavor")
+		case $flavor in
+		intree-*) (cd "$SMPBOOT_RS_TOP" && cat $(smpboot_rs_series_inputs)) ;;
+		esac
 		smpboot_rs_kmake_args
 		smpboot_rs_toolchain
 	} | sha256sum | cut -c1-12)
