@@ -1,0 +1,241 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The in-tree selftest (KTAP), for a kernel with the series of
+# scripts/series (CONFIG_SMPBOOT_RUST=y; skipped on others): every per-CPU
+# hotplug thread of the kernel (cpuhp/N, ksoftirqd/N, migration/N, ...) is
+# listed in /sys/kernel/debug/smpboot/threads, the Rust smpboot's view, and
+# follows CPU hotplug as C smpboot's threads do: parked from
+# smpboot/threads:online down and at every state below it, unparked on
+# their CPU above it, created once and reused, never in D state; through
+# CPU 3 stopped at every state that accepts it, a failure injected at
+# every state in both directions, and the kernel's cpu-on-off-test.sh -a;
+# and the kernel crate's doctests (KUnit, at boot) passed.
+#
+# vm-run-args: --cpus 4 --timeout 1200
+. "$(dirname "$0")/selftest-lib.sh"
+
+LISTING=/sys/kernel/debug/smpboot/threads
+# What C smpboot's users name their threads (kernel/cpu.c, softirq.c,
+# stop_machine.c, irq_work.c, rcu/tree.c): every one of them must be the
+# Rust smpboot's.
+KERNEL_THREADS='^(cpuhp|ksoftirqd|migration|irq_work|ktimers|rcuc)/[0-9]+$'
+
+# listing_check CPU STATE: one awk over the listing and the threads'
+# /proc status. Every listed thread is a live task of its name, never in D
+# state; with CPU, that CPU's threads are those of $SUITE_TMP/pids (the
+# ones listed at the start: created once, reused), and at hotplug state
+# STATE the ones the core parks (not selfparking) are parked below
+# smpboot/threads:online and, at or above it, not parked and allowed on
+# CPU only. Prints what is wrong.
+listing_check() {
+	LC_CPU=${1:-} LC_STATE=${2:-} LC_SMPBOOT=$SMPBOOT_ONLINE LC_PIDS=$SUITE_TMP/pids
+	export LC_CPU LC_STATE LC_SMPBOOT LC_PIDS
+	awk "$PROC_STATUS_AWK"'
+	BEGIN {
+		cpu = ENVIRON["LC_CPU"]
+		while (cpu != "" && (getline l < ENVIRON["LC_PIDS"]) > 0) { split(l, w, " "); want[w[1]] = w[2] }
+	}
+	{
+		delete v
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		name = $1; pid = v["pid"]; n++
+		if (!proc_status(pid)) { print name ": pid " pid " has no /proc entry"; bad = 1; next }
+		getline comm < ("/proc/" pid "/comm"); close("/proc/" pid "/comm")
+		if (comm != name) { print name ": pid " pid " is " comm; bad = 1 }
+		if (st[pid] == "D") { print name ": pid " pid " in D state"; bad = 1 }
+		if (cpu == "" || v["cpu"] != cpu) next
+		seen[name] = 1
+		if (want[name] != pid) { print name ": pid " pid ", was " want[name] " (created again?)"; bad = 1 }
+		if (v["selfparking"] == 1) next
+		if (ENVIRON["LC_STATE"] + 0 < ENVIRON["LC_SMPBOOT"] + 0) {
+			if (st[pid] != "P") { print name ": " st[pid] " at state " ENVIRON["LC_STATE"] ", not parked"; bad = 1 }
+		} else {
+			if (st[pid] == "P") { print name ": parked at state " ENVIRON["LC_STATE"]; bad = 1 }
+			if (allowed[pid] != cpu) { print name ": allowed on " allowed[pid]; bad = 1 }
+		}
+	}
+	END {
+		if (n == 0) { print "'"$LISTING"' is empty"; bad = 1 }
+		for (name in want) if (!(name in seen)) { print name ": no longer listed"; bad = 1 }
+		exit bad
+	}' "$LISTING"
+}
+
+# The listing's pids of CPU $1's threads, as "name pid" lines.
+pids_of() {
+	awk -v cpu="$1" '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		if (v["cpu"] == cpu) print $1, v["pid"] }' "$LISTING"
+}
+
+# The listing has the registrations of cpuhp, ksoftirqd and migration, each
+# with a thread on every online CPU, and every one is active.
+t_registrations() {
+	bad=0
+	for cpu in $(online_cpus); do
+		for t in cpuhp ksoftirqd migration; do
+			line=$(grep "^$t/$cpu " "$LISTING") || { echo "$t/$cpu not listed"; bad=1; continue; }
+			[ "$(field "$line" state)" = active ] || { echo "$line: not active"; bad=1; }
+		done
+	done
+	[ $bad = 0 ] && listing_check
+}
+
+# Every per-CPU hotplug thread the kernel runs is listed with its pid, and
+# the listing lists nothing else.
+t_all_threads() {
+	bad=0 kernel=0
+	for p in /proc/[0-9]*; do
+		read -r comm 2>/dev/null < $p/comm || continue
+		echo "$comm" | grep -Eq "$KERNEL_THREADS" || continue
+		pid=${p#/proc/}
+		kernel=$((kernel + 1))
+		grep -q "^$comm cpu=[0-9]* pid=$pid " "$LISTING" || { echo "$comm (pid $pid) is not on the Rust smpboot"; bad=1; }
+	done
+	listed=$(wc -l < "$LISTING")
+	[ "$kernel" = "$listed" ] || { echo "the kernel runs $kernel per-CPU hotplug threads, the listing has $listed"; bad=1; }
+	echo "$listed threads" > $SUITE_TMP/diag_all_threads
+	[ $bad = 0 ]
+}
+
+# CPU 3 offline and online, twice: its threads park and come back, the same.
+t_offline_online() {
+	for round in 1 2; do
+		hp_target 3 0 || { echo "cpu3 does not go offline"; return 1; }
+		listing_check 3 0 || { echo "cpu3 offline, round $round"; return 1; }
+		hp_target 3 "$HP_ONLINE" || { echo "cpu3 does not come online"; return 1; }
+		wait_for 5 listing_check 3 "$HP_ONLINE" || { echo "cpu3 online, round $round"; return 1; }
+	done
+	for t in cpuhp ksoftirqd migration; do
+		[ "$(field "$(grep "^$t/3 " "$LISTING")" state)" = active ] || { echo "$t/3 is not active"; return 1; }
+	done
+}
+
+# Where a sweep is, in the kernel log: if the guest dies, the last step shows.
+step_log() { echo "intree: $*" > /dev/kmsg; }
+
+# A CPU stopped below the workqueue's online state has its per-CPU work run
+# elsewhere, where vmstat_update reports "using smp_processor_id() in
+# preemptible code" (an artifact of stopping there): put off for the sweeps.
+vmstat_off() {
+	[ -s $SUITE_TMP/stat_interval ] || cat /proc/sys/vm/stat_interval > $SUITE_TMP/stat_interval
+	echo 3600 > /proc/sys/vm/stat_interval
+	sleep 2
+}
+vmstat_on() { [ ! -s $SUITE_TMP/stat_interval ] || cat $SUITE_TMP/stat_interval > /proc/sys/vm/stat_interval; }
+
+# CPU 3 stopped at every state it can be stopped at, from online down to
+# offline and back (not idle:dead to ap:online, where a CPU that dies
+# stopped hits a BUG_ON in cpuhp_report_idle_dead()).
+t_sweep_target() {
+	vmstat_off
+	states=$(awk -F: -v lo="$(hp_state_nr idle:dead)" -v hi="$(hp_state_nr ap:online)" \
+		'$1 + 0 < lo + 0 || $1 + 0 > hi + 0 { print $1 + 0 }' $SYSCPU/hotplug/states)
+	visited=0
+	for s in $(echo "$states" | sort -rn) $states; do
+		[ "$s" != "$(hp_state_of 3)" ] || continue
+		step_log "cpu3 to $s"
+		if ! hp_target 3 "$s" 2>/dev/null; then
+			grep -q 'Invalid argument' $SUITE_TMP/hp_write.err && continue
+			echo "moving cpu3 to $s failed: $(cat $SUITE_TMP/hp_write.err)"; return 1
+		fi
+		visited=$((visited + 1))
+		wait_for 5 listing_check 3 "$s" || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
+	done
+	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
+	vmstat_on
+	echo "$visited states visited" > $SUITE_TMP/diag_sweep_target
+	[ "$visited" -ge 20 ] || { echo "only $visited states visited"; return 1; }
+}
+
+# A failure injected at every state that accepts one, going down and going
+# up: the CPU rolls back to where it started, and its threads with it.
+t_sweep_fail() {
+	vmstat_off
+	injected=0
+	for s in $(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states); do
+		for dir in down up; do
+			if [ $dir = down ]; then from=$HP_ONLINE to=0; else from=0 to=$HP_ONLINE; fi
+			[ "$(hp_state_of 3)" = "$from" ] || hp_target 3 "$from" || { echo "cannot reach $from"; return 1; }
+			echo "$s" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || continue
+			injected=$((injected + 1))
+			step_log "cpu3 from $from to $to, failing at $s"
+			if hp_target 3 "$to"; then
+				# A state outside the path between the two ends never fails.
+				echo -1 > $SYSCPU/cpu3/hotplug/fail
+			else
+				[ "$(hp_state_of 3)" = "$from" ] ||
+					{ echo "failure at $s going $dir: cpu3 left at $(hp_state_of 3)"; return 1; }
+			fi
+			wait_for 5 listing_check 3 "$(hp_state_of 3)" || { echo "after a failure at $s going $dir"; return 1; }
+		done
+	done
+	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
+	vmstat_on
+	echo "$injected failures injected" > $SUITE_TMP/diag_sweep_fail
+	[ "$injected" -ge 20 ] || { echo "only $injected failures injected"; return 1; }
+}
+
+# The kernel's own CPU hotplug selftest, every CPU that can go offline:
+# then every thread is back, the same, active and on its CPU.
+on_off_test() { UID=0 sh "$ONOFF_TEST" -a > $SUITE_TMP/onoff.out 2>&1; }
+t_cpu_on_off_test() {
+	for cpu in $(online_cpus); do pids_of "$cpu"; done > $SUITE_TMP/all_pids
+	within 600 on_off_test || { tail -n 20 $SUITE_TMP/onoff.out; return 1; }
+	grep -q "Full scope test" $SUITE_TMP/onoff.out || { echo "cpu-on-off-test.sh -a did not run"; tail -n 20 $SUITE_TMP/onoff.out; return 1; }
+	for cpu in $(online_cpus); do
+		grep "/$cpu " $SUITE_TMP/all_pids > $SUITE_TMP/pids
+		wait_for 5 listing_check "$cpu" "$HP_ONLINE" || { echo "cpu$cpu after cpu-on-off-test.sh -a"; return 1; }
+	done
+}
+
+# The kernel crate's doctests ran at boot (CONFIG_RUST_KERNEL_DOCTESTS; the
+# in-tree kernels run those of cpu and kthread, see intree.config), the
+# series' examples among them, and none failed.
+t_doctests() {
+	results=/sys/kernel/debug/kunit/rust_doctests_kernel/results
+	[ -r $results ] || { echo "no $results (CONFIG_RUST_KERNEL_DOCTESTS)"; return 1; }
+	bad=0
+	for t in kthread_rs_0 cpu_rs_1; do
+		grep -q "^ *ok [0-9]* rust_doctest_kernel_$t\$" $results || { echo "rust_doctest_kernel_$t did not pass"; bad=1; }
+	done
+	grep "not ok" $results && bad=1
+	echo "$(grep -c "^ *ok [0-9]* rust_doctest_kernel_" $results) doctests passed" > $SUITE_TMP/diag_doctests
+	[ $bad = 0 ]
+}
+
+# KTAP results for the cases, each with its diagnostic line if it left one.
+run_case() {
+	name=$1 desc=$2
+	case_selected "$name" || return 0
+	case_result "$desc" "t_$name"
+	[ ! -s $SUITE_TMP/diag_$name ] || diag "$(cat $SUITE_TMP/diag_$name)"
+	restore_cpus
+	echo -1 > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || true
+	vmstat_on
+}
+
+nr_cases=0
+for name in $(sed -n 's/^run_case \([a-z_]*\) .*/\1/p' "$0"); do
+	! case_selected "$name" || nr_cases=$((nr_cases + 1))
+done
+if [ ! -r "$LISTING" ]; then
+	ktap_print_header
+	ktap_skip_all "no $LISTING: not a kernel with CONFIG_SMPBOOT_RUST (scripts/series)"
+	exit "$KSFT_SKIP"
+fi
+ONOFF_TEST=$KSFT_DIR/../cpu-hotplug/cpu-on-off-test.sh
+suite_begin $nr_cases 4 $SYSCPU/cpu3/hotplug/target $SYSCPU/cpu3/hotplug/fail "$ONOFF_TEST"
+SMPBOOT_ONLINE=$(hp_state_nr smpboot/threads:online)
+[ -n "$SMPBOOT_ONLINE" ] && [ -n "$HP_ONLINE" ] || ktap_exit_fail_msg "no hotplug state numbers"
+pids_of 3 > $SUITE_TMP/pids
+[ -s $SUITE_TMP/pids ] || ktap_exit_fail_msg "no thread of cpu3 listed"
+
+run_case registrations "cpuhp, ksoftirqd and migration have an active thread on every online CPU"
+run_case all_threads "every per-CPU hotplug thread of the kernel is on the Rust smpboot"
+run_case offline_online "cpu3 offline and online twice: its threads park and come back, the same"
+run_case sweep_target "cpu3 stopped at every hotplug state, down and up: its threads follow"
+run_case sweep_fail "a failure at every hotplug state, going down and up: the threads follow the rollback"
+run_case doctests "the kernel crate's doctests (KUnit), the series' among them, pass"
+run_case cpu_on_off_test "the kernel's cpu-on-off-test.sh -a, then every thread back on its CPU"
+suite_end
