@@ -468,47 +468,12 @@ step_register() {
 	echo 32 > $RDIR/extra || { echo "unregister at state $(hp_state_of 3) failed"; return 1; }
 }
 
-# A CPU stopped below the workqueue's online state has its per-CPU work run
-# elsewhere, where vmstat_update reports "using smp_processor_id() in
-# preemptible code" (an artifact of stopping there): vmstat work is put off
-# for the sweeps.
-vmstat_off() {
-	[ -s $SUITE_TMP/stat_interval ] || cat /proc/sys/vm/stat_interval > $SUITE_TMP/stat_interval
-	echo 3600 > /proc/sys/vm/stat_interval
-	sleep 2
-}
-vmstat_on() { [ ! -s $SUITE_TMP/stat_interval ] || cat $SUITE_TMP/stat_interval > /proc/sys/vm/stat_interval; }
-
-# Where a sweep is, in the kernel log: if the guest dies, the last step shows.
-step_log() { echo "hotplug_contract: $*" > /dev/kmsg; }
+step_checks_register() { step_checks && step_register; }
 
 # Every state a CPU can be stopped at, from online down to offline and back.
 t_sweep_target() {
 	load_every_kind || return 1
-	vmstat_off
-	# Not idle:dead to ap:online (the STARTING/DYING states, run with
-	# interrupts off as the CPU starts or dies, and ap:online): the kernel
-	# accepts them as targets, but a CPU that dies stopped at one hits the
-	# BUG_ON(state != ap:offline) of cpuhp_report_idle_dead() (6.12).
-	states=$(awk -F: -v lo="$(hp_state_nr idle:dead)" -v hi="$(hp_state_nr ap:online)" \
-		'$1 + 0 < lo + 0 || $1 + 0 > hi + 0 { print $1 + 0 }' $SYSCPU/hotplug/states)
-	down=$(echo "$states" | sort -rn)
-	visited=0
-	for s in $down $states; do
-		[ "$s" != "$(hp_state_of 3)" ] || continue
-		step_log "cpu3 to $s"
-		if ! hp_target 3 "$s" 2>/dev/null; then
-			# States that cannot be stopped at refuse with EINVAL.
-			grep -q 'Invalid argument' $SUITE_TMP/hp_write.err && continue
-			echo "moving cpu3 to $s failed: $(cat $SUITE_TMP/hp_write.err)"; return 1
-		fi
-		visited=$((visited + 1))
-		step_checks && step_register || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
-	done
-	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
-	vmstat_on
-	echo "$visited" > $SUITE_TMP/sweep_visited
-	[ "$visited" -ge 20 ] || { echo "only $visited states visited"; return 1; }
+	sweep_target step_checks_register || return 1
 	all_active && kick_all && work_done && users_clean && fail_cpu_checks
 }
 
@@ -517,28 +482,7 @@ t_sweep_target() {
 # a registration made then finds the CPU where the rollback left it.
 t_sweep_fail() {
 	loaded smpboot_rs_test_c || load_every_kind || return 1
-	vmstat_off
-	injected=0
-	for s in $(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states); do
-		for dir in down up; do
-			if [ $dir = down ]; then from=$HP_ONLINE to=0; else from=0 to=$HP_ONLINE; fi
-			[ "$(hp_state_of 3)" = "$from" ] || hp_target 3 "$from" || { echo "cannot reach $from"; return 1; }
-			echo "$s" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || continue
-			injected=$((injected + 1))
-			step_log "cpu3 from $from to $to, failing at $s"
-			if hp_target 3 "$to"; then
-				# A state outside the path between the two ends never fails.
-				echo -1 > $SYSCPU/cpu3/hotplug/fail
-			else
-				[ "$(hp_state_of 3)" = "$from" ] ||
-					{ echo "failure at $s going $dir: cpu3 left at $(hp_state_of 3)"; return 1; }
-			fi
-			step_checks && step_register || { echo "after a failure at $s going $dir"; return 1; }
-		done
-	done
-	vmstat_on
-	echo "$injected" > $SUITE_TMP/sweep_injected
-	[ "$injected" -ge 20 ] || { echo "only $injected failures injected"; return 1; }
+	sweep_fail step_checks_register || return 1
 	fail_cpu_checks && all_cpus_online && all_active && kick_all && work_done && users_clean
 }
 

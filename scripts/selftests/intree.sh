@@ -111,69 +111,21 @@ t_offline_online() {
 	done
 }
 
-# Where a sweep is, in the kernel log: if the guest dies, the last step shows.
-step_log() { echo "intree: $*" > /dev/kmsg; }
+# The listing after a sweep's step: CPU 3's threads where its state says.
+cpu3_threads_follow() { wait_for 5 listing_check 3 "$(hp_state_of 3)"; }
 
-# A CPU stopped below the workqueue's online state has its per-CPU work run
-# elsewhere, where vmstat_update reports "using smp_processor_id() in
-# preemptible code" (an artifact of stopping there): put off for the sweeps.
-vmstat_off() {
-	[ -s $SUITE_TMP/stat_interval ] || cat /proc/sys/vm/stat_interval > $SUITE_TMP/stat_interval
-	echo 3600 > /proc/sys/vm/stat_interval
-	sleep 2
-}
-vmstat_on() { [ ! -s $SUITE_TMP/stat_interval ] || cat $SUITE_TMP/stat_interval > /proc/sys/vm/stat_interval; }
-
-# CPU 3 stopped at every state it can be stopped at, from online down to
-# offline and back (not idle:dead to ap:online, where a CPU that dies
-# stopped hits a BUG_ON in cpuhp_report_idle_dead()).
+# CPU 3 stopped at every state it can be stopped at, down and up.
 t_sweep_target() {
-	vmstat_off
-	states=$(awk -F: -v lo="$(hp_state_nr idle:dead)" -v hi="$(hp_state_nr ap:online)" \
-		'$1 + 0 < lo + 0 || $1 + 0 > hi + 0 { print $1 + 0 }' $SYSCPU/hotplug/states)
-	visited=0
-	for s in $(echo "$states" | sort -rn) $states; do
-		[ "$s" != "$(hp_state_of 3)" ] || continue
-		step_log "cpu3 to $s"
-		if ! hp_target 3 "$s" 2>/dev/null; then
-			grep -q 'Invalid argument' $SUITE_TMP/hp_write.err && continue
-			echo "moving cpu3 to $s failed: $(cat $SUITE_TMP/hp_write.err)"; return 1
-		fi
-		visited=$((visited + 1))
-		wait_for 5 listing_check 3 "$s" || { echo "at state $s ($(sed -n "s/^ *$s: //p" $SYSCPU/hotplug/states))"; return 1; }
-	done
-	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
-	vmstat_on
-	echo "$visited states visited" > $SUITE_TMP/diag_sweep_target
-	[ "$visited" -ge 20 ] || { echo "only $visited states visited"; return 1; }
+	sweep_target cpu3_threads_follow || return 1
+	echo "$(cat $SUITE_TMP/sweep_visited) states visited" > $SUITE_TMP/diag_sweep_target
 }
 
 # A failure injected at every state that accepts one, going down and going
 # up: the CPU rolls back to where it started, and its threads with it.
 t_sweep_fail() {
-	vmstat_off
-	injected=0
-	for s in $(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states); do
-		for dir in down up; do
-			if [ $dir = down ]; then from=$HP_ONLINE to=0; else from=0 to=$HP_ONLINE; fi
-			[ "$(hp_state_of 3)" = "$from" ] || hp_target 3 "$from" || { echo "cannot reach $from"; return 1; }
-			echo "$s" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || continue
-			injected=$((injected + 1))
-			step_log "cpu3 from $from to $to, failing at $s"
-			if hp_target 3 "$to"; then
-				# A state outside the path between the two ends never fails.
-				echo -1 > $SYSCPU/cpu3/hotplug/fail
-			else
-				[ "$(hp_state_of 3)" = "$from" ] ||
-					{ echo "failure at $s going $dir: cpu3 left at $(hp_state_of 3)"; return 1; }
-			fi
-			wait_for 5 listing_check 3 "$(hp_state_of 3)" || { echo "after a failure at $s going $dir"; return 1; }
-		done
-	done
-	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
-	vmstat_on
-	echo "$injected failures injected" > $SUITE_TMP/diag_sweep_fail
-	[ "$injected" -ge 20 ] || { echo "only $injected failures injected"; return 1; }
+	sweep_fail cpu3_threads_follow || return 1
+	echo "$(cat $SUITE_TMP/sweep_injected) failures injected" > $SUITE_TMP/diag_sweep_fail
+	hp_target 3 "$HP_ONLINE" && cpu3_threads_follow
 }
 
 # The kernel's own CPU hotplug selftest, every CPU that can go offline:
@@ -210,6 +162,7 @@ run_case() {
 	case_selected "$name" || return 0
 	case_result "$desc" "t_$name"
 	[ ! -s $SUITE_TMP/diag_$name ] || diag "$(cat $SUITE_TMP/diag_$name)"
+	rm -f $SUITE_TMP/diag_$name
 	restore_cpus
 	echo -1 > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || true
 	vmstat_on

@@ -520,6 +520,83 @@ within() {
 	return "$w_rc"
 }
 
+# A CPU stopped below the workqueue's online state has its per-CPU work run
+# elsewhere, where vmstat_update reports "using smp_processor_id() in
+# preemptible code" (an artifact of stopping there): vmstat work is put off
+# for the sweeps.
+vmstat_off() {
+	[ -s $SUITE_TMP/stat_interval ] || cat /proc/sys/vm/stat_interval > $SUITE_TMP/stat_interval
+	echo 3600 > /proc/sys/vm/stat_interval
+	sleep 2
+}
+vmstat_on() { [ ! -s $SUITE_TMP/stat_interval ] || cat $SUITE_TMP/stat_interval > /proc/sys/vm/stat_interval; }
+
+# Where a sweep is, in the kernel log: if the guest dies, the last step shows.
+step_log() { echo "$(basename "$0" .sh): $*" > /dev/kmsg; }
+
+# sweep_target STEP...: CPU 3 stopped at every state it can be stopped at,
+# from online down to offline and back, running STEP... after each move;
+# fails, saying where, at the first STEP that fails, and if fewer than 20
+# states were visited. Back online at the end; the count of states visited
+# in $SUITE_TMP/sweep_visited.
+#
+# Not idle:dead to ap:online (the STARTING/DYING states, run with
+# interrupts off as the CPU starts or dies, and ap:online): the kernel
+# accepts them as targets, but a CPU that dies stopped at one hits the
+# BUG_ON(state != ap:offline) of cpuhp_report_idle_dead() (6.12).
+sweep_target() {
+	vmstat_off
+	st_states=$(awk -F: -v lo="$(hp_state_nr idle:dead)" -v hi="$(hp_state_nr ap:online)" \
+		'$1 + 0 < lo + 0 || $1 + 0 > hi + 0 { print $1 + 0 }' $SYSCPU/hotplug/states)
+	st_visited=0
+	for st_s in $(echo "$st_states" | sort -rn) $st_states; do
+		[ "$st_s" != "$(hp_state_of 3)" ] || continue
+		step_log "cpu3 to $st_s"
+		if ! hp_target 3 "$st_s" 2>/dev/null; then
+			# States that cannot be stopped at refuse with EINVAL.
+			grep -q 'Invalid argument' $SUITE_TMP/hp_write.err && continue
+			echo "moving cpu3 to $st_s failed: $(cat $SUITE_TMP/hp_write.err)"; return 1
+		fi
+		st_visited=$((st_visited + 1))
+		"$@" || { echo "at state $st_s ($(sed -n "s/^ *$st_s: //p" $SYSCPU/hotplug/states))"; return 1; }
+	done
+	[ "$(hp_state_of 3)" = "$HP_ONLINE" ] || hp_target 3 "$HP_ONLINE" || return 1
+	vmstat_on
+	echo "$st_visited" > $SUITE_TMP/sweep_visited
+	[ "$st_visited" -ge 20 ] || { echo "only $st_visited states visited"; return 1; }
+}
+
+# sweep_fail STEP...: a failure at every state that accepts one (hotplug/
+# fail), CPU 3 going down and going up: the transition is rolled back to
+# where it started; STEP... runs after each. Fails, saying where, if the
+# rollback ends elsewhere or STEP fails, and if fewer than 20 failures were
+# injected. CPU 3 ends where the last rollback left it; the count in
+# $SUITE_TMP/sweep_injected.
+sweep_fail() {
+	vmstat_off
+	sf_injected=0
+	for sf_s in $(awk -F: '{ print $1 + 0 }' $SYSCPU/hotplug/states); do
+		for sf_dir in down up; do
+			if [ $sf_dir = down ]; then sf_from=$HP_ONLINE sf_to=0; else sf_from=0 sf_to=$HP_ONLINE; fi
+			[ "$(hp_state_of 3)" = "$sf_from" ] || hp_target 3 "$sf_from" || { echo "cannot reach $sf_from"; return 1; }
+			echo "$sf_s" > $SYSCPU/cpu3/hotplug/fail 2>/dev/null || continue
+			sf_injected=$((sf_injected + 1))
+			step_log "cpu3 from $sf_from to $sf_to, failing at $sf_s"
+			if hp_target 3 "$sf_to"; then
+				# A state outside the path between the two ends never fails.
+				echo -1 > $SYSCPU/cpu3/hotplug/fail
+			else
+				[ "$(hp_state_of 3)" = "$sf_from" ] ||
+					{ echo "failure at $sf_s going $sf_dir: cpu3 left at $(hp_state_of 3)"; return 1; }
+			fi
+			"$@" || { echo "after a failure at $sf_s going $sf_dir"; return 1; }
+		done
+	done
+	vmstat_on
+	echo "$sf_injected" > $SUITE_TMP/sweep_injected
+	[ "$sf_injected" -ge 20 ] || { echo "only $sf_injected failures injected"; return 1; }
+}
+
 # write_to FILE VALUE: VALUE and a newline into FILE (for within: a shell
 # function, where sh -c would be an exec).
 write_to() { echo "$2" > "$1"; }
