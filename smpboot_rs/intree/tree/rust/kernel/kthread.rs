@@ -8,7 +8,9 @@
 //! (`kthread_set_per_cpu()`): it stays on its CPU while that CPU goes down, so
 //! it can be parked there, and it runs there again once unparked. It runs
 //! [`ThreadFn::run`] on a value that comes back to the owner of the handle
-//! when the thread is stopped.
+//! when the thread is stopped; what a kthread may only do to itself (check
+//! for a stop or park request, park, wait) its body does through the
+//! [`CurrentThread`] it is given.
 
 use crate::{
     bindings,
@@ -25,18 +27,68 @@ use crate::{
     types::NotThreadSafe, //
 };
 use core::{
+    marker::PhantomData,
     mem::ManuallyDrop,
     ptr::NonNull, //
 };
 
 /// The body of a thread.
 pub trait ThreadFn: Send + 'static {
-    /// Runs in the new thread; returning ends the thread.
+    /// Runs in the new thread, `this`; returning ends the thread.
     ///
-    /// A thread that can be stopped returns once [`should_stop`] is true,
-    /// which it may be on entry (a thread stopped before it was ever
-    /// unparked).
-    fn run(&self);
+    /// A thread that can be stopped returns once
+    /// [`CurrentThread::should_stop`] is true, which it may be on entry (a
+    /// thread stopped before it was ever unparked).
+    fn run(&self, this: &CurrentThread);
+}
+
+/// The kthread that runs a [`ThreadFn`], as its body sees it: what a kthread
+/// may only do to itself.
+///
+/// Only [`PerCpuThread`]'s thread entry makes one, for the body it runs;
+/// neither `Send` nor `Sync`, it stays in that thread's task context.
+pub struct CurrentThread(NotThreadSafe);
+
+impl CurrentThread {
+    /// Whether the thread has been asked to stop.
+    #[inline]
+    pub fn should_stop(&self) -> bool {
+        // SAFETY: The current task is a kthread (type invariant of `self`).
+        unsafe { bindings::kthread_should_stop() }
+    }
+
+    /// Whether the thread has been asked to park.
+    #[inline]
+    pub fn should_park(&self) -> bool {
+        // SAFETY: The current task is a kthread (type invariant of `self`).
+        unsafe { bindings::kthread_should_park() }
+    }
+
+    /// Parks the thread until it is unparked or stopped. Must be called with
+    /// preemption enabled.
+    pub fn parkme(&self) {
+        // SAFETY: The current task is a kthread in task context (type
+        // invariant of `self`).
+        unsafe { bindings::kthread_parkme() };
+    }
+
+    /// Starts a pass of the thread's wait loop (see [`WaitPass`]).
+    #[must_use = "the pass ends when the guard is dropped"]
+    #[inline]
+    pub fn wait_pass(&self) -> WaitPass<'_> {
+        // SAFETY: Marks the current task, a kthread in task context (type
+        // invariant of `self`); a wakeup sets it running again.
+        unsafe { bindings::set_current_state(bindings::TASK_INTERRUPTIBLE as c_int) };
+        // SAFETY: Balanced when the pass ends (`Drop` or `sleep`).
+        unsafe { bindings::preempt_disable() };
+        // SAFETY: Preemption is disabled, so the id is stable, and it is below
+        // `nr_cpu_ids`.
+        let cpu = unsafe { CpuId::from_u32_unchecked(bindings::smp_processor_id()) };
+        WaitPass {
+            cpu,
+            _thread: PhantomData,
+        }
+    }
 }
 
 /// The name format of per-CPU threads, such as `c"ksoftirqd/%u"`.
@@ -73,9 +125,10 @@ impl<'a> CpuThreadName<'a> {
 /// freed only after the thread has exited.
 unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
     // SAFETY: By the function's safety requirements `data` is a live `T`;
-    // the handle takes no reference to it until the thread has exited.
+    // the handle takes only shared references to it meanwhile.
     let body = unsafe { &*data.cast::<T>() };
-    body.run();
+    // INVARIANT: `kthread()` calls this in the new kthread's task context.
+    body.run(&CurrentThread(NotThreadSafe));
     0
 }
 
@@ -99,20 +152,20 @@ unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
 /// ```
 /// use core::sync::atomic::{AtomicU64, Ordering};
 /// use kernel::cpu::CpuId;
-/// use kernel::kthread::{self, CpuThreadName, PerCpuThread, ThreadFn, WaitPass};
+/// use kernel::kthread::{CpuThreadName, CurrentThread, PerCpuThread, ThreadFn};
 ///
 /// struct Wakeups(AtomicU64);
 ///
 /// impl ThreadFn for Wakeups {
-///     fn run(&self) {
+///     fn run(&self, this: &CurrentThread) {
 ///         loop {
-///             let pass = WaitPass::begin();
-///             if kthread::should_stop() {
+///             let pass = this.wait_pass();
+///             if this.should_stop() {
 ///                 return;
 ///             }
-///             if kthread::should_park() {
+///             if this.should_park() {
 ///                 drop(pass);
-///                 kthread::parkme();
+///                 this.parkme();
 ///                 continue;
 ///             }
 ///             self.0.fetch_add(1, Ordering::Relaxed);
@@ -124,9 +177,11 @@ unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
 /// let cpu = CpuId::from_u32(0).ok_or(ENODEV)?;
 /// let name = CpuThreadName::new(c"wakeups/%u")?;
 /// let thread = PerCpuThread::new_parked(Wakeups(AtomicU64::new(0)), cpu, name)?;
+/// assert_eq!(thread.body().0.load(Ordering::Relaxed), 0); // Parked before `run`.
 /// thread.unpark();
 /// thread.task().wake_up();
-/// // `run` has returned; it may not have counted, if the stop came first.
+/// // Once `stop` returns, `run` has returned. It may not have counted, if
+/// // the stop came first.
 /// let wakeups = thread.stop();
 /// pr_info!("{} wakeups\n", wakeups.0.load(Ordering::Relaxed));
 /// # Ok::<(), Error>(())
@@ -194,7 +249,7 @@ impl<T: ThreadFn> PerCpuThread<T> {
     }
 
     /// Asks the thread to park and waits until it has (the thread sees
-    /// [`should_park`] and calls [`parkme`]).
+    /// [`CurrentThread::should_park`] and calls [`CurrentThread::parkme`]).
     ///
     /// A thread already asked to park is left alone, with a warning.
     pub fn park(&self) {
@@ -268,69 +323,33 @@ impl<T: ThreadFn> Drop for PerCpuThread<T> {
     }
 }
 
-/// Whether the current kthread has been asked to stop.
-pub fn should_stop() -> bool {
-    // SAFETY: Reads a flag of the current task; false for a task that is not
-    // a kthread.
-    unsafe { bindings::kthread_should_stop() }
-}
-
-/// Whether the current kthread has been asked to park.
-pub fn should_park() -> bool {
-    // SAFETY: As for `should_stop`.
-    unsafe { bindings::kthread_should_park() }
-}
-
-/// Parks the current kthread until it is unparked or stopped.
-///
-/// Must be called from a kthread, with preemption enabled.
-pub fn parkme() {
-    // SAFETY: Task context; `kthread_parkme()` warns if the current task is
-    // not a kthread.
-    unsafe { bindings::kthread_parkme() };
-}
-
 /// One pass of a kthread's wait loop, as at the top of `smpboot_thread_fn()`:
 /// the current task is marked as about to sleep (`TASK_INTERRUPTIBLE`) before
 /// the condition it waits for is checked, so that a wakeup in between is not
 /// lost, and preemption is disabled while it is checked.
 ///
-/// Dropped, the pass ends without sleeping: the task is running again and
-/// preemptible.
-pub struct WaitPass {
+/// A kthread starts one with [`CurrentThread::wait_pass`]. Dropped, the pass
+/// ends without sleeping: the task is running again and preemptible.
+///
+/// Neither `Send` nor `Sync`, as the [`CurrentThread`] it borrows.
+pub struct WaitPass<'a> {
     cpu: CpuId,
-    _not_send: NotThreadSafe,
+    _thread: PhantomData<&'a CurrentThread>,
 }
 
-impl WaitPass {
-    /// Starts a pass.
-    #[inline]
-    pub fn begin() -> Self {
-        // SAFETY: Marks the current task; a wakeup sets it running again.
-        unsafe { bindings::set_current_state(bindings::TASK_INTERRUPTIBLE as c_int) };
-        // SAFETY: Balanced when the pass ends (`Drop` or `sleep`).
-        unsafe { bindings::preempt_disable() };
-        // SAFETY: Preemption is disabled, so the id is stable, and it is below
-        // `nr_cpu_ids`.
-        let cpu = unsafe { CpuId::from_u32_unchecked(bindings::smp_processor_id()) };
-        Self {
-            cpu,
-            _not_send: NotThreadSafe,
-        }
-    }
-
+impl WaitPass<'_> {
     /// The CPU the task runs on; stable during the pass.
     #[inline]
     pub fn cpu(&self) -> CpuId {
         self.cpu
     }
 
-    /// Ends the pass by sleeping until woken; a wakeup since
-    /// [`WaitPass::begin`] makes it return at once.
+    /// Ends the pass by sleeping until woken; a wakeup since the pass began
+    /// makes it return at once.
     #[inline]
     pub fn sleep(self) {
         core::mem::forget(self);
-        // SAFETY: Balances the `preempt_disable()` of `begin`. The kernel's
+        // SAFETY: Balances the `preempt_disable()` of `wait_pass`. The kernel's
         // loop uses `preempt_enable_no_resched()`, which modules do not get
         // (nor the helpers, built as for modules): a preemption here is only
         // an early switch, the task stays runnable until `schedule()`.
@@ -340,12 +359,12 @@ impl WaitPass {
     }
 }
 
-impl Drop for WaitPass {
+impl Drop for WaitPass<'_> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: The current task may always be set running.
         unsafe { bindings::__set_current_state(bindings::TASK_RUNNING as c_int) };
-        // SAFETY: Balances the `preempt_disable()` of `begin`.
+        // SAFETY: Balances the `preempt_disable()` of `wait_pass`.
         unsafe { bindings::preempt_enable() };
     }
 }

@@ -14,8 +14,12 @@
 //! thread's CPU at each step. A selfparking descriptor's threads are parked
 //! and unparked by their owner.
 //!
-//! One difference: a descriptor whose `thread_comm` is not a format with
-//! exactly one `%u` is refused with `-EINVAL`, where C formats it as it is.
+//! Differences: registration refuses with `-EINVAL` a descriptor without
+//! `store`, `thread_should_run`, `thread_fn` or `thread_comm`, or whose
+//! `thread_comm` is not a format with exactly one `%u` (C formats it as it
+//! is), and with `-EBUSY` one registered already (C corrupts its list). A
+//! thread that finds itself off its CPU warns and runs no callback there,
+//! where C calls `BUG()`.
 
 use crate::{
     bindings,
@@ -29,8 +33,8 @@ use crate::{
     },
     fmt,
     kthread::{
-        self,
         CpuThreadName,
+        CurrentThread,
         PerCpuThread,
         ThreadFn,
         WaitPass, //
@@ -55,8 +59,9 @@ use core::ptr::NonNull;
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Descriptor(NonNull<bindings::smp_hotplug_thread>);
 
-// SAFETY: The descriptor is only read, and its callbacks may be called from
-// any task (`include/linux/smpboot.h`).
+// SAFETY: The descriptor is only read, and stays valid while registered (type
+// invariant); its callbacks are only called where `include/linux/smpboot.h`
+// says, whichever task holds the wrapper.
 unsafe impl Send for Descriptor {}
 
 // SAFETY: As above.
@@ -104,36 +109,55 @@ impl Descriptor {
     }
 
     /// Stores `cpu`'s task where the descriptor's owner reads it, or null.
-    fn set_task(&self, cpu: CpuId, task: *mut bindings::task_struct) {
+    ///
+    /// # Safety
+    ///
+    /// Serialised with every other writer of the descriptor's `store`: the
+    /// caller holds `SMPBOOT_THREADS`.
+    unsafe fn set_task(&self, cpu: CpuId, task: *mut bindings::task_struct) {
         // SAFETY: `store` is a per-CPU variable (type invariant) and `cpu` is
-        // below `nr_cpu_ids`; only registration and the hotplug callbacks,
-        // serialised by `SMPBOOT_THREADS`, write it.
+        // below `nr_cpu_ids`; the caller serialises the writes.
         unsafe {
             let slot = bindings::per_cpu_ptr(self.get().store.cast(), cpu.as_u32());
             *slot.cast::<*mut bindings::task_struct>() = task;
         }
     }
 
-    fn thread_should_run(&self, cpu: CpuId) -> bool {
+    /// Asks `thread_should_run`, in `cpu`'s thread on `cpu` with preemption
+    /// disabled, as `pass` proves.
+    fn thread_should_run(&self, cpu: CpuId, pass: &WaitPass<'_>) -> bool {
+        if pass.cpu() != cpu {
+            return false;
+        }
         self.get().thread_should_run.is_some_and(|f| {
-            // SAFETY: The owner's callback, called as its contract says:
-            // preemption disabled, on `cpu`.
+            // SAFETY: The owner's callback, called as its contract says: in
+            // the CPU's thread, on the CPU, preemption disabled (`pass`).
             unsafe { f(cpu.as_u32()) != 0 }
         })
     }
 
     /// Calls the optional callback `f` of the descriptor with `cpu`.
-    fn call(&self, f: Option<unsafe extern "C" fn(c_uint)>, cpu: CpuId) {
+    ///
+    /// # Safety
+    ///
+    /// `f` is one of the descriptor's callbacks (`create`, `setup`, `park`,
+    /// `unpark` or `thread_fn`), called where `include/linux/smpboot.h` and
+    /// `kernel/smpboot.c` call it for `cpu`.
+    unsafe fn call(&self, f: Option<unsafe extern "C" fn(c_uint)>, cpu: CpuId) {
         if let Some(f) = f {
-            // SAFETY: One of the owner's callbacks, called where its contract
-            // says (the caller picks the field that names the step).
+            // SAFETY: The caller's contract.
             unsafe { f(cpu.as_u32()) }
         }
     }
 
-    fn cleanup(&self, cpu: CpuId) {
+    /// Calls `cleanup`, if the descriptor has one.
+    ///
+    /// # Safety
+    ///
+    /// Called by `cpu`'s thread as it stops, once its `setup` ran.
+    unsafe fn cleanup(&self, cpu: CpuId) {
         if let Some(f) = self.get().cleanup {
-            // SAFETY: The owner's callback, on its thread as it stops.
+            // SAFETY: The caller's contract.
             unsafe { f(cpu.as_u32(), cpu.is_online()) }
         }
     }
@@ -144,7 +168,7 @@ impl Descriptor {
 #[repr(i32)]
 enum Status {
     /// `setup` has not run.
-    None = 0,
+    Created = 0,
     Active = 1,
     /// `park` ran (only descriptors that have one).
     Parked = 2,
@@ -155,13 +179,13 @@ impl Status {
         match v {
             1 => Self::Active,
             2 => Self::Parked,
-            _ => Self::None,
+            _ => Self::Created,
         }
     }
 
     fn as_str(self) -> &'static str {
         match self {
-            Self::None => "created",
+            Self::Created => "created",
             Self::Active => "active",
             Self::Parked => "parked",
         }
@@ -187,46 +211,61 @@ impl HotplugThread {
 }
 
 impl ThreadFn for HotplugThread {
-    fn run(&self) {
+    fn run(&self, this: &CurrentThread) {
         let (desc, cpu) = (self.desc, self.cpu);
         let ht = desc.get();
         loop {
-            let pass = WaitPass::begin();
-            if kthread::should_stop() {
+            let pass = this.wait_pass();
+            if this.should_stop() {
                 drop(pass);
                 // Cleanup mirrors setup.
-                if self.status() != Status::None {
-                    desc.cleanup(cpu);
+                if self.status() != Status::Created {
+                    // SAFETY: This CPU's thread stops, after its setup.
+                    unsafe { desc.cleanup(cpu) };
                 }
                 return;
             }
-            if kthread::should_park() {
+            if this.should_park() {
                 drop(pass);
                 if desc.has_park() && self.status() == Status::Active {
-                    crate::warn_on!(CpuId::current() != cpu);
-                    desc.call(ht.park, cpu);
-                    self.set_status(Status::Parked);
+                    // C smpboot BUG()s off its CPU; this thread warns and
+                    // parks without the callback.
+                    if !crate::warn_on!(CpuId::current() != cpu) {
+                        // SAFETY: The CPU's thread, active, parking on its
+                        // CPU, preemptible.
+                        unsafe { desc.call(ht.park, cpu) };
+                        self.set_status(Status::Parked);
+                    }
                 }
-                kthread::parkme();
+                this.parkme();
                 // It may have been woken to stop.
                 continue;
             }
-            // C smpboot BUG()s here; a warning keeps the machine up.
-            crate::warn_on!(pass.cpu() != cpu);
+            // Off its CPU (C smpboot BUG()s): no callback runs there.
+            if crate::warn_on!(pass.cpu() != cpu) {
+                pass.sleep();
+                continue;
+            }
             match self.status() {
-                Status::None => {
+                Status::Created => {
                     drop(pass);
-                    desc.call(ht.setup, cpu);
+                    // SAFETY: The CPU's thread, first run on its CPU,
+                    // preemptible.
+                    unsafe { desc.call(ht.setup, cpu) };
                     self.set_status(Status::Active);
                 }
                 Status::Parked => {
                     drop(pass);
-                    desc.call(ht.unpark, cpu);
+                    // SAFETY: The CPU's thread, unparked on its CPU after
+                    // `park`, preemptible.
+                    unsafe { desc.call(ht.unpark, cpu) };
                     self.set_status(Status::Active);
                 }
-                Status::Active if desc.thread_should_run(cpu) => {
+                Status::Active if desc.thread_should_run(cpu, &pass) => {
                     drop(pass);
-                    desc.call(ht.thread_fn, cpu);
+                    // SAFETY: The CPU's thread, active, on its CPU, with work
+                    // (`thread_should_run`), preemptible.
+                    unsafe { desc.call(ht.thread_fn, cpu) };
                 }
                 Status::Active => pass.sleep(),
             }
@@ -243,7 +282,7 @@ struct Registration {
 
 impl Registration {
     fn new(desc: Descriptor) -> Result<Self> {
-        let mut threads = KVec::new();
+        let mut threads = KVec::with_capacity(cpu::nr_cpu_ids() as usize, GFP_KERNEL)?;
         for _ in CpuId::all() {
             threads.push(None, GFP_KERNEL)?;
         }
@@ -264,16 +303,20 @@ impl Registration {
         let body = HotplugThread {
             desc,
             cpu,
-            status: Atomic::new(Status::None as i32),
+            status: Atomic::new(Status::Created as i32),
         };
         let thread = PerCpuThread::new_parked(body, cpu, CpuThreadName::new(desc.name())?)?;
-        desc.set_task(cpu, thread.task().as_ptr());
+        // SAFETY: `&mut self` is reached through `SMPBOOT_THREADS`, held.
+        unsafe { desc.set_task(cpu, thread.task().as_ptr()) };
         let thread = slot.insert(thread);
+        // The create callback may need the thread off the runqueue (the
+        // stopper's does).
         if desc.get().create.is_some() {
-            // The create callback may need the thread off the runqueue (the
-            // stopper's does).
-            if !crate::warn_on!(!thread.wait_parked()) {
-                desc.call(desc.get().create, cpu);
+            let parked = thread.wait_parked();
+            if !crate::warn_on!(!parked) {
+                // SAFETY: `create`, for `cpu`, with its thread created and
+                // parked and `store` filled, from the hotplug control task.
+                unsafe { desc.call(desc.get().create, cpu) };
             }
         }
         Ok(())
@@ -304,7 +347,9 @@ impl Drop for Registration {
             if let Some(thread) = slot.take() {
                 // The thread ran `cleanup` if it ran `setup`.
                 thread.stop();
-                self.desc.set_task(cpu, core::ptr::null_mut());
+                // SAFETY: `&mut self` is reached through `SMPBOOT_THREADS`,
+                // held, or is a registration that was never listed.
+                unsafe { self.desc.set_task(cpu, core::ptr::null_mut()) };
             }
         }
     }
@@ -312,7 +357,8 @@ impl Drop for Registration {
 
 crate::sync::global_lock! {
     // SAFETY: Initialised by `smpboot_threads_init()`, which `sched_init()`
-    // calls before any registration.
+    // calls before any other use: before the early initcalls that make the
+    // first registrations, before any CPU comes up, before debugfs.
     unsafe(uninit) static SMPBOOT_THREADS: Mutex<KVec<Registration>> = KVec::new();
 }
 
@@ -322,7 +368,7 @@ crate::sync::global_lock! {
 ///
 /// Called once, before any other function of this module: by `sched_init()`.
 #[no_mangle]
-pub unsafe extern "C" fn smpboot_threads_init() {
+unsafe extern "C" fn smpboot_threads_init() {
     // SAFETY: Called once, before any use (the function's contract).
     unsafe { SMPBOOT_THREADS.init() };
 }
@@ -343,16 +389,19 @@ fn register(desc: Descriptor) -> Result {
         registration.create_thread(cpu)?;
         registration.unpark_thread(cpu);
     }
-    registrations.push(registration, GFP_KERNEL)?;
-    Ok(())
+    registrations
+        .push_within_capacity(registration)
+        .map_err(|_| ENOMEM)
 }
 
-fn unregister(desc: Descriptor) {
+fn unregister(ptr: NonNull<bindings::smp_hotplug_thread>) {
     let _hotplug = cpu::cpus_read_lock();
     let mut registrations = SMPBOOT_THREADS.lock();
-    if let Some(i) = registrations.iter().position(|r| r.desc == desc) {
-        // Dropped under the locks, as C stops the threads under them.
-        drop(registrations.remove(i));
+    if let Some(i) = registrations.iter().position(|r| r.desc.0 == ptr) {
+        if let Ok(registration) = registrations.remove(i) {
+            // Dropped under the locks, as C stops the threads under them.
+            drop(registration);
+        }
     }
 }
 
@@ -364,7 +413,7 @@ fn unregister(desc: Descriptor) {
 /// `plug_thread` is valid until `smpboot_unregister_percpu_thread()` has
 /// returned for it, and nothing else writes it meanwhile; its callbacks keep
 /// the contract of `include/linux/smpboot.h`. Called from task context.
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn smpboot_register_percpu_thread(
     plug_thread: *mut bindings::smp_hotplug_thread,
 ) -> c_int {
@@ -381,21 +430,25 @@ pub unsafe extern "C" fn smpboot_register_percpu_thread(
 ///
 /// `plug_thread` is null or a descriptor that was passed to
 /// `smpboot_register_percpu_thread()`. Called from task context.
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn smpboot_unregister_percpu_thread(
     plug_thread: *mut bindings::smp_hotplug_thread,
 ) {
     if let Some(ptr) = NonNull::new(plug_thread) {
         // Only compared with the registered descriptors, never dereferenced:
         // an unknown one is left alone.
-        unregister(Descriptor(ptr));
+        unregister(ptr);
     }
 }
 
 /// Hotplug callback of `CPUHP_CREATE_THREADS` (prepare stage, on the control
 /// CPU): creates `cpu`'s thread of each registration, newest first.
+///
+/// # Safety
+///
+/// Called only by CPU hotplug, as the callback of `CPUHP_CREATE_THREADS` for `cpu`.
 #[no_mangle]
-pub extern "C" fn smpboot_create_threads(cpu: c_uint) -> c_int {
+unsafe extern "C" fn smpboot_create_threads(cpu: c_uint) -> c_int {
     let Some(cpu) = CpuId::from_u32(cpu) else {
         return EINVAL.to_errno();
     };
@@ -410,8 +463,12 @@ pub extern "C" fn smpboot_create_threads(cpu: c_uint) -> c_int {
 
 /// Hotplug callback of `CPUHP_AP_SMPBOOT_THREADS` (online stage, on `cpu`):
 /// unparks `cpu`'s thread of each registration, newest first.
+///
+/// # Safety
+///
+/// Called only by CPU hotplug, as the callback of `CPUHP_AP_SMPBOOT_THREADS` for `cpu`.
 #[no_mangle]
-pub extern "C" fn smpboot_unpark_threads(cpu: c_uint) -> c_int {
+unsafe extern "C" fn smpboot_unpark_threads(cpu: c_uint) -> c_int {
     if let Some(cpu) = CpuId::from_u32(cpu) {
         for registration in SMPBOOT_THREADS.lock().iter().rev() {
             registration.unpark_thread(cpu);
@@ -422,8 +479,12 @@ pub extern "C" fn smpboot_unpark_threads(cpu: c_uint) -> c_int {
 
 /// Hotplug teardown of `CPUHP_AP_SMPBOOT_THREADS` (on `cpu`, going down):
 /// parks `cpu`'s thread of each registration, oldest first.
+///
+/// # Safety
+///
+/// Called only by CPU hotplug, as the callback of `CPUHP_AP_SMPBOOT_THREADS` for `cpu`.
 #[no_mangle]
-pub extern "C" fn smpboot_park_threads(cpu: c_uint) -> c_int {
+unsafe extern "C" fn smpboot_park_threads(cpu: c_uint) -> c_int {
     if let Some(cpu) = CpuId::from_u32(cpu) {
         for registration in SMPBOOT_THREADS.lock().iter() {
             registration.park_thread(cpu);
@@ -433,9 +494,11 @@ pub extern "C" fn smpboot_park_threads(cpu: c_uint) -> c_int {
 }
 
 /// Writes the registrations, oldest first, one line per thread:
-/// `<name> cpu=<n> pid=<pid> state=<created|active|parked>`, where the name
-/// is the descriptor's `thread_comm` with its CPU number filled in.
+/// `<name> cpu=<n> pid=<pid> state=<created|active|parked> selfparking=<0|1>`,
+/// where the name is the descriptor's `thread_comm` with its CPU number
+/// filled in.
 pub fn show(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    // Held while formatting: CPU hotplug waits for a reader for that long.
     let registrations = SMPBOOT_THREADS.lock();
     for registration in registrations.iter() {
         // A checked format (`CpuThreadName`): one `%u`.
