@@ -306,7 +306,8 @@ impl Registration {
             status: Atomic::new(Status::Created as i32),
         };
         let thread = PerCpuThread::new_parked(body, cpu, CpuThreadName::new(desc.name())?)?;
-        // SAFETY: `&mut self` is reached through `SMPBOOT_THREADS`, held.
+        // SAFETY: Both callers, registration and the create callback, hold
+        // `SMPBOOT_THREADS`.
         unsafe { desc.set_task(cpu, thread.task().as_ptr()) };
         let thread = slot.insert(thread);
         // The create callback may need the thread off the runqueue (the
@@ -347,8 +348,8 @@ impl Drop for Registration {
             if let Some(thread) = slot.take() {
                 // The thread ran `cleanup` if it ran `setup`.
                 thread.stop();
-                // SAFETY: `&mut self` is reached through `SMPBOOT_THREADS`,
-                // held, or is a registration that was never listed.
+                // SAFETY: A registration is dropped under `SMPBOOT_THREADS`:
+                // by unregistration, or by a registration that failed.
                 unsafe { self.desc.set_task(cpu, core::ptr::null_mut()) };
             }
         }
