@@ -2,6 +2,14 @@
 /*
  * A C user of smpboot_rs's seed API, for the selftests.
  *
+ * Built as smpboot_rs_test_kernel.ko (smpboot_rs_test_kernel.c), the same
+ * user registers through the kernel's own smpboot_register_percpu_thread()
+ * instead: C smpboot on a stock kernel, the Rust smpboot on one with the
+ * in-tree series (scripts/series); its threads are "sbtk<N>/%u", its
+ * parameters under /sys/module/smpboot_rs_test_kernel/, and it has none of
+ * those marked (smpboot_rs) below, which need smpboot_rs itself or would
+ * corrupt C smpboot (a second registration, a leaked one).
+ *
  * Registers nr_regs per-CPU threads "sbtc<N>/%u". The callbacks check, on
  * their own and independently of smpboot_rs's counters, what C smpboot
  * promises: each runs on its thread's CPU (thread_should_run with
@@ -15,12 +23,14 @@
  *   handled, queued, wrong_cpu, bad_preempt, state_errors, store_errors,
  *        schedule_stops, creates (read): counters (bad_preempt: a
  *        thread_should_run preemptible, or another callback not);
- *   calls (read): per registration and CPU, the callback counts and the
- *        state the callbacks saw last ("none", "active", "parked"); the
+ *   calls (read): per registration and CPU, the callback counts, the
+ *        state the callbacks saw last ("none", "active", "parked") and the
+ *        pid of the thread they ran on (0: none yet; callbacks from a
+ *        second thread count as state_errors: C creates it once); the
  *        same lines, prefixed "final: ", go to the log at unload, after
  *        each registration is unregistered (cleanup included) and before
  *        the "exit:" summary line;
- *   long_work_ms (load time): each work item runs this long, calling
+ *   long_work_ms (smpboot_rs, load time): each work item runs this long, calling
  *        smpboot_rs_thread_schedule() and returning early when it says so;
  *   selfparking=K (load time): the last K registrations are selfparking;
  *        the module unparks their threads on the online CPUs, and parks
@@ -36,14 +46,15 @@
  *   no_setup (load time): the descriptors have no setup (C's thread is
  *        active from its first pass all the same, and gets cleanup);
  *   create_sets_up_state (load time): create() sets up and removes a
- *        hotplug state of its own, which takes cpuhp_state_mutex (C smpboot
- *        calls create() under the hotplug lock, never under that mutex);
- *   leak (load time): also register "sbtl/%u" from a static descriptor
+ *        hotplug state of its own, which takes cpuhp_state_mutex (smpboot_rs
+ *        calls create() under the hotplug lock only; C smpboot also holds
+ *        smpboot_threads_lock, and lockdep reports the inversion);
+ *   leak (smpboot_rs, load time): also register "sbtl/%u" from a static descriptor
  *        and never unregister it (smpboot_rs must clean up a registration
  *        whose owner is unloaded);
- *   register_twice (load time): register the first descriptor a second
+ *   register_twice (smpboot_rs, load time): register the first descriptor a second
  *        time; dup_result (read) is what that returned (C: -EBUSY);
- *   abi_size_delta=D (load time, D != 0): register through the typed Rust
+ *   abi_size_delta=D (smpboot_rs, load time, D != 0): register through the typed Rust
  *        API's entry point (smpboot_rs_register, abi.rs) twice, with a
  *        description of abi.rs's layout (abi_layout_result, read: 0 proves
  *        the copy below matches; unregistered at once) and with its size
@@ -75,19 +86,25 @@
 #include <linux/seq_buf.h>
 #include <linux/slab.h>
 #include <linux/smpboot.h>
+
+#ifdef SMPBOOT_RS_TEST_KERNEL_API
+#define COMM_PREFIX "sbtk"
+#define API_NAME "the kernel's smpboot API"
+#define register_threads smpboot_register_percpu_thread
+#define unregister_threads smpboot_unregister_percpu_thread
+#else
 #include "../include/smpboot_rs.h"
+#define COMM_PREFIX "sbtc"
+#define API_NAME "smpboot_rs's seed API"
+#define register_threads smpboot_rs_register_percpu_thread
+#define unregister_threads smpboot_rs_unregister_percpu_thread
+#endif
 
 #define MAX_REGS 64
 
 static unsigned int nr_regs = 1;
 module_param(nr_regs, uint, 0444);
 MODULE_PARM_DESC(nr_regs, "registrations to make (1..64)");
-static unsigned int long_work_ms;
-module_param(long_work_ms, uint, 0444);
-MODULE_PARM_DESC(long_work_ms, "each work item runs this long, calling smpboot_rs_thread_schedule()");
-static int schedule_outside;
-module_param(schedule_outside, int, 0444);
-MODULE_PARM_DESC(schedule_outside, "smpboot_rs_thread_schedule() called from insmod (expect -EINVAL)");
 static unsigned int selfparking;
 module_param(selfparking, uint, 0444);
 MODULE_PARM_DESC(selfparking, "the last K registrations are selfparking");
@@ -106,9 +123,119 @@ MODULE_PARM_DESC(no_setup, "the descriptors set cleanup but not setup");
 static bool create_sets_up_state;
 module_param(create_sets_up_state, bool, 0444);
 MODULE_PARM_DESC(create_sets_up_state, "create() sets up and removes a hotplug state");
+static unsigned int should_run_delay_ms;
+module_param(should_run_delay_ms, uint, 0444);
+MODULE_PARM_DESC(should_run_delay_ms, "thread_should_run spins this long when it finds no work");
+static char *comm;
+module_param(comm, charp, 0444);
+MODULE_PARM_DESC(comm, "thread name format of registration 0 (default " COMM_PREFIX "0/%u)");
+
+static atomic_long_t handled, queued, wrong_cpu, bad_preempt, state_errors, store_errors,
+	schedule_stops, creates;
+
+/* What the callbacks of one CPU's thread have seen; only that thread writes. */
+enum cb_state { CB_NONE, CB_ACTIVE, CB_PARKED };
+
+struct cpu_calls {
+	enum cb_state state;
+	bool created;
+	pid_t pid;
+	unsigned long setup, park, unpark, cleanup_online, cleanup_offline, runs;
+};
+
+/* The owner's view of a selfparking thread. */
+enum owner_state { OWNER_PARKED, OWNER_UNPARKED, OWNER_FOLLOWING_DOWN };
+
+struct test_reg {
+	struct smp_hotplug_thread ht;
+	struct task_struct *__percpu *store;
+	atomic_t __percpu *pending;
+	struct cpu_calls __percpu *calls;
+	enum owner_state __percpu *owner;
+	bool selfparking;
+	bool keep_parked;
+	char comm[24];
+};
+
+static struct test_reg *regs;
+static unsigned int registered;
+/* The owner's hotplug state for selfparking_follow, or 0. */
+static int follow_state;
+/* Serialises the owner's park/unpark with kick, load and unload. */
+static DEFINE_MUTEX(owner_lock);
+
+/* Each thread callback learns its registration from the CPU's task pointer. */
+static struct test_reg *reg_of_current(unsigned int cpu)
+{
+	unsigned int i;
+
+	for (i = 0; i < registered; i++)
+		if (*per_cpu_ptr(regs[i].store, cpu) == current)
+			return &regs[i];
+	/* ht->store is filled before the thread can run (C smpboot's rule). */
+	atomic_long_inc(&store_errors);
+	return NULL;
+}
+
+static void check_cpu(unsigned int cpu)
+{
+	if (raw_smp_processor_id() != cpu)
+		atomic_long_inc(&wrong_cpu);
+}
+
+/* C smpboot runs every callback but thread_should_run preemptible. */
+static void check_preemptible(void)
+{
+	if (!preemptible())
+		atomic_long_inc(&bad_preempt);
+}
+
+/*
+ * A CPU's callback record, from its thread's callbacks. C's thread is active
+ * from its first pass, setup or not: without setup (no_setup), the first
+ * callback to run says so.
+ */
+static struct cpu_calls *calls_of(struct test_reg *r, unsigned int cpu)
+{
+	struct cpu_calls *c = per_cpu_ptr(r->calls, cpu);
+
+	if (c->pid && c->pid != task_pid_nr(current))
+		atomic_long_inc(&state_errors);
+	c->pid = task_pid_nr(current);
+	if (no_setup && c->state == CB_NONE)
+		c->state = CB_ACTIVE;
+	return c;
+}
+
+/* Moves a CPU's callback state from @from to @to, counting a wrong order. */
+static struct cpu_calls *transition(struct test_reg *r, unsigned int cpu, int from,
+				    enum cb_state to)
+{
+	struct cpu_calls *c = calls_of(r, cpu);
+
+	if (from >= 0 && c->state != from)
+		atomic_long_inc(&state_errors);
+	c->state = to;
+	return c;
+}
+
+#ifndef SMPBOOT_RS_TEST_KERNEL_API
+/* What only smpboot_rs has: its parameters, then their code. */
+static unsigned int long_work_ms;
+module_param(long_work_ms, uint, 0444);
+MODULE_PARM_DESC(long_work_ms, "each work item runs this long, calling smpboot_rs_thread_schedule()");
+static int schedule_outside;
+module_param(schedule_outside, int, 0444);
+MODULE_PARM_DESC(schedule_outside, "smpboot_rs_thread_schedule() called from insmod (expect -EINVAL)");
 static bool leak;
 module_param(leak, bool, 0444);
 MODULE_PARM_DESC(leak, "leave one registration registered at unload");
+static bool register_twice;
+module_param(register_twice, bool, 0444);
+MODULE_PARM_DESC(register_twice, "register the first descriptor twice");
+static int dup_result;
+module_param(dup_result, int, 0444);
+MODULE_PARM_DESC(dup_result, "what the second registration of register_twice returned");
 /*
  * The typed Rust API's entry points and description, as smpboot_rs/abi.rs
  * lays them out (a C copy: this user is built against a layout of its own).
@@ -183,102 +310,92 @@ static int abi_register(int delta)
 	return ret;
 }
 
-static bool register_twice;
-module_param(register_twice, bool, 0444);
-MODULE_PARM_DESC(register_twice, "register the first descriptor twice");
-static int dup_result;
-module_param(dup_result, int, 0444);
-MODULE_PARM_DESC(dup_result, "what the second registration of register_twice returned");
-static unsigned int should_run_delay_ms;
-module_param(should_run_delay_ms, uint, 0444);
-MODULE_PARM_DESC(should_run_delay_ms, "thread_should_run spins this long when it finds no work");
-static char *comm;
-module_param(comm, charp, 0444);
-MODULE_PARM_DESC(comm, "thread name format of registration 0 (default sbtc0/%u)");
+/* leak=1: a registration this module never unregisters. */
+static DEFINE_PER_CPU(struct task_struct *, leaked_store);
 
-static atomic_long_t handled, queued, wrong_cpu, bad_preempt, state_errors, store_errors,
-	schedule_stops, creates;
+static int leaked_should_run(unsigned int cpu)
+{
+	check_cpu(cpu);
+	return 0;
+}
 
-/* What the callbacks of one CPU's thread have seen; only that thread writes. */
-enum cb_state { CB_NONE, CB_ACTIVE, CB_PARKED };
+static void leaked_thread_fn(unsigned int cpu)
+{
+}
 
-struct cpu_calls {
-	enum cb_state state;
-	bool created;
-	unsigned long setup, park, unpark, cleanup_online, cleanup_offline, runs;
+static struct smp_hotplug_thread leaked_ht = {
+	.store			= &leaked_store,
+	.thread_should_run	= leaked_should_run,
+	.thread_fn		= leaked_thread_fn,
+	.setup			= check_cpu,
+	.park			= check_cpu,
+	.unpark			= check_cpu,
+	.thread_comm		= "sbtl/%u",
 };
-
-/* The owner's view of a selfparking thread. */
-enum owner_state { OWNER_PARKED, OWNER_UNPARKED, OWNER_FOLLOWING_DOWN };
-
-struct test_reg {
-	struct smp_hotplug_thread ht;
-	struct task_struct *__percpu *store;
-	atomic_t __percpu *pending;
-	struct cpu_calls __percpu *calls;
-	enum owner_state __percpu *owner;
-	bool selfparking;
-	bool keep_parked;
-	char comm[24];
-};
-
-static struct test_reg *regs;
-static unsigned int registered;
-/* The owner's hotplug state for selfparking_follow, or 0. */
-static int follow_state;
-/* Serialises the owner's park/unpark with kick, load and unload. */
-static DEFINE_MUTEX(owner_lock);
-
-/* Each thread callback learns its registration from the CPU's task pointer. */
-static struct test_reg *reg_of_current(unsigned int cpu)
-{
-	unsigned int i;
-
-	for (i = 0; i < registered; i++)
-		if (*per_cpu_ptr(regs[i].store, cpu) == current)
-			return &regs[i];
-	/* ht->store is filled before the thread can run (C smpboot's rule). */
-	atomic_long_inc(&store_errors);
-	return NULL;
-}
-
-static void check_cpu(unsigned int cpu)
-{
-	if (raw_smp_processor_id() != cpu)
-		atomic_long_inc(&wrong_cpu);
-}
-
-/* C smpboot runs every callback but thread_should_run preemptible. */
-static void check_preemptible(void)
-{
-	if (!preemptible())
-		atomic_long_inc(&bad_preempt);
-}
 
 /*
- * A CPU's callback record. C's thread is active from its first pass, setup
- * or not: without setup (no_setup), the first callback to run says so.
+ * A long_work_ms item, on its thread's CPU: true if it stopped early because
+ * smpboot_rs_thread_schedule() said the thread must park or stop.
  */
-static struct cpu_calls *calls_of(struct test_reg *r, unsigned int cpu)
+static bool long_item_stopped(unsigned int cpu)
 {
-	struct cpu_calls *c = per_cpu_ptr(r->calls, cpu);
+	unsigned long end = jiffies + msecs_to_jiffies(long_work_ms);
 
-	if (no_setup && c->state == CB_NONE)
-		c->state = CB_ACTIVE;
-	return c;
+	while (long_work_ms && time_before(jiffies, end)) {
+		if (smpboot_rs_thread_schedule() == 1) {
+			atomic_long_inc(&schedule_stops);
+			return true;
+		}
+		check_cpu(cpu);
+	}
+	return false;
 }
 
-/* Moves a CPU's callback state from @from to @to, counting a wrong order. */
-static struct cpu_calls *transition(struct test_reg *r, unsigned int cpu, int from,
-				    enum cb_state to)
+/* At load, after the test registrations: the cases of the parameters above. */
+static int smpboot_rs_extras_init(void)
 {
-	struct cpu_calls *c = calls_of(r, cpu);
-
-	if (from >= 0 && c->state != from)
-		atomic_long_inc(&state_errors);
-	c->state = to;
-	return c;
+	schedule_outside = smpboot_rs_thread_schedule();
+	/* Refused while the first is registered; left to module_going if not. */
+	if (register_twice)
+		dup_result = smpboot_rs_register_percpu_thread(&regs[0].ht);
+	if (abi_size_delta) {
+		abi_layout_result = abi_register(0);
+		abi_size_result = abi_register(abi_size_delta);
+	}
+	return leak ? smpboot_rs_register_percpu_thread(&leaked_ht) : 0;
 }
+
+/* A load that failed: nothing of smpboot_rs_extras_init() left. */
+static void smpboot_rs_extras_undo(void)
+{
+	if (leak)
+		smpboot_rs_unregister_percpu_thread(&leaked_ht);
+}
+
+static void smpboot_rs_extras_exit(void)
+{
+	if (leak)
+		pr_info("exit: leaving sbtl/%%u registered\n");
+}
+#else
+static bool long_item_stopped(unsigned int cpu)
+{
+	return false;
+}
+
+static int smpboot_rs_extras_init(void)
+{
+	return 0;
+}
+
+static void smpboot_rs_extras_undo(void)
+{
+}
+
+static void smpboot_rs_extras_exit(void)
+{
+}
+#endif
 
 static int test_should_run(unsigned int cpu)
 {
@@ -300,22 +417,14 @@ static int test_should_run(unsigned int cpu)
 static void test_thread_fn(unsigned int cpu)
 {
 	struct test_reg *r = reg_of_current(cpu);
-	unsigned long end = jiffies + msecs_to_jiffies(long_work_ms);
 
 	check_cpu(cpu);
 	check_preemptible();
 	if (!r)
 		return;
 	transition(r, cpu, CB_ACTIVE, CB_ACTIVE)->runs++;
-	if (long_work_ms) {
-		while (time_before(jiffies, end)) {
-			if (smpboot_rs_thread_schedule() == 1) {
-				atomic_long_inc(&schedule_stops);
-				return; /* the item stays pending */
-			}
-			check_cpu(cpu);
-		}
-	}
+	if (long_item_stopped(cpu))
+		return; /* the item stays pending */
 	atomic_dec(per_cpu_ptr(r->pending, cpu));
 	atomic_long_inc(&handled);
 }
@@ -334,7 +443,7 @@ static void test_create(unsigned int cpu)
 	if (create_sets_up_state) {
 		/* The hotplug lock is held, for reading or writing, as in C. */
 		int state = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN,
-								 "smpboot_rs_test_c:create",
+								 KBUILD_MODNAME ":create",
 								 NULL, NULL);
 
 		if (state > 0)
@@ -464,7 +573,7 @@ static int hold_hotplug_set(const char *val, const struct kernel_param *kp)
 	if (ms > 10000)
 		return -EINVAL;
 	hold_ms = ms;
-	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "smpboot_rs_test_c:hold", hold_startup, NULL);
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, KBUILD_MODNAME ":hold", hold_startup, NULL);
 	if (ret < 0)
 		return ret;
 	cpuhp_remove_state_nocalls(ret);
@@ -494,10 +603,10 @@ COUNTER_PARAM(creates);
 static const char *const cb_state_names[] = { "none", "active", "parked" };
 
 #define CALLS_FMT                                                             \
-	"reg=%u cpu=%u state=%s setup=%lu park=%lu unpark=%lu cleanup_online=%lu cleanup_offline=%lu runs=%lu\n"
+	"reg=%u cpu=%u state=%s setup=%lu park=%lu unpark=%lu cleanup_online=%lu cleanup_offline=%lu runs=%lu pid=%d\n"
 #define CALLS_ARGS(i, cpu, c)                                                 \
 	(i), (cpu), cb_state_names[(c)->state], (c)->setup, (c)->park,        \
-		(c)->unpark, (c)->cleanup_online, (c)->cleanup_offline, (c)->runs
+		(c)->unpark, (c)->cleanup_online, (c)->cleanup_offline, (c)->runs, (c)->pid
 
 static int calls_get(char *buf, const struct kernel_param *kp)
 {
@@ -587,29 +696,6 @@ static int follow_offline(unsigned int cpu)
 	return 0;
 }
 
-/* leak=1: a registration this module never unregisters. */
-static DEFINE_PER_CPU(struct task_struct *, leaked_store);
-
-static int leaked_should_run(unsigned int cpu)
-{
-	check_cpu(cpu);
-	return 0;
-}
-
-static void leaked_thread_fn(unsigned int cpu)
-{
-}
-
-static struct smp_hotplug_thread leaked_ht = {
-	.store			= &leaked_store,
-	.thread_should_run	= leaked_should_run,
-	.thread_fn		= leaked_thread_fn,
-	.setup			= check_cpu,
-	.park			= check_cpu,
-	.unpark			= check_cpu,
-	.thread_comm		= "sbtl/%u",
-};
-
 /* report: log each registration's final callback counts (at unload). */
 static void unregister_all(bool report)
 {
@@ -623,7 +709,7 @@ static void unregister_all(bool report)
 		unsigned int cpu;
 
 		/* Its callbacks still find it while it stops. */
-		smpboot_rs_unregister_percpu_thread(&r->ht);
+		unregister_threads(&r->ht);
 		registered--;
 		/* C smpboot clears ht->store as it stops each thread. */
 		for_each_possible_cpu(cpu)
@@ -646,7 +732,6 @@ static int __init test_init(void)
 	if (!nr_regs || nr_regs > MAX_REGS || selfparking > nr_regs ||
 	    selfparking_parked > selfparking)
 		return -EINVAL;
-	schedule_outside = smpboot_rs_thread_schedule();
 	regs = kcalloc(nr_regs, sizeof(*regs), GFP_KERNEL);
 	if (!regs)
 		return -ENOMEM;
@@ -664,7 +749,7 @@ static int __init test_init(void)
 		}
 		r->selfparking = i >= nr_regs - selfparking;
 		r->keep_parked = i >= nr_regs - selfparking_parked;
-		snprintf(r->comm, sizeof(r->comm), "sbtc%u/%%u", i);
+		snprintf(r->comm, sizeof(r->comm), COMM_PREFIX "%u/%%u", i);
 		r->ht = (struct smp_hotplug_thread){
 			.store = r->store,
 			.thread_should_run = test_should_run,
@@ -679,7 +764,7 @@ static int __init test_init(void)
 		};
 		/* Callbacks look registrations up in regs[0..registered). */
 		registered = i + 1;
-		ret = smpboot_rs_register_percpu_thread(&r->ht);
+		ret = register_threads(&r->ht);
 		if (ret) {
 			registered = i;
 			free_reg(r);
@@ -687,20 +772,11 @@ static int __init test_init(void)
 		}
 	}
 	owner_all(false);
-	/* Refused while the first is registered; left to module_going if not. */
-	if (register_twice)
-		dup_result = smpboot_rs_register_percpu_thread(&regs[0].ht);
-	if (abi_size_delta) {
-		abi_layout_result = abi_register(0);
-		abi_size_result = abi_register(abi_size_delta);
-	}
-	if (leak) {
-		ret = smpboot_rs_register_percpu_thread(&leaked_ht);
-		if (ret)
-			goto fail;
-	}
+	ret = smpboot_rs_extras_init();
+	if (ret)
+		goto fail;
 	if (selfparking && selfparking_follow) {
-		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "smpboot_rs_test_c:owner",
+		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, KBUILD_MODNAME ":owner",
 					follow_online, follow_offline);
 		if (ret < 0)
 			goto fail;
@@ -711,8 +787,7 @@ static int __init test_init(void)
 	return 0;
 fail:
 	pr_info("registration %u failed: %d\n", i, ret);
-	if (leak)
-		smpboot_rs_unregister_percpu_thread(&leaked_ht);
+	smpboot_rs_extras_undo();
 	unregister_all(false);
 	kfree(regs);
 	return ret;
@@ -720,8 +795,7 @@ fail:
 
 static void __exit test_exit(void)
 {
-	if (leak)
-		pr_info("exit: leaving sbtl/%%u registered\n");
+	smpboot_rs_extras_exit();
 	unregister_all(true);
 	pr_info("exit: queued=%ld handled=%ld wrong_cpu=%ld bad_preempt=%ld state_errors=%ld store_errors=%ld\n",
 		atomic_long_read(&queued), atomic_long_read(&handled),
@@ -732,5 +806,5 @@ static void __exit test_exit(void)
 
 module_init(test_init);
 module_exit(test_exit);
-MODULE_DESCRIPTION("smpboot_rs selftest: a C user of the seed API");
+MODULE_DESCRIPTION("smpboot_rs selftest: a C user of " API_NAME);
 MODULE_LICENSE("GPL");
