@@ -26,7 +26,7 @@ CPARAM=/sys/module/smpboot_rs_test_c/parameters
 RDIR=/sys/kernel/smpboot_rs_test_rust
 # Every module a suite may load, users before what they use: unloaded in
 # this order at exit.
-SMPBOOT_RS_MODULES="ksoftirqd_rs ksoftirqd_c_rs ksoftirqd_c smpboot_rs_test_ipi smpboot_rs_test_c smpboot_rs_test_rust smpboot_rs"
+SMPBOOT_RS_MODULES="ksoftirqd_rs ksoftirqd_c_rs ksoftirqd_c smpboot_rs_test_ipi smpboot_rs_test_c smpboot_rs_test_kernel smpboot_rs_test_rust smpboot_rs"
 
 # Under QEMU TCG with KASAN a fork costs about 50 ms and an exec about
 # 100 ms (a hotplug sweep step's checks took 2.2 s, nearly all of it in
