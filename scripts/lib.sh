@@ -68,20 +68,24 @@ smpboot_rs_deb_versions() {
 # order over tinyconfig: what every kernel gets, what the series names its
 # own way, the flavor's; the profile kernel is the release kernel plus the
 # function tracer, an intree- kernel (7.3 with scripts/series applied) the
-# debug or release kernel plus the series' option.
+# debug or release kernel plus the series' options (the release one without
+# the doctests: intree-release.config).
 smpboot_rs_kconfig_frags() {
 	local dir=$SMPBOOT_RS_TOP/scripts/kconfig
 	echo -n "$dir/base.config $dir/$SMPBOOT_RS_KVER.config "
 	case $1 in
 	profile) echo "$dir/release.config" "$dir/profile.config" ;;
-	intree-*) echo "$dir/${1#intree-}.config" "$dir/intree.config" ;;
+	intree-debug) echo "$dir/debug.config" "$dir/intree.config" ;;
+	intree-release) echo "$dir/release.config" "$dir/intree.config" "$dir/intree-release.config" ;;
 	*) echo "$dir/$1.config" ;;
 	esac
 }
 
-# The files the in-tree series (scripts/series) is made of.
+# The files the in-tree series (scripts/series) is made of, but for the
+# cover letter: what the intree- kernels are built from, which their cache
+# key covers (the figures in the letter rebuild no kernel).
 smpboot_rs_series_inputs() {
-	(cd "$SMPBOOT_RS_TOP" && find scripts/series smpboot_rs/intree -type f | LC_ALL=C sort)
+	(cd "$SMPBOOT_RS_TOP" && find scripts/series smpboot_rs/intree -type f ! -name cover-letter | LC_ALL=C sort)
 }
 
 # The toolchain a kernel is built with, as the cache key hashes it and
