@@ -5,12 +5,13 @@
 # scripts/bench): ksoftirqd_rs (smpboot_rs) against ksoftirqd_c (the kernel's
 # smpboot) and, for hotplug, no module, interleaved round by round in one
 # boot. PHASEs: hotplug latency throughput reg, and profile and states (on
-# the profile kernel only: scripts/bench --profile). Every result is one
+# the profile kernel only: scripts/bench --profile), and boot and softirq
+# (the kernel's own threads: scripts/bench --intree). Every result is one
 # line starting "BENCH " for scripts/bench to parse.
 #
 # Modules come from /include/bench-ko (built against the release kernel by
 # scripts/bench), the timing tool from /include/bench (tests/tools/bench.c).
-# Knobs (environment): HP_ROUNDS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
+# Knobs (environment): HP_ROUNDS HP_IMPLS HP_CYCLES LAT_ROUNDS LAT_N LAT_GAP_US
 # LAT_MODES LAT_CRS TP_ROUNDS TP_MS TP_PERIOD_US TP_COUNT TP_CPUS TP_BURST
 # TP_CRS REG_ROUNDS MEM_ROUNDS MEM_SETTLE PROF_ROUNDS PROF_N PROF_GRAPH_N ST_ROUNDS ST_CYCLES.
 
@@ -18,6 +19,7 @@ KO=/include/bench-ko
 B=/include/bench
 SYSCPU=/sys/devices/system/cpu
 HP_ROUNDS=${HP_ROUNDS:-12}
+HP_IMPLS=${HP_IMPLS:-none c rs}
 HP_CYCLES=${HP_CYCLES:-10}
 LAT_ROUNDS=${LAT_ROUNDS:-5}
 LAT_N=${LAT_N:-2000}
@@ -73,11 +75,16 @@ unload() {
 	    [ "$2" = keep-core ] || rmmod smpboot_rs || die "rmmod smpboot_rs" ;;
 	esac
 }
-# order ROUND N LIST1 ... LISTN: the implementations in an order that turns
-# with the round (LIST1 in round 0, LIST2 in round 1, ...).
-order() {
-	shift $(( $1 % $2 + 2 ))
-	echo "$1"
+# turn ROUND WORD...: the WORDs turned left by ROUND, so that the order of
+# the implementations changes with the round.
+turn() {
+	k=$(( $1 % ($# - 1) ))
+	shift
+	i=0
+	for w; do [ $i -lt $k ] || printf '%s ' "$w"; i=$((i + 1)); done
+	i=0
+	for w; do [ $i -ge $k ] || printf '%s ' "$w"; i=$((i + 1)); done
+	echo
 }
 # The sum of one key of stats over the CPUs.
 sum() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }' "$1/stats"; }
@@ -98,14 +105,18 @@ nthreads() {
 # The console is slow under TCG and kernel lines could split ours: keep it
 # quiet and print the kernel log at the end (vm-run checks it for splats).
 echo 1 >/proc/sys/kernel/printk
-echo "BENCH info cpus=$NCPU kernel=$(uname -r)"
+# Whose smpboot the kernel's own threads run on: the in-tree series' (its
+# debugfs listing) or C's.
+smpboot=c
+[ ! -e /sys/kernel/debug/smpboot/threads ] || smpboot=rust
+echo "BENCH info cpus=$NCPU kernel=$(uname -r) smpboot=$smpboot"
 [ "$NCPU" -ge 2 ] || die "needs 2 CPUs or more"
 [ -x $B ] || die "no $B"
 
 phase_hotplug() {
 	r=0
 	while [ $r -lt "$HP_ROUNDS" ]; do
-		for cfg in $(order $r 3 "none c rs" "c rs none" "rs none c"); do
+		for cfg in $(turn $r $HP_IMPLS); do
 			load $cfg
 			$B hotplug 1 "$HP_CYCLES" >/tmp/hp || die "hotplug ($cfg)"
 			while read -r ns; do echo "BENCH hotplug impl=$cfg round=$r ns=$ns"; done </tmp/hp
@@ -113,6 +124,45 @@ phase_hotplug() {
 		done
 		r=$((r + 1))
 	done
+}
+
+# The kernel's own times, printk's from its start: SMP up (every CPU online,
+# each with its per-CPU hotplug threads) and the start of userspace.
+phase_boot() {
+	smp=$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] smp: Brought up .*/\1/p' | head -n1)
+	init=$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] Run \/init as init process.*/\1/p' | head -n1)
+	[ -n "$smp" ] && [ -n "$init" ] || die "no boot times in the kernel log"
+	echo "BENCH boot smp_s=$smp init_s=$init"
+}
+
+# The kernel's own ksoftirqd (tests/bench/smpboot_rs_bench_softirq.c):
+# LAT_ROUNDS rounds of LAT_N raises on CPU 1 by a writer on CPU 1, LAT_GAP_US
+# apart. Per round the quantiles of the raises ksoftirqd ran, how many an
+# interrupt exit ran first (by_irq), and how many found the last one
+# unhandled (busy, not timed).
+phase_softirq() {
+	S=/sys/kernel/debug/smpboot_rs_bench_softirq
+	insmod $KO/smpboot_rs_bench_softirq.ko || die "insmod smpboot_rs_bench_softirq"
+	r=0
+	while [ $r -lt "$LAT_ROUNDS" ]; do
+		echo 0 >$S/samples
+		$B write $S/raise 1 "$LAT_N" "$LAT_GAP_US" 1 >/dev/null || die "softirq raises"
+		sleep 0.1
+		cat $S/samples >/tmp/si
+		busy=$(sed -n 's/^busy //p' /tmp/si)
+		by_irq=$(awk '$1 != "busy" && $2 == 0' /tmp/si | wc -l)
+		awk '$1 != "busy" && $2 == 1 { print $1 }' /tmp/si | sort -n |
+			awk -v r=$r -v by_irq="$by_irq" -v busy="$busy" '
+			function q(p) { i = int(p * NR + 0.5); return v[i < 1 ? 1 : i] }
+			{ v[NR] = $1 }
+			END {
+				if (!NR) exit 1
+				printf "BENCH softirq round=%d n=%d by_irq=%d busy=%d p50_ns=%d p90_ns=%d p99_ns=%d\n",
+					r, NR, by_irq, busy, q(0.5), q(0.9), q(0.99)
+			}' || die "softirq: ksoftirqd ran none of the raises"
+		r=$((r + 1))
+	done
+	rmmod smpboot_rs_bench_softirq || die "rmmod smpboot_rs_bench_softirq"
 }
 
 # Each raise finds the thread asleep: one item, then a pause of LAT_GAP_US.
@@ -128,9 +178,9 @@ phase_latency() {
 		r=0
 		while [ $r -lt "$LAT_ROUNDS" ]; do
 			if [ "${LAT_CRS:-0}" = 0 ]; then
-				impls=$(order $r 2 "c rs" "rs c")
+				impls=$(turn $r c rs)
 			else
-				impls=$(order $r 3 "c rs crs" "rs crs c" "crs c rs")
+				impls=$(turn $r c rs crs)
 			fi
 			for m in $impls; do
 				D=$(dir $m)
@@ -193,9 +243,9 @@ phase_throughput() {
 	r=0
 	while [ $r -lt "$TP_ROUNDS" ]; do
 		if [ "${TP_CRS:-0}" = 0 ]; then
-			impls=$(order $r 2 "c rs" "rs c")
+			impls=$(turn $r c rs)
 		else
-			impls=$(order $r 3 "c rs crs" "rs crs c" "crs c rs")
+			impls=$(turn $r c rs crs)
 		fi
 		for m in $impls; do
 			D=$(dir $m)
@@ -235,7 +285,7 @@ phase_reg() {
 	module_events 1
 	r=0
 	while [ $r -lt "$REG_ROUNDS" ]; do
-		for m in $(order $r 3 "c rs crs" "rs crs c" "crs c rs"); do
+		for m in $(turn $r c rs crs); do
 			sleep 1
 			ko=$(module $m)
 			ins=$(module_time insmod $KO/$ko.ko)
@@ -344,7 +394,7 @@ phase_profile() {
 	load crs
 	r=0
 	while [ $r -lt "$PROF_ROUNDS" ]; do
-		for m in $(order $r 3 "c rs crs" "rs crs c" "crs c rs"); do
+		for m in $(turn $r c rs crs); do
 			D=$(dir $m)
 			tid=$(tid_of "ksoftirqd_$m/1")
 			[ -n "$tid" ] || die "no thread ksoftirqd_$m/1"
@@ -507,7 +557,7 @@ phase_states() {
 	echo "BENCH statesinfo tsc_mhz=$khz cycles=$ST_CYCLES"
 	r=0
 	while [ $r -lt "$ST_ROUNDS" ]; do
-		for cfg in $(order $r 4 "none c rs crs" "c rs crs none" "rs crs none c" "crs none c rs"); do
+		for cfg in $(turn $r none c rs crs); do
 			load $cfg
 			# The step numbers (smpboot_rs's states are dynamic).
 			ksteps=$(awk -F': ' '$2 == "threads:prepare" || $2 == "smpboot/threads:online" { print $1 + 0 }' $SYSCPU/hotplug/states)
@@ -578,7 +628,7 @@ states_registration() {
 	load core
 	r=0
 	while [ $r -lt "$ST_ROUNDS" ]; do
-		for m in $(order $r 2 "c rs" "rs c"); do
+		for m in $(turn $r c rs); do
 			steps=$(awk -F': ' '$2 == "smpboot_rs:create" || $2 == "smpboot_rs:online" { print $1 + 0 }' $SYSCPU/hotplug/states)
 			echo >$T/trace
 			for e in cpuhp_multi_enter cpuhp_exit; do echo 1 >$T/events/cpuhp/$e/enable || die "no cpuhp:$e event"; done
@@ -706,7 +756,7 @@ memory_rounds() {
 	mem_events 1
 	r=0
 	while [ $r -lt "$1" ]; do
-		for m in $(order $r 2 "c rs" "rs c"); do
+		for m in $(turn $r c rs); do
 			memory_kept $m $r
 			unload $m keep-core
 		done

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""bench-report.py OUT LOG... : the report of `make bench` (scripts/bench).
+"""bench-report.py [--intree] OUT LOG... : the report of `make bench` (scripts/bench).
 
 Reads the "BENCH ..." lines of the guest logs (scripts/bench-guest.sh) and
 writes OUT.md (ratios Rust/C with median and IQR over the interleaved
 rounds) and OUT-latency.png (latency distributions, Rust against C). For
 the profile phase (scripts/bench --profile) it writes the segments of a
-wakeup per sample and the function graph of one wakeup of each.
+wakeup per sample and the function graph of one wakeup of each. With
+--intree (scripts/bench --intree) it writes OUT.md only: stock 7.3 against
+7.3 with the in-tree series, per pair of boots.
 """
 import re
 import statistics
 import sys
 from collections import defaultdict
 
-LINE = re.compile(r"BENCH (\w+)((?: [a-z_]+=[^ ]+)*)\s*$")
+LINE = re.compile(r"BENCH (\w+)((?: [a-z_][a-z0-9_]*=[^ ]+)*)\s*$")
 PROFILE_SEGMENTS = ("raise", "sched", "loop", "sleep")
 IMPL_NAMES = {"c": "C (kernel smpboot)", "crs": "C on smpboot_rs", "rs": "Rust (smpboot_rs)"}
 
@@ -350,7 +352,146 @@ def scaling_section(scaling):
     return lines
 
 
+def hotplug_cycles(recs):
+    """{round: {impl: [cycle ms, ...]}} of the hotplug phase."""
+    hp = defaultdict(lambda: defaultdict(list))
+    for k, kv in recs:
+        if k == "hotplug":
+            hp[int(kv["round"])][kv["impl"]].append(int(kv["ns"]) / 1e6)
+    return hp
+
+
+def latency_hists(recs):
+    """{(mode, impl, round): {floor: count}} of the latency phase."""
+    lat = defaultdict(lambda: defaultdict(int))
+    for k, kv in recs:
+        if k == "latency":
+            lat[(kv["mode"], kv["impl"], int(kv["round"]))][int(kv["floor"])] += int(kv["n"])
+    return lat
+
+
+def throughput_rounds(recs):
+    """Per round and implementation: writer-bound items/s, the fed threads'
+    CPU ns per item, and saturated ns per item."""
+    tp = defaultdict(dict)
+    thread_cpu = defaultdict(dict)
+    saturated = defaultdict(dict)
+    for k, kv in recs:
+        if k in ("throughput", "saturated"):
+            r, impl, items = int(kv["round"]), kv["impl"], int(kv["items"])
+            if items <= 0:
+                continue
+            if k == "saturated":
+                saturated[r][impl] = int(kv["ns"]) / items
+                continue
+            tp[r][impl] = items / (int(kv["ns"]) / 1e9)
+            if "thread_ns" in kv:
+                thread_cpu[r][impl] = int(kv["thread_ns"]) / items
+    return tp, thread_cpu, saturated
+
+
+def intree_boot(recs):
+    """One boot of `scripts/bench --intree`: {metric: value}, each the
+    median over the boot's rounds."""
+    med = statistics.median
+    m = {}
+    for k, kv in recs:
+        if k == "boot":
+            m["smp"] = float(kv["smp_s"]) * 1e3
+            m["init"] = float(kv["init_s"]) * 1e3
+    hp = hotplug_cycles(recs)
+    for impl in ("none", "c"):
+        cycles = [x for r in hp for x in hp[r].get(impl, [])]
+        if cycles:
+            m[("hotplug", impl)] = med(cycles)
+    si = [kv for k, kv in recs if k == "softirq"]
+    if si:
+        for q in ("p50", "p99"):
+            m[("softirq", q)] = med(int(kv[q + "_ns"]) / 1e3 for kv in si)
+        for key in ("n", "by_irq", "busy"):
+            m[("softirq", key)] = sum(int(kv[key]) for kv in si)
+    lat = latency_hists(recs)
+    for mode, impl in {(mode, impl) for mode, impl, _ in lat}:
+        hists = [h for (mo, i, _), h in lat.items() if (mo, i) == (mode, impl)]
+        for p, q in ((0.5, "p50"), (0.99, "p99")):
+            m[("latency", mode, impl, q)] = med(hist_quantile(h, p) / 1e3 for h in hists)
+    tp, _, saturated = throughput_rounds(recs)
+    for impl in ("c", "rs"):
+        for name, d in (("throughput", tp), ("saturated", saturated)):
+            vals = [d[r][impl] for r in d if impl in d[r]]
+            if vals:
+                m[(name, impl)] = med(vals)
+    return m
+
+
+def intree_main(out, paths):
+    """The report of `scripts/bench --intree`: stock 7.3 against 7.3 with
+    the in-tree series, the i-th boot of one paired with the i-th of the
+    other (scripts/bench alternates them)."""
+    boots = {"c": [], "rust": []}
+    info = []
+    for path in paths:
+        recs, _ = parse(path)
+        kv = next((kv for k, kv in recs if k == "info"), {})
+        smpboot = kv.get("smpboot", "?")
+        if smpboot not in boots:
+            sys.exit(f"bench-report: {path}: no smpboot= in its info line")
+        boots[smpboot].append(intree_boot(recs))
+        info.append(f"- `{path}`: {kv.get('cpus', '?')} vCPUs, kernel {kv.get('kernel', '?')}, "
+                    f"smpboot: {'Rust (in-tree series)' if smpboot == 'rust' else 'C (stock)'}")
+    pairs = list(zip(boots["c"], boots["rust"]))
+    if not pairs:
+        sys.exit("bench-report: --intree needs boots of both kernels")
+    rows = []
+
+    def row(name, key, unit, note="", per_time=False):
+        have = [(a[key], b[key]) for a, b in pairs if key in a and key in b]
+        if not have:
+            return
+        stock, patched = [a for a, _ in have], [b for _, b in have]
+        ratios = [a / b if per_time else b / a for a, b in have]
+        rows.append(ratio_row(name, stock, patched, ratios, unit, note))
+
+    row("boot: kernel start to SMP up (every CPU online)", "smp", " ms")
+    row("boot: kernel start to userspace (/init)", "init", " ms")
+    row("hotplug cycle cpu1, no module", ("hotplug", "none"), " ms",
+        "the kernel's own threads parked and unparked")
+    row("hotplug cycle cpu1, ksoftirqd_c loaded", ("hotplug", "c"), " ms")
+    for q in ("p50", "p99"):
+        n = sum(b.get(("softirq", "n"), 0) for b in boots["c"] + boots["rust"])
+        by_irq = sum(b.get(("softirq", "by_irq"), 0) for b in boots["c"] + boots["rust"])
+        busy = sum(b.get(("softirq", "busy"), 0) for b in boots["c"] + boots["rust"])
+        row(f"the kernel's ksoftirqd: wakeup latency, {q}", ("softirq", q), " µs",
+            f"raises ksoftirqd ran: {n}; an interrupt exit ran first: {by_irq}; "
+            f"found the last unhandled: {busy}" if q == "p50" else "")
+    for impl, what in (("c", "ksoftirqd_c (the kernel's smpboot API)"),
+                       ("rs", "control: ksoftirqd_rs (smpboot_rs.ko on both)")):
+        for mode in ("local", "remote", "irq"):
+            for q in ("p50", "p99"):
+                row(f"{what}: wakeup latency {mode}, {q}", ("latency", mode, impl, q), " µs")
+        row(f"{what}: throughput, writer-bound, items/s; ratio is time per item",
+            ("throughput", impl), "/s", per_time=True)
+        row(f"{what}: throughput, saturated, time per item", ("saturated", impl), " ns")
+
+    vmm = accelerator(paths)
+    with open(out + ".md", "w") as f:
+        f.write(f"# smpboot_rs in-tree benchmark ({out.rsplit('/', 1)[-1]})\n\n")
+        f.write("Stock 7.3 (C smpboot) against 7.3 with the in-tree series (every per-CPU hotplug "
+                f"thread on the Rust smpboot), release kernels, {vmm}. Ratio = patched / stock "
+                "(cost: lower is better for the series), median and interquartile range over "
+                f"{len(pairs)} pairs of boots, each value a boot's median over its rounds."
+                + (" Under TCG only ratios within one run mean anything." if "TCG" in vmm else "")
+                + "\n\n")
+        f.write("\n".join(info) + "\n\n")
+        f.write("| metric | stock (median) | patched (median) | ratio patched/stock | IQR | pairs | notes |\n")
+        f.write("|---|---|---|---|---|---|---|\n")
+        f.write("\n".join(rows) + "\n")
+
+
 def main():
+    if len(sys.argv) > 3 and sys.argv[1] == "--intree":
+        intree_main(sys.argv[2], sys.argv[3:])
+        return
     if len(sys.argv) < 3 or sys.argv[1].startswith("-"):
         sys.exit("usage: " + __doc__.splitlines()[0])  # not an OUT named "--help"
     out = sys.argv[1]
@@ -367,13 +508,11 @@ def main():
         info.append(f"- `{path}`: {cpus} vCPUs, kernel {kern}")
 
         # 1. Hotplug: per round, the median cycle of each configuration.
-        hp = defaultdict(lambda: defaultdict(list))
-        for k, kv in recs:
-            if k == "hotplug":
-                hp[int(kv["round"])][kv["impl"]].append(int(kv["ns"]) / 1e6)
-        if hp:
-            med = {r: {c: statistics.median(v) for c, v in d.items()} for r, d in hp.items()}
-            rounds = [r for r in med if all(c in med[r] for c in ("none", "c", "rs"))]
+        hp = hotplug_cycles(recs)
+        med = {r: {c: statistics.median(v) for c, v in d.items()} for r, d in hp.items()}
+        # Only rounds of all three (scripts/bench --intree runs no rs).
+        rounds = [r for r in med if all(c in med[r] for c in ("none", "c", "rs"))]
+        if rounds:
             add_c = [med[r]["c"] - med[r]["none"] for r in rounds]
             add_rs = [med[r]["rs"] - med[r]["none"] for r in rounds]
             none = [med[r]["none"] for r in rounds]
@@ -389,10 +528,7 @@ def main():
                                   if len(ratios) < len(add_c) else "per-round medians minus no module"))
 
         # 2. Latency: per round and implementation a histogram.
-        lat = defaultdict(lambda: defaultdict(int))
-        for k, kv in recs:
-            if k == "latency":
-                lat[(kv["mode"], kv["impl"], int(kv["round"]))][int(kv["floor"])] += int(kv["n"])
+        lat = latency_hists(recs)
         for mode in ("local", "remote", "irq"):
             keys = sorted(r for (m, i, r) in lat if m == mode and i == "c")
             keys = [r for r in keys if (mode, "rs", r) in lat]
@@ -428,20 +564,7 @@ def main():
         # second at the writer, and the fed threads' CPU time per item.
         # Consumer-bound ("saturated"): the threads' time per item when work
         # never runs out.
-        tp = defaultdict(dict)
-        thread_cpu = defaultdict(dict)
-        saturated = defaultdict(dict)
-        for k, kv in recs:
-            if k in ("throughput", "saturated"):
-                r, impl, items = int(kv["round"]), kv["impl"], int(kv["items"])
-                if items <= 0:
-                    continue
-                if k == "saturated":
-                    saturated[r][impl] = int(kv["ns"]) / items
-                    continue
-                tp[r][impl] = items / (int(kv["ns"]) / 1e9)
-                if "thread_ns" in kv:
-                    thread_cpu[r][impl] = int(kv["thread_ns"]) / items
+        tp, thread_cpu, saturated = throughput_rounds(recs)
         for other in ("crs", "rs"):
             what = "C on smpboot_rs (ksoftirqd_c_rs) in the Rust column " if other == "crs" else ""
 
