@@ -424,6 +424,19 @@ def intree_boot(recs):
     return m
 
 
+def write_table(f, title, intro, vmm, info, cols, rows):
+    """The report's head and its table of ratio_row()s; cols: the names of
+    the baseline, of the compared and of the repetitions."""
+    base, other, reps = cols
+    f.write(f"# {title}\n\n")
+    f.write(intro + (" Under TCG only ratios within one run mean anything." if "TCG" in vmm else "")
+            + "\n\n")
+    f.write("\n".join(info) + "\n\n")
+    f.write(f"| metric | {base} (median) | {other} (median) | ratio {other}/{base} | IQR | {reps} | notes |\n")
+    f.write("|---|---|---|---|---|---|---|\n")
+    f.write("\n".join(rows) + "\n")
+
+
 def intree_main(out, paths):
     """The report of `scripts/bench --intree`: stock 7.3 against 7.3 with
     the in-tree series, the i-th boot of one paired with the i-th of the
@@ -475,17 +488,12 @@ def intree_main(out, paths):
 
     vmm = accelerator(paths)
     with open(out + ".md", "w") as f:
-        f.write(f"# smpboot_rs in-tree benchmark ({out.rsplit('/', 1)[-1]})\n\n")
-        f.write("Stock 7.3 (C smpboot) against 7.3 with the in-tree series (every per-CPU hotplug "
-                f"thread on the Rust smpboot), release kernels, {vmm}. Ratio = patched / stock "
-                "(cost: lower is better for the series), median and interquartile range over "
-                f"{len(pairs)} pairs of boots, each value a boot's median over its rounds."
-                + (" Under TCG only ratios within one run mean anything." if "TCG" in vmm else "")
-                + "\n\n")
-        f.write("\n".join(info) + "\n\n")
-        f.write("| metric | stock (median) | patched (median) | ratio patched/stock | IQR | pairs | notes |\n")
-        f.write("|---|---|---|---|---|---|---|\n")
-        f.write("\n".join(rows) + "\n")
+        write_table(f, f"smpboot_rs in-tree benchmark ({out.rsplit('/', 1)[-1]})",
+                    "Stock 7.3 (C smpboot) against 7.3 with the in-tree series (every per-CPU hotplug "
+                    f"thread on the Rust smpboot), release kernels, {vmm}. Ratio = patched / stock "
+                    "(cost: lower is better for the series), median and interquartile range over "
+                    f"{len(pairs)} pairs of boots, each value the median of a boot's rounds (of "
+                    "its cycles for hotplug; one each for the boot times).", vmm, info, ("stock", "patched", "pairs"), rows)
 
 
 def main():
@@ -657,16 +665,11 @@ def main():
     profile += scaling_section(scaling)
 
     with open(out + ".md", "w") as f:
-        f.write(f"# smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})\n\n")
-        f.write("ksoftirqd_rs (Rust on smpboot_rs) against ksoftirqd_c (C on the kernel's smpboot), "
-                f"{vmm}, release kernel. Ratio = Rust / C (cost: lower is better for Rust), "
-                "median and interquartile range over interleaved rounds."
-                + (" Under TCG only ratios within one run mean anything." if "TCG" in vmm else "")
-                + "\n\n")
-        f.write("\n".join(info) + "\n\n")
-        f.write("| metric | C (median) | Rust (median) | ratio Rust/C | IQR | rounds | notes |\n")
-        f.write("|---|---|---|---|---|---|---|\n")
-        f.write("\n".join(rows) + "\n")
+        write_table(f, f"smpboot_rs benchmark ({out.rsplit('/', 1)[-1]})",
+                    "ksoftirqd_rs (Rust on smpboot_rs) against ksoftirqd_c (C on the kernel's smpboot), "
+                    f"{vmm}, release kernel. Ratio = Rust / C (cost: lower is better for Rust), "
+                    "median and interquartile range over interleaved rounds.",
+                    vmm, info, ("C", "Rust", "rounds"), rows)
         if profile:
             f.write("\n" + "\n".join(profile) + "\n")
 
