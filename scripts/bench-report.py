@@ -457,12 +457,21 @@ def intree_main(out, paths):
         sys.exit("bench-report: --intree needs boots of both kernels")
     rows = []
 
-    def row(name, key, unit, note="", per_time=False):
+    def row(name, key, unit, note="", per_time=False, control=None):
+        """control: the key of the same metric of ksoftirqd_rs, which is
+        smpboot_rs.ko on both kernels; the ratio of the two in one boot
+        leaves out what moves a whole boot."""
         have = [(a[key], b[key]) for a, b in pairs if key in a and key in b]
         if not have:
             return
         stock, patched = [a for a, _ in have], [b for _, b in have]
         ratios = [a / b if per_time else b / a for a, b in have]
+        if control:
+            rel = [(a[key] / a[control]) / (b[key] / b[control]) if per_time
+                   else (b[key] / b[control]) / (a[key] / a[control])
+                   for a, b in pairs if all(k in d for k in (key, control) for d in (a, b))]
+            m, q1, q3 = quart(rel)
+            note = f"against the control, boot by boot: {m:.3f} (IQR {q1:.3f} – {q3:.3f})"
         rows.append(ratio_row(name, stock, patched, ratios, unit, note))
 
     row("boot: kernel start to SMP up (every CPU online)", "smp", " ms")
@@ -471,20 +480,24 @@ def intree_main(out, paths):
         "the kernel's own threads parked and unparked")
     row("hotplug cycle cpu1, ksoftirqd_c loaded", ("hotplug", "c"), " ms")
     for q in ("p50", "p99"):
-        n = sum(b.get(("softirq", "n"), 0) for b in boots["c"] + boots["rust"])
-        by_irq = sum(b.get(("softirq", "by_irq"), 0) for b in boots["c"] + boots["rust"])
-        busy = sum(b.get(("softirq", "busy"), 0) for b in boots["c"] + boots["rust"])
-        row(f"the kernel's ksoftirqd: wakeup latency, {q}", ("softirq", q), " µs",
-            f"raises ksoftirqd ran: {n}; an interrupt exit ran first: {by_irq}; "
-            f"found the last unhandled: {busy}" if q == "p50" else "")
+        row(f"the kernel's ksoftirqd: wakeup latency, {q}; control: ksoftirqd_rs local",
+            ("softirq", q), " µs", control=("latency", "local", "rs", q))
+    n, by_irq, busy = (sum(b.get(("softirq", key), 0) for b in boots["c"] + boots["rust"])
+                       for key in ("n", "by_irq", "busy"))
+    if n:
+        info.append(f"- the kernel's ksoftirqd: raises it ran {n}, that an interrupt exit "
+                    f"ran first {by_irq}, that found the last one unhandled {busy}")
     for impl, what in (("c", "ksoftirqd_c (the kernel's smpboot API)"),
                        ("rs", "control: ksoftirqd_rs (smpboot_rs.ko on both)")):
+        vs_rs = impl != "rs"
         for mode in ("local", "remote", "irq"):
             for q in ("p50", "p99"):
-                row(f"{what}: wakeup latency {mode}, {q}", ("latency", mode, impl, q), " µs")
+                row(f"{what}: wakeup latency {mode}, {q}", ("latency", mode, impl, q), " µs",
+                    control=vs_rs and ("latency", mode, "rs", q))
         row(f"{what}: throughput, writer-bound, items/s; ratio is time per item",
-            ("throughput", impl), "/s", per_time=True)
-        row(f"{what}: throughput, saturated, time per item", ("saturated", impl), " ns")
+            ("throughput", impl), "/s", per_time=True, control=vs_rs and ("throughput", "rs"))
+        row(f"{what}: throughput, saturated, time per item", ("saturated", impl), " ns",
+            control=vs_rs and ("saturated", "rs"))
 
     vmm = accelerator(paths)
     with open(out + ".md", "w") as f:
