@@ -362,7 +362,8 @@ hotplug_once() {
 	echo $(( 1 - $(online_of $cpu) )) > $SYSCPU/cpu$cpu/online
 }
 random_hotplug() {
-	seed=$(( $(cut -d' ' -f1 /proc/loadavg | tr -d .) + $$ ))
+	# Not the load average's digits: "0.08" is 008, no number to sh.
+	seed=$(( $(date +%s) + $$ ))
 	loop_until_stop hotplug hotplug_once
 }
 ipi_once() { echo 20 > $KS/ipi && echo "all 10" > $KS/raise; r=$?; sleep 0.1; return $r; }
@@ -394,6 +395,10 @@ t_torture_check() {
 		{ echo "$2: ${4:-?} done (at least $3 wanted), ${5:-?} failed:"; cat $SUITE_TMP/t_$1.err; return 1; }
 }
 t_torture() {
+	# Alone (CASES=torture: make check on the in-tree kernel), it loads
+	# what the cases before leave loaded.
+	[ -d /sys/module/smpboot_rs ] || modprobe smpboot_rs || return 1
+	[ -d $RDIR ] || { modprobe smpboot_rs_test_rust && echo 4 > $RDIR/extra; } || return 1
 	! loaded smpboot_rs_test_c || rmmod smpboot_rs_test_c
 	modprobe ksoftirqd_rs && echo 300 > $KS/timer || return 1
 	rm -f $SUITE_TMP/stop_torture
