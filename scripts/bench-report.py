@@ -391,8 +391,9 @@ def throughput_rounds(recs):
 
 
 def intree_boot(recs):
-    """One boot of `scripts/bench --intree`: {metric: value}, each the
-    median over the boot's rounds."""
+    """One boot of `scripts/bench --intree`: {metric: value}. The boot
+    times as they are, hotplug the median of the boot's cycles, the other
+    timings the median of its rounds; the softirq counts summed."""
     med = statistics.median
     m = {}
     for k, kv in recs:
@@ -506,7 +507,8 @@ def intree_main(out, paths):
                     f"thread on the Rust smpboot), release kernels, {vmm}. Ratio = patched / stock "
                     "(cost: lower is better for the series), median and interquartile range over "
                     f"{len(pairs)} pairs of boots, each value the median of a boot's rounds (of "
-                    "its cycles for hotplug; one each for the boot times).", vmm, info, ("stock", "patched", "pairs"), rows)
+                    "its cycles for hotplug; one each for the boot times).",
+                    vmm, info, ("stock", "patched", "pairs"), rows)
 
 
 def main():
