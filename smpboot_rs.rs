@@ -47,8 +47,12 @@ mod ffi;
 mod global;
 #[path = "smpboot_rs/module_going.rs"]
 mod module_going;
-// Shared with user crates, which each use part of it.
-#[allow(dead_code)]
+// One source with the in-tree series' `rust/kernel/kthread.rs`, which is this
+// file less its `#[cfg(MODULE)]` items (scripts/intree-source). Built into a
+// module, a `PerCpuThread` is not per-CPU for the scheduler: see its `bind`.
+// Its API is `pub` as the kernel crate's; parts only the kernel uses are dead
+// code here.
+#[allow(dead_code, unreachable_pub)]
 #[path = "smpboot_rs/kthread.rs"]
 mod kthread;
 // KUnit tests of the pure logic, where the kernel has `#[kunit_tests]`

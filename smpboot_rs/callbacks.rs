@@ -14,7 +14,7 @@ use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_uint, c_void};
 use kernel::prelude::*;
-use kernel::str::CStr;
+use kernel::str::{CStr, CString};
 
 /// The callbacks of one registration, by the API it came through.
 ///
@@ -54,8 +54,8 @@ unsafe impl Sync for UserCallbacks {}
 pub(crate) struct Request {
     /// The callbacks.
     pub(crate) callbacks: UserCallbacks,
-    /// The threads' name format.
-    pub(crate) comm: CpuThreadName,
+    /// The threads' name format, checked by [`CpuThreadName::new`].
+    pub(crate) comm: CString,
     /// The name format before and after its `%u`, for display.
     pub(crate) comm_parts: (KVec<u8>, KVec<u8>),
     /// The core neither parks nor unparks the threads.
@@ -153,18 +153,14 @@ impl Request {
         if bytes.iter().any(|&b| b.is_ascii_whitespace() || b == b'=') {
             return Err(EINVAL);
         }
-        let comm = CpuThreadName::new(format)?;
-        let at = CpuThreadName::cpu_conversion(format).ok_or(EINVAL)?;
+        let (before_cpu, after_cpu) = CpuThreadName::new(format)?.around_cpu();
         let mut before = KVec::new();
         let mut after = KVec::new();
-        before.extend_from_slice(bytes.get(..at).unwrap_or_default(), GFP_KERNEL)?;
-        after.extend_from_slice(
-            bytes.get(at.saturating_add(2)..).unwrap_or_default(),
-            GFP_KERNEL,
-        )?;
+        before.extend_from_slice(before_cpu, GFP_KERNEL)?;
+        after.extend_from_slice(after_cpu, GFP_KERNEL)?;
         Ok(Self {
             callbacks,
-            comm,
+            comm: format.to_cstring()?,
             comm_parts: (before, after),
             selfparking,
             owner,

@@ -34,6 +34,17 @@ pub(crate) use kernel::sync::aref::ARef;
 #[cfg(smpboot_rs_backports)]
 pub(crate) use kernel::types::ARef;
 
+/// `NotThreadSafe`, which 6.12 lacks: the same definition as 7.x's.
+#[cfg(smpboot_rs_backports)]
+#[allow(non_upper_case_globals)]
+pub(crate) const NotThreadSafe: NotThreadSafe = core::marker::PhantomData;
+/// `NotThreadSafe`, which 6.12 lacks: the same definition as 7.x's.
+#[cfg(smpboot_rs_backports)]
+pub(crate) type NotThreadSafe = core::marker::PhantomData<*mut ()>;
+/// `NotThreadSafe`, a marker that makes a type neither `Send` nor `Sync`.
+#[cfg(not(smpboot_rs_backports))]
+pub(crate) use kernel::types::NotThreadSafe;
+
 /// 7.x's `kernel::sync::atomic`: atomics of the kernel's memory model
 /// (LKMM), the only one for Rust code in the kernel. 6.12 has none.
 pub(crate) mod atomic {

@@ -16,19 +16,24 @@
 //! callback, and keeps the pin while active, so the scheduler leaves it on
 //! its dying CPU and `park` runs there; it lets go of the pin before it
 //! parks, stops or is held, as the dying CPU must not keep pinned tasks
-//! (see [`PerCpuThread`]).
+//! (see [`HotplugThread`]).
 
 use crate::abi::{self, WakeSlot};
 use crate::callbacks::{Request, UserCallbacks};
 use crate::compat::atomic::{Acquire, Atomic, Relaxed, Release};
-use crate::cpu::{self, MigrationGuard, PossibleCpu, WaitPass};
+use crate::compat::cpu::CpuId;
+// 6.12: `Task::as_ptr` (7.x's is inherent).
+#[allow(unused_imports)]
+use crate::compat::prelude::*;
+use crate::cpu::{self, MigrationGuard, PossibleCpu};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
-use crate::kthread::{self, CpuThreadName, Requests, Thread};
+use crate::kthread::{self, CpuThreadName, CurrentThread, PerCpuThread, WaitPass};
 use core::cell::Cell;
 use core::fmt::Write;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::{new_mutex, Arc, Mutex};
 
 /// What a CPU's thread has done, as its callbacks saw it and sysfs shows it.
@@ -112,7 +117,7 @@ fn bump(counter: &Atomic<u64>) {
 
 /// A CPU's thread, as the hotplug callbacks see it.
 struct Slot {
-    thread: Thread<PerCpuThread>,
+    thread: PerCpuThread<HotplugThread>,
     /// Parked by the core: since its creation, or since its CPU went down.
     /// Always true for selfparking registrations, whose owner parks.
     parked: bool,
@@ -131,7 +136,8 @@ struct Threads {
 #[pin_data(PinnedDrop)]
 pub(crate) struct Registration {
     id: u64,
-    comm: CpuThreadName,
+    /// The thread name format, checked by [`CpuThreadName::new`].
+    comm: CString,
     comm_parts: (KVec<u8>, KVec<u8>),
     selfparking: bool,
     owner: *mut bindings::module,
@@ -194,13 +200,14 @@ impl Registration {
                 return Ok(());
             }
         }
-        let body = PerCpuThread {
+        let body = HotplugThread {
             reg: this.clone(),
             cpu,
             status: Cell::new(Status::None),
         };
-        let thread = Thread::new_parked(body, cpu, &this.comm)?;
-        this.callbacks.store(cpu, thread.as_raw_task());
+        let name = CpuThreadName::new(&this.comm)?;
+        let thread = PerCpuThread::new_parked(body, cpu.cpu_id(), name)?;
+        this.callbacks.store(cpu, thread.task().as_ptr());
         if let Err(e) = this.callbacks.create(cpu) {
             drop(thread.stop());
             this.callbacks.store(cpu, core::ptr::null_mut());
@@ -216,7 +223,7 @@ impl Registration {
                     this.set_held(cpu, true);
                 }
                 if let Some(p) = this.per_cpu(cpu) {
-                    p.pid.store(thread.pid(), Relaxed);
+                    p.pid.store(thread.task().pid(), Relaxed);
                 }
                 if let Some(waker) = this.wakers.get(cpu.index()) {
                     waker.publish(thread.task());
@@ -264,7 +271,7 @@ impl Registration {
         if this.selfparking {
             // The owner unparks; a thread it did unpark waits for this.
             this.set_held(cpu, false);
-            slot.thread.wake();
+            slot.thread.task().wake_up();
         } else if slot.parked {
             slot.thread.unpark();
             slot.parked = false;
@@ -281,7 +288,7 @@ impl Registration {
         if let Some(Some(slot)) = threads.slots.get_mut(cpu.index()) {
             if self.selfparking {
                 self.set_held(cpu, true);
-                slot.thread.wake();
+                slot.thread.task().wake_up();
             } else if !slot.parked {
                 slot.thread.park();
                 slot.parked = true;
@@ -386,14 +393,14 @@ impl Registration {
 /// and lets go of it before parking, stopping, or waiting held. A pass that
 /// finds itself on another CPU runs no callback: it binds itself again and
 /// waits until the scheduler lets it run on its CPU.
-struct PerCpuThread {
+struct HotplugThread {
     reg: Arc<Registration>,
     cpu: PossibleCpu,
     /// Changed by the thread only.
     status: Cell<Status>,
 }
 
-impl PerCpuThread {
+impl HotplugThread {
     fn set_status(&self, status: Status) {
         self.status.set(status);
         if let Some(p) = self.reg.per_cpu(self.cpu) {
@@ -408,8 +415,8 @@ impl PerCpuThread {
     /// changes only on the hotplug path (`kthread_bind` made the thread
     /// `PF_NO_SETAFFINITY`), and a per-pass check cost two calls a wakeup
     /// (Documentation/benchmarks.rst, profile).
-    fn check_cpu_and_affinity(&self, on: PossibleCpu) {
-        if on != self.cpu || !cpu::current_bound_to(self.cpu) {
+    fn check_cpu_and_affinity(&self, on: CpuId) {
+        if on != self.cpu.cpu_id() || !cpu::current_bound_to(self.cpu) {
             self.count(|s| &s.wrong_cpu);
         }
     }
@@ -422,24 +429,24 @@ impl PerCpuThread {
 
     /// Whether `thread_fn` should return so that the thread can park, stop
     /// or let go of its CPU.
-    fn must_yield(&self) -> bool {
-        kthread::should_park() || kthread::should_stop() || self.reg.held(self.cpu)
+    fn must_yield(&self, this: &CurrentThread<'_>) -> bool {
+        this.should_park() || this.should_stop() || self.reg.held(self.cpu)
     }
 
     /// The stop request: `cleanup` mirrors `setup`, with `online` true only
     /// on its CPU, which is online.
-    fn stop(&self, pass: WaitPass, pin: &mut Option<MigrationGuard>) {
+    fn stop(&self, pass: WaitPass<'_>, pin: &mut Option<MigrationGuard>) {
         let cpu = self.cpu;
         // The core bound the thread to its online CPU before stopping it:
         // it is there unless the CPU is dying (a hotplug stopped part way).
-        if pin.is_none() && pass.cpu() == cpu {
+        if pin.is_none() && pass.cpu() == cpu.cpu_id() {
             *pin = Some(pass.pin());
         }
-        pass.keep_running();
+        drop(pass);
         if self.status.get() != Status::None {
             let online = pin.is_some() && cpu.is_online();
             if online {
-                self.check_cpu_and_affinity(cpu::current_cpu());
+                self.check_cpu_and_affinity(cpu::current_cpu().cpu_id());
             }
             self.reg.callbacks.cleanup(cpu, online);
             self.count(|s| &s.cleanup);
@@ -448,8 +455,8 @@ impl PerCpuThread {
     }
 }
 
-impl kthread::ThreadFn for PerCpuThread {
-    fn run(&self, requests: &Requests) {
+impl kthread::ThreadFn for HotplugThread {
+    fn run(&self, this: &CurrentThread<'_>) {
         let cpu = self.cpu;
         let reg = &self.reg;
         // Held while active: see the type's documentation.
@@ -463,24 +470,24 @@ impl kthread::ThreadFn for PerCpuThread {
         // as C does. From 0: a request made before the loop runs is new.
         let mut handled = 0;
         loop {
-            let pass = WaitPass::begin();
-            let seen = requests.count();
+            let pass = this.wait_pass();
+            let seen = this.request_count();
             let ask = seen != handled || reg.selfparking;
 
             // Checked before park: a parked thread of an offline CPU is
             // woken elsewhere to be stopped.
-            if ask && kthread::should_stop() {
+            if ask && this.should_stop() {
                 self.stop(pass, &mut pin);
                 return;
             }
 
-            if ask && kthread::should_park() {
-                pass.keep_running();
+            if ask && this.should_park() {
+                drop(pass);
                 // Only on its CPU: a selfparking thread its owner parks while
                 // held (its CPU going or gone down) parks without `park`, and
                 // stays active for its callbacks.
                 if self.status.get() == Status::Active && pin.is_some() {
-                    self.check_cpu_and_affinity(cpu::current_cpu());
+                    self.check_cpu_and_affinity(cpu::current_cpu().cpu_id());
                     // The threads file counts calls.
                     if reg.callbacks.has_park() {
                         reg.callbacks.park(cpu);
@@ -490,7 +497,7 @@ impl kthread::ThreadFn for PerCpuThread {
                 }
                 // A dying CPU must not keep migration-disabled tasks.
                 drop(pin.take());
-                kthread::parkme();
+                this.parkme();
                 // Not a count read now: that could take in a stop whose flag
                 // is not set yet. A park undone and redone before the thread
                 // left `parkme` leaves `handled` behind, and the passes ask
@@ -506,13 +513,13 @@ impl kthread::ThreadFn for PerCpuThread {
             }
 
             if pin.is_none() {
-                if pass.cpu() == cpu && cpu::current_bound_to(cpu) {
+                if pass.cpu() == cpu.cpu_id() && cpu::current_bound_to(cpu) {
                     pin = Some(pass.pin());
                     rebound = false;
                 } else if !rebound {
                     // Back to its CPU if the scheduler allows it there now.
-                    pass.keep_running();
-                    let _ = kthread::bind_current(cpu);
+                    drop(pass);
+                    let _ = this.bind(cpu);
                     rebound = true;
                     continue;
                 } else {
@@ -532,7 +539,7 @@ impl kthread::ThreadFn for PerCpuThread {
             match self.status.get() {
                 Status::None => {
                     self.check_cpu_and_affinity(pass.cpu());
-                    pass.keep_running();
+                    drop(pass);
                     reg.callbacks.setup(cpu);
                     self.count(|s| &s.setup);
                     self.set_status(Status::Active);
@@ -540,7 +547,7 @@ impl kthread::ThreadFn for PerCpuThread {
                 }
                 Status::Parked => {
                     self.check_cpu_and_affinity(pass.cpu());
-                    pass.keep_running();
+                    drop(pass);
                     // As C: `unpark` only where `park` ran.
                     if reg.callbacks.has_park() {
                         reg.callbacks.unpark(cpu);
@@ -550,14 +557,14 @@ impl kthread::ThreadFn for PerCpuThread {
                     continue;
                 }
                 Status::Active => {
-                    if pass.cpu() != cpu {
+                    if pass.cpu() != cpu.cpu_id() {
                         self.count(|s| &s.wrong_cpu);
                     }
                 }
             }
 
             if reg.callbacks.should_run(cpu) {
-                pass.keep_running();
+                drop(pass);
                 reg.callbacks.run(cpu);
                 self.count(|s| &s.runs);
             } else {
@@ -575,10 +582,10 @@ impl kthread::ThreadFn for PerCpuThread {
 /// stopping or letting go of its CPU can go on; `EINVAL` outside a
 /// smpboot_rs thread.
 pub(crate) fn thread_schedule() -> Result<bool> {
-    let must_yield = kthread::with_current(|t: &PerCpuThread| {
+    let must_yield = kthread::with_current(|t: &HotplugThread, this| {
         // Migration stays disabled: the thread is rescheduled on its CPU.
         cpu::cond_resched();
-        t.must_yield()
+        t.must_yield(this)
     });
     must_yield.ok_or(EINVAL)
 }
@@ -673,7 +680,8 @@ impl Handle {
 
     /// Whether the current task is one of this registration's threads.
     fn is_own_thread(&self) -> bool {
-        kthread::with_current(|t: &PerCpuThread| Arc::ptr_eq(&t.reg, &self.reg)).unwrap_or(false)
+        kthread::with_current(|t: &HotplugThread, _| Arc::ptr_eq(&t.reg, &self.reg))
+            .unwrap_or(false)
     }
 }
 
@@ -823,7 +831,7 @@ impl Core {
         }
         pr_info!(
             "registered {} (reg={})\n",
-            handle.reg.comm.as_cstr().to_str().unwrap_or("?"),
+            handle.reg.comm.to_str().unwrap_or("?"),
             handle.reg.id
         );
         // The entry was reserved above, under the lock held since.
@@ -897,7 +905,7 @@ impl Core {
             };
             pr_warn!(
                 "{} (reg={}) was not unregistered by its module, which is being unloaded: unregistering it\n",
-                handle.reg.comm.as_cstr().to_str().unwrap_or("?"),
+                handle.reg.comm.to_str().unwrap_or("?"),
                 handle.reg.id
             );
             drop(handle);

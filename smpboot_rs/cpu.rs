@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Possible CPUs (from `cpuid.rs`, which the typed API compiles alone), CPU
-//! state, preemption and migration guards, and the task-state helpers of a
-//! wait loop. These call the C shim of `smpboot_rs.ko` (`ffi.rs`): a crate
-//! that compiles this file also compiles `ffi.rs`, and `cpuid.rs` as
-//! `cpuid` (a Rust user: `use smpboot_rs::cpu as cpuid;`).
+//! state, preemption and migration guards, and sleeping. These call the C
+//! shim of `smpboot_rs.ko` (`ffi.rs`): a crate that compiles this file also
+//! compiles `ffi.rs`, and `cpuid.rs` as `cpuid` (a Rust user: `use
+//! smpboot_rs::cpu as cpuid;`).
 //!
 //! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
 //! [`include/linux/preempt.h`](srctree/include/linux/preempt.h),
@@ -17,7 +17,6 @@ use super::compat::prelude::*;
 use super::ffi;
 use core::marker::PhantomData;
 use kernel::bindings;
-use kernel::ffi::c_long;
 use kernel::task::Task;
 
 // Each crate uses part of them.
@@ -62,8 +61,7 @@ impl PreemptGuard {
 
 impl Drop for PreemptGuard {
     fn drop(&mut self) {
-        // SAFETY: Balances the `preempt_disable()` that made the guard
-        // (`new`, or `WaitPass::begin`).
+        // SAFETY: Balances the `preempt_disable()` of `new`.
         unsafe { ffi::smpboot_rs_preempt_enable() };
     }
 }
@@ -93,77 +91,13 @@ impl Drop for MigrationGuard {
     }
 }
 
-/// One pass of a wait loop, as at the top of `smpboot_thread_fn()`: the
-/// current task marked as about to sleep (`TASK_INTERRUPTIBLE`) before the
-/// condition it waits for is checked, so that a wakeup in between is not
-/// lost, and preemption disabled while it is checked.
-///
-/// Each transition is one shim call: a thread loop takes a pass or two per
-/// wakeup, where the kernel's smpboot inlines these steps
-/// (Documentation/benchmarks.rst, profile). Dropped without
-/// [`WaitPass::keep_running`] or [`WaitPass::sleep`], it only enables
-/// preemption again.
-///
-/// Neither `Send` nor `Sync`, as the [`PreemptGuard`] it holds.
-pub(crate) struct WaitPass(PreemptGuard);
-
-impl WaitPass {
-    /// Starts a pass.
-    pub(crate) fn begin() -> Self {
-        // SAFETY: Changes the current task's state and disables preemption,
-        // which the guard (or `keep_running`) enables again.
-        let cpu = unsafe { ffi::smpboot_rs_wait_pass_begin() };
-        Self(PreemptGuard {
-            // SAFETY: The CPU we run on is possible and below `nr_cpu_ids`.
-            cpu: unsafe { PossibleCpu::new_unchecked(cpu) },
-            _not_send: PhantomData,
-        })
-    }
-
-    /// The CPU this code runs on; stable during the pass.
-    pub(crate) fn cpu(&self) -> PossibleCpu {
-        self.0.cpu()
-    }
-
-    /// Ends the pass without sleeping: the task is running again
-    /// (`__set_current_state(TASK_RUNNING)`) and preemptible.
-    pub(crate) fn keep_running(self) {
-        // Not dropped: the call below enables preemption itself.
-        core::mem::forget(self);
-        // SAFETY: Balances the `preempt_disable()` of `begin`.
-        unsafe { ffi::smpboot_rs_wait_pass_running() };
-    }
-
-    /// Disables migration for as long as the returned guard lives, keeping
-    /// the task on [`WaitPass::cpu`]: the pass has preemption disabled, so
-    /// the task cannot move between reading the CPU and pinning it.
-    pub(crate) fn pin(&self) -> MigrationGuard {
-        MigrationGuard::new()
-    }
-
-    /// Ends the pass by sleeping until woken; a wakeup since
-    /// [`WaitPass::begin`] makes it return at once.
-    pub(crate) fn sleep(self) {
-        drop(self);
-        schedule();
-    }
-
-    /// As [`WaitPass::sleep`], but for `ms` milliseconds at most.
-    pub(crate) fn sleep_at_most(self, ms: u32) {
-        drop(self);
-        // SAFETY: Pure arithmetic on the kernel's HZ.
-        let jiffies = unsafe { bindings::__msecs_to_jiffies(ms) };
-        // SAFETY: Task context with preemption enabled again; the task state
-        // was set by `begin`. The remaining time is of no use here.
-        unsafe { bindings::schedule_timeout(jiffies.try_into().unwrap_or(c_long::MAX)) };
-    }
-}
-
-/// Gives up the CPU; the task sleeps if its state is not `TASK_RUNNING`.
-pub(crate) fn schedule() {
-    // SAFETY: Called from task context. A caller holding a `PreemptGuard`
-    // would be scheduling while atomic, which the kernel reports.
-    unsafe { bindings::schedule() };
+/// Sleeps for `ms` milliseconds, less if a signal comes
+/// (`msleep_interruptible()`): in `TASK_INTERRUPTIBLE`, so a long sleep is
+/// no hung task.
+pub(crate) fn msleep_interruptible(ms: u32) {
+    // SAFETY: Called from task context, which may sleep. The time left is of
+    // no use to the callers.
+    unsafe { bindings::msleep_interruptible(ms) };
 }
 
 /// A reschedule point (`cond_resched()`).

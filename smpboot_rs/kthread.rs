@@ -1,71 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Kernel threads bound to a CPU: created and not yet started, started,
-//! parked, unparked and stopped.
+//! Kernel threads bound to a CPU.
 //!
 //! C header: [`include/linux/kthread.h`](srctree/include/linux/kthread.h)
 //!
-//! A thread runs [`ThreadFn::run`] on a value it owns exclusively while it
-//! runs; the value comes back to the owner of the handle when the thread is
-//! stopped. The thread is a bound kthread but not a per-CPU kthread in the
-//! scheduler's sense (`kthread_set_per_cpu()` is not exported): see
-//! [`Thread::bind`].
+//! A [`PerCpuThread`] is a kthread that the scheduler treats as per-CPU
+//! (`kthread_set_per_cpu()`): it stays on its CPU while that CPU goes down, so
+//! it can be parked there, and it runs there again once unparked. It runs
+//! [`ThreadFn::run`] on a value that comes back to the owner of the handle
+//! when the thread is stopped; what a kthread may only do to itself (check
+//! for a stop or park request, park, wait) its body does through the
+//! [`CurrentThread`] it is given.
 
-use super::compat::atomic::{Atomic, Full, Relaxed};
-use super::compat::{prelude::*, ARef};
-use super::cpu::{self, PossibleCpu};
-use super::ffi;
-use core::mem::ManuallyDrop;
-use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::error::{from_err_ptr, to_result};
-use kernel::ffi::{c_int, c_void};
-use kernel::prelude::*;
-use kernel::str::{CStr, CString};
-use kernel::task::Task;
+#[cfg(not(MODULE))]
+use crate::{
+    bindings,
+    cpu::CpuId,
+    error::from_err_ptr,
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    prelude::*,
+    str::CStr,
+    sync::{
+        aref::ARef,
+        atomic::{
+            Atomic,
+            Full,
+            Relaxed, //
+        },
+    },
+    task::Task,
+    types::NotThreadSafe, //
+};
+use core::{
+    marker::PhantomData,
+    mem::ManuallyDrop,
+    ptr::NonNull, //
+};
+#[cfg(MODULE)]
+use {
+    super::{
+        compat::{
+            atomic::{Atomic, Full, Relaxed},
+            cpu::CpuId,
+            prelude::*,
+            ARef, NotThreadSafe,
+        },
+        cpu::{self, PossibleCpu},
+        ffi as shim,
+    },
+    kernel::{
+        bindings,
+        error::{from_err_ptr, to_result},
+        ffi::{c_int, c_void},
+        prelude::*,
+        str::CStr,
+        task::Task,
+    },
+};
 
-/// The body of a thread.
+/// The body of a kernel thread.
 ///
-/// The thread runs [`ThreadFn::run`] on a shared reference, so that code the
-/// thread calls can reach its own body again ([`with_current`]); state that
-/// changes lives in cells.
-pub(crate) trait ThreadFn: Send + 'static {
-    /// Runs in the new thread; returning ends the thread. A thread that can
-    /// be stopped returns once [`should_stop`] is true, which it may be on
-    /// entry (a thread stopped before its first unpark). `requests` counts
-    /// the park and stop requests made through the thread's [`Thread`].
-    fn run(&self, requests: &Requests);
+/// The thread runs [`ThreadFn::run`] on a shared reference, so the handle
+/// and the thread may both reach the body; state that changes lives in
+/// atomics or cells.
+pub trait ThreadFn: Send + 'static {
+    /// Runs in the new thread, `this`; returning ends the thread.
+    ///
+    /// A thread that can be stopped returns once
+    /// [`CurrentThread::should_stop`] is true, which it may be on entry (a
+    /// thread stopped before it was ever unparked).
+    fn run(&self, this: &CurrentThread<'_>);
 }
 
-/// The park and stop requests made to a thread through its [`Thread`],
-/// counted.
-///
-/// [`should_park`] and [`should_stop`] are calls, which a wait loop makes
-/// on every pass (the kernel's `smpboot_thread_fn()` does). A thread that is
-/// parked and stopped only through its [`Thread`] can read this count
-/// instead, once a pass, and ask the kernel only once the count has moved
-/// past the requests it has handled.
-///
-/// A request is counted before the kernel is asked (`kthread_park()`,
-/// `kthread_stop()`), which then sets the thread's flag and wakes it, with a
-/// full barrier before it reads the thread's state. So a pass that reads the
-/// count after setting the task state (a [`WaitPass`], whose barrier orders
-/// the read) and finds no new request may sleep: a request made since wakes
-/// it. A pass that finds a new request asks the kernel, and so does every
-/// later pass until the thread has parked or stopped: the kernel's flag may
-/// come just after the count.
-///
-/// [`WaitPass`]: super::cpu::WaitPass
-pub(crate) struct Requests(Atomic<u32>);
+/// The park and stop requests made to a thread through its [`PerCpuThread`],
+/// counted (see [`CurrentThread::request_count`]).
+struct Requests(Atomic<u32>);
 
 impl Requests {
     const fn new() -> Self {
         Self(Atomic::new(0))
-    }
-
-    /// The number of requests so far (wrapping); 0 before the first.
-    pub(crate) fn count(&self) -> u32 {
-        self.0.load(Relaxed)
     }
 
     /// Counts a request that the caller makes next.
@@ -78,209 +94,258 @@ impl Requests {
     }
 }
 
-/// What a thread and its handle share: the body and the requests.
+/// What a thread and its handle share.
 struct Shared<T> {
     requests: Requests,
     body: T,
 }
 
-/// The name of per-CPU threads: a `printf` format whose only conversion is
-/// one `%u`, for the CPU number.
+/// The kthread that runs a [`ThreadFn`], as its body sees it: what a kthread
+/// may only do to itself.
 ///
 /// # Invariants
 ///
-/// The string holds exactly one `%`, followed by `u`.
-pub(crate) struct CpuThreadName(CString);
+/// The current task is the kthread of a [`PerCpuThread`], running its body,
+/// and `requests` are that thread's. Neither `Send` nor `Sync`, the value
+/// stays in that thread's task context.
+pub struct CurrentThread<'a> {
+    requests: &'a Requests,
+    _not_thread_safe: NotThreadSafe,
+}
 
-impl CpuThreadName {
-    /// Checks `format`: `EINVAL` unless it holds exactly one `%u` and no
-    /// other `%` (`kthread_create_on_cpu()` formats it with the CPU only).
-    pub(crate) fn new(format: &CStr) -> Result<Self> {
+impl CurrentThread<'_> {
+    /// Whether the thread has been asked to stop.
+    #[inline]
+    pub fn should_stop(&self) -> bool {
+        // SAFETY: The current task is a kthread (type invariant of `self`).
+        unsafe { bindings::kthread_should_stop() }
+    }
+
+    /// Whether the thread has been asked to park.
+    #[inline]
+    pub fn should_park(&self) -> bool {
+        // SAFETY: The current task is a kthread (type invariant of `self`).
+        unsafe { bindings::kthread_should_park() }
+    }
+
+    /// Parks the thread until it is unparked or stopped. Must be called with
+    /// preemption enabled.
+    pub fn parkme(&self) {
+        // SAFETY: The current task is a kthread in task context (type
+        // invariant of `self`).
+        unsafe { bindings::kthread_parkme() };
+    }
+
+    /// The number of park and stop requests made through the thread's
+    /// [`PerCpuThread`] so far (wrapping), 0 before the first.
+    ///
+    /// [`Self::should_park`] and [`Self::should_stop`] are calls, which a wait
+    /// loop makes on every pass (`smpboot_thread_fn()` does). A thread that is
+    /// parked and stopped only through its handle can read this count
+    /// instead, once a pass, and ask only once the count has moved past the
+    /// requests it has handled.
+    ///
+    /// A request is counted before `kthread_park()` or `kthread_stop()` is
+    /// called, which then sets the thread's flag and wakes it, with a full
+    /// barrier before it reads the thread's state. So a pass that reads the
+    /// count after setting its task state (a [`WaitPass`], whose barrier
+    /// orders the read) and finds no new request may sleep: a request made
+    /// since wakes it. A pass that finds a new request asks, and so does every
+    /// later pass until the thread has parked or stopped: the flag may come
+    /// just after the count.
+    #[inline]
+    pub fn request_count(&self) -> u32 {
+        self.requests.0.load(Relaxed)
+    }
+
+    /// Starts a pass of the thread's wait loop (see [`WaitPass`]).
+    #[must_use = "the pass ends when the guard is dropped"]
+    #[inline]
+    pub fn wait_pass(&self) -> WaitPass<'_> {
+        #[cfg(MODULE)]
+        // SAFETY: One call for the three steps below, balanced when the pass
+        // ends (`Drop` or `sleep`); the CPU's id is below `nr_cpu_ids`.
+        let cpu = unsafe { CpuId::from_u32_unchecked(shim::smpboot_rs_wait_pass_begin()) };
+        #[cfg(not(MODULE))]
+        // SAFETY: Marks the current task, a kthread in task context (type
+        // invariant of `self`); a wakeup sets it running again.
+        unsafe {
+            bindings::set_current_state(bindings::TASK_INTERRUPTIBLE as c_int)
+        };
+        #[cfg(not(MODULE))]
+        // SAFETY: Balanced when the pass ends (`Drop` or `sleep`).
+        unsafe {
+            bindings::preempt_disable()
+        };
+        #[cfg(not(MODULE))]
+        // SAFETY: Preemption is disabled, so the id is stable, and it is below
+        // `nr_cpu_ids`.
+        let cpu = unsafe { CpuId::from_u32_unchecked(bindings::smp_processor_id()) };
+        WaitPass {
+            cpu,
+            _thread: PhantomData,
+        }
+    }
+
+    /// Sets the thread's allowed CPUs to exactly `cpu`, as
+    /// [`PerCpuThread::bind`]: a later wakeup brings it back to `cpu` once
+    /// the scheduler lets it run there.
+    #[cfg(MODULE)]
+    pub(crate) fn bind(&self, cpu: PossibleCpu) -> Result {
+        let mask = cpu::cpumask_of(cpu).as_raw();
+        // SAFETY: `current` is valid in task context; the mask is static.
+        to_result(unsafe { bindings::set_cpus_allowed_ptr(Task::current_raw(), mask) })
+    }
+}
+
+/// The name format of per-CPU threads, such as `c"ksoftirqd/%u"`.
+///
+/// # Invariants
+///
+/// The string holds exactly one `%`, followed by `u`: the only argument
+/// `kthread_create_on_cpu()` formats it with is the CPU number.
+#[derive(Clone, Copy)]
+pub struct CpuThreadName<'a>(&'a CStr);
+
+impl<'a> CpuThreadName<'a> {
+    /// Checks `format`: [`EINVAL`] unless it holds exactly one `%u` and no
+    /// other `%`.
+    pub fn new(format: &'a CStr) -> Result<Self> {
         if Self::cpu_conversion(format).is_none() {
             return Err(EINVAL);
         }
-        // INVARIANT: checked just above.
-        Ok(Self(format.to_cstring()?))
+        // INVARIANT: Checked just above.
+        Ok(Self(format))
     }
 
     /// Where the `%u` of `format` is, if it is the only conversion.
-    pub(crate) fn cpu_conversion(format: &CStr) -> Option<usize> {
+    fn cpu_conversion(format: &CStr) -> Option<usize> {
         let bytes = format.to_bytes();
         let at = bytes.windows(2).position(|w| w == b"%u")?;
         (bytes.iter().filter(|&&b| b == b'%').count() == 1).then_some(at)
     }
 
     /// The format.
-    pub(crate) fn as_cstr(&self) -> &CStr {
-        &self.0
-    }
-}
-
-/// Owner of a created kthread and of the value it runs on.
-///
-/// # Invariants
-///
-/// `task` was returned by `kthread_create_on_cpu()` for `thread_entry::<T>`
-/// with `data` as argument, and it has not been stopped. `task` holds a
-/// reference that only [`Raw::stop_in_place`] takes out, after which the
-/// `Raw` is not used. `data` came from `KBox::into_raw` and is freed only
-/// once the thread has exited; until then the thread and the handle take
-/// only shared references to its `requests`, and only the thread to its
-/// `body`.
-struct Raw<T: ThreadFn> {
-    task: ManuallyDrop<ARef<Task>>,
-    data: NonNull<Shared<T>>,
-}
-
-// SAFETY: The handle only passes `task` to functions that may be called from
-// any task, and `T: Send` lets the value move with it.
-unsafe impl<T: ThreadFn> Send for Raw<T> {}
-// SAFETY: `&Raw` reaches, of `data`, only the atomic `requests`.
-unsafe impl<T: ThreadFn> Sync for Raw<T> {}
-
-impl<T: ThreadFn> Raw<T> {
-    /// The thread's requests.
-    fn requests(&self) -> &Requests {
-        // SAFETY: `data` is valid while `self` is (type invariant), and the
-        // projection makes no reference to the `body`, which the thread
-        // uses.
-        unsafe { &*core::ptr::addr_of!((*self.data.as_ptr()).requests) }
+    pub fn as_cstr(&self) -> &'a CStr {
+        self.0
     }
 
-    /// Stops the thread and returns its value.
-    ///
-    /// A parked thread is unparked first (by `kthread_stop()` itself). One
-    /// still in the park it was created in then runs [`ThreadFn::run`],
-    /// which sees [`should_stop`] at once (`kthread()` calls the thread
-    /// function once its creation park ends, whatever ended it).
-    fn stop(self) -> T {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is not dropped, and not used after this call.
-        KBox::into_inner(unsafe { this.stop_in_place() }).body
-    }
-
-    /// Stops the thread and returns its value: the body of [`Raw::stop`] and
-    /// of `Drop`.
-    ///
-    /// # Safety
-    ///
-    /// At most one call per value (`self.task` has not been taken), and
-    /// `self` is not used afterwards (its other field has no drop glue).
-    unsafe fn stop_in_place(&mut self) -> KBox<Shared<T>> {
-        self.requests().add();
-        // SAFETY: Taken once (the caller's contract).
-        let task = unsafe { ManuallyDrop::take(&mut self.task) };
-        // SAFETY: By the type invariant `task` is a kthread that was not
-        // stopped; `kthread_stop_put()` drops the reference `into_raw` gives
-        // up. The thread only returns from `run` once asked to stop, so it is
-        // alive until this call.
-        unsafe { bindings::kthread_stop_put(ARef::into_raw(task).as_ptr().cast()) };
-        // SAFETY: The thread has exited, so nothing else uses `data`, which
-        // came from `KBox::into_raw`.
-        unsafe { KBox::from_raw(self.data.as_ptr()) }
-    }
-}
-
-impl<T: ThreadFn> Drop for Raw<T> {
-    fn drop(&mut self) {
-        // SAFETY: `self` is being dropped and is not used afterwards.
-        drop(unsafe { self.stop_in_place() });
+    /// The text before the `%u` and the text after it.
+    #[cfg(MODULE)]
+    pub(crate) fn around_cpu(&self) -> (&'a [u8], &'a [u8]) {
+        let bytes = self.0.to_bytes();
+        let at = Self::cpu_conversion(self.0).unwrap_or(bytes.len());
+        let (before, rest) = bytes.split_at(at);
+        (before, rest.get(2..).unwrap_or_default())
     }
 }
 
 /// # Safety
 ///
-/// `data` is the body passed by `Thread::new_parked`, freed only after the
-/// thread has exited.
+/// `data` is the `KBox<Shared<T>>` pointer that [`PerCpuThread::new_parked`]
+/// passed, freed only after the thread has exited.
 unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the `KBox<Shared<T>>` pointer passed by
-    // `new_parked`; the handle frees it only once `kthread_stop()` has seen
-    // us return, and takes only shared references to its `requests`
-    // meanwhile.
+    // SAFETY: By the function's safety requirements `data` is a live
+    // `Shared<T>`; the handle takes only shared references to it meanwhile.
     let shared = unsafe { &*data.cast::<Shared<T>>() };
-    shared.body.run(&shared.requests);
+    // INVARIANT: `kthread()` calls this in the new kthread's task context, and
+    // these are its requests.
+    let this = CurrentThread {
+        requests: &shared.requests,
+        _not_thread_safe: NotThreadSafe,
+    };
+    shared.body.run(&this);
     0
 }
 
-/// A kthread bound to a CPU, created parked as C smpboot creates its
-/// threads: it waits in `TASK_PARKED` (not in the `TASK_UNINTERRUPTIBLE` of
-/// a kthread never woken, which the hung-task detector reports) until it is
-/// unparked, and runs its body only then.
+/// A per-CPU kthread and the value it runs on.
+///
+/// # Invariants
+///
+/// - `task` was returned by `kthread_create_on_cpu()` for `thread_entry::<T>`
+///   with `shared` as its argument, was made per-CPU, and has not been
+///   stopped; `task` holds a reference, which only
+///   [`PerCpuThread::stop_in_place`] gives up.
+/// - `shared` came from `KBox::into_raw` and is freed only once the thread has
+///   exited; until then the thread and the handle take only shared references
+///   to it.
 ///
 /// # Examples
 ///
-/// A thread on CPU 1 that counts the passes of its wait loop, the loop of
+/// A thread on CPU 0 that counts the wakeups of its wait loop, the loop of
 /// `smpboot_thread_fn()` without its callbacks:
 ///
 /// ```
-/// use crate::compat::atomic::{Atomic, Relaxed};
-/// use crate::cpu::{PossibleCpu, WaitPass};
-/// use crate::kthread::{self, CpuThreadName, Requests, Thread, ThreadFn};
+/// use core::sync::atomic::{AtomicU64, Ordering};
+/// use kernel::cpu::CpuId;
+/// use kernel::kthread::{CpuThreadName, CurrentThread, PerCpuThread, ThreadFn};
 ///
-/// struct Passes(Atomic<u64>);
+/// struct Wakeups(AtomicU64);
 ///
-/// impl ThreadFn for Passes {
-///     fn run(&self, requests: &Requests) {
-///         let mut handled = 0;
+/// impl ThreadFn for Wakeups {
+///     fn run(&self, this: &CurrentThread<'_>) {
 ///         loop {
-///             // Marked as about to sleep before the checks: a wakeup
-///             // after them is not lost.
-///             let pass = WaitPass::begin();
-///             // Parked and stopped only through its `Thread`: the kernel
-///             // is asked only when there is a new request.
-///             let seen = requests.count();
-///             if seen != handled {
-///                 if kthread::should_stop() {
-///                     pass.keep_running();
-///                     return;
-///                 }
-///                 if kthread::should_park() {
-///                     pass.keep_running();
-///                     kthread::parkme();
-///                     handled = seen;
-///                     continue;
-///                 }
+///             let pass = this.wait_pass();
+///             if this.should_stop() {
+///                 return;
 ///             }
-///             self.0.fetch_add(1, Relaxed);
+///             if this.should_park() {
+///                 drop(pass);
+///                 this.parkme();
+///                 continue;
+///             }
+///             self.0.fetch_add(1, Ordering::Relaxed);
 ///             pass.sleep();
 ///         }
 ///     }
 /// }
 ///
-/// let cpu = PossibleCpu::new(1).ok_or(ENODEV)?;
-/// let name = CpuThreadName::new(kernel::c_str!("passes/%u"))?;
-/// let thread = Thread::new_parked(Passes(Atomic::new(0)), cpu, &name)?;
-/// // Created on an offline CPU, it may have run elsewhere: bind it again.
-/// thread.bind(cpu)?;
+/// let cpu = CpuId::from_u32(0).ok_or(ENODEV)?;
+/// let name = CpuThreadName::new(c"wakeups/%u")?;
+/// let thread = PerCpuThread::new_parked(Wakeups(AtomicU64::new(0)), cpu, name)?;
+/// assert_eq!(thread.body().0.load(Ordering::Relaxed), 0); // Parked before `run`.
 /// thread.unpark();
-/// thread.wake();
-/// let passes = thread.stop(); // `run` has returned
-/// pr_info!("{} passes\n", passes.0.load(Relaxed));
+/// thread.task().wake_up();
+/// // Once `stop` returns, `run` has returned. It may not have counted, if
+/// // the stop came first.
+/// let wakeups = thread.stop();
+/// pr_info!("{} wakeups\n", wakeups.0.load(Ordering::Relaxed));
 /// # Ok::<(), Error>(())
 /// ```
-pub(crate) struct Thread<T: ThreadFn>(Raw<T>);
+pub struct PerCpuThread<T: ThreadFn> {
+    task: ManuallyDrop<ARef<Task>>,
+    shared: NonNull<Shared<T>>,
+}
 
-impl<T: ThreadFn> Thread<T> {
-    /// Creates a thread bound to `cpu`, named by `name` with the CPU number,
+// SAFETY: The handle only passes `task` to functions that may be called from
+// any task, and `T: Send` lets the body move to the thread and back.
+unsafe impl<T: ThreadFn> Send for PerCpuThread<T> {}
+
+// SAFETY: `&PerCpuThread` reaches `task` through functions that may be called
+// from any task, concurrently too, the requests through atomics, and the body
+// only where `T: Sync`.
+unsafe impl<T: ThreadFn> Sync for PerCpuThread<T> {}
+
+impl<T: ThreadFn> PerCpuThread<T> {
+    /// Creates a per-CPU thread of `cpu`, named by `name` with the CPU number,
     /// and parks it before it runs `body`.
     ///
-    /// Parking wakes the new thread once; if `cpu` is offline the scheduler
-    /// runs it elsewhere and widens its affinity (it is not a per-CPU kthread
-    /// for the scheduler): [`Thread::bind`] it before unparking.
-    pub(crate) fn new_parked(body: T, cpu: PossibleCpu, name: &CpuThreadName) -> Result<Self> {
+    /// The thread waits in `TASK_PARKED` until it is unparked: if `cpu` is
+    /// offline, until `cpu` has come up and the thread has been unparked.
+    pub fn new_parked(body: T, cpu: CpuId, name: CpuThreadName<'_>) -> Result<Self> {
         let shared = Shared {
             requests: Requests::new(),
             body,
         };
-        let data = KBox::into_raw(KBox::new(shared, GFP_KERNEL)?);
-        // SAFETY: `thread_entry::<T>` matches `threadfn`; `data` stays valid
-        // until the thread is stopped; `name` is a NUL-terminated format
+        let shared = KBox::into_raw(KBox::new(shared, GFP_KERNEL)?);
+        // SAFETY: `thread_entry::<T>` matches `threadfn` and `shared` stays
+        // valid until the thread has exited; `name` is a NUL-terminated format
         // whose only conversion, `%u`, takes the CPU number passed here
         // (`CpuThreadName` invariant).
         let task = unsafe {
             bindings::kthread_create_on_cpu(
                 Some(thread_entry::<T>),
-                data.cast(),
+                shared.cast(),
                 cpu.as_u32(),
                 name.as_cstr().as_char_ptr(),
             )
@@ -288,58 +353,119 @@ impl<T: ThreadFn> Thread<T> {
         let task = match from_err_ptr(task) {
             Ok(task) => task,
             Err(e) => {
-                // SAFETY: No thread was created, so `data` is still ours.
-                drop(unsafe { KBox::from_raw(data) });
+                // SAFETY: No thread was created, so `shared` is still ours.
+                drop(unsafe { KBox::from_raw(shared) });
                 return Err(e);
             }
         };
-        // SAFETY: `task` is a valid task just created, and `Task` is a
-        // transparent wrapper of its `task_struct`. The new kthread sleeps in
-        // `kthread()` until first woken, so it cannot exit before the
-        // reference is taken; the `&Task` lives only for `ARef::from`. The
-        // reference keeps the task valid until `kthread_stop_put()`.
+        // SAFETY: `task` was just created and sleeps in `kthread()` until first
+        // woken, so it is valid; `Task` is a transparent wrapper of
+        // `task_struct`, and the reference lives only for `ARef::from`, which
+        // takes a count of its own.
         let task = ARef::from(unsafe { &*task.cast::<Task>() });
+        #[cfg(not(MODULE))]
+        // SAFETY: `task` is a kthread bound to `cpu` by its creation; the cast
+        // cannot wrap, as CPU ids are below `nr_cpu_ids`.
+        unsafe {
+            bindings::kthread_set_per_cpu(task.as_ptr(), cpu.as_u32() as c_int)
+        };
         // SAFETY: A live kthread that nothing else parks yet. It wakes, parks
         // in `kthread()` before calling `thread_entry`, and `kthread_park()`
-        // returns once it is off the CPU in `TASK_PARKED`.
+        // returns once it has parked.
         unsafe { bindings::kthread_park(task.as_ptr()) };
-        // INVARIANT: `task` runs `thread_entry::<T>(data)` once unparked.
-        Ok(Self(Raw {
+        // INVARIANT: Just created for `thread_entry::<T>(shared)` and made
+        // per-CPU; `ARef::from` took the reference.
+        Ok(Self {
             task: ManuallyDrop::new(task),
             // SAFETY: `KBox::into_raw` never returns null.
-            data: unsafe { NonNull::new_unchecked(data) },
-        }))
+            shared: unsafe { NonNull::new_unchecked(shared) },
+        })
+    }
+
+    /// The thread's requests.
+    fn requests(&self) -> &Requests {
+        // SAFETY: `shared` is valid while `self` is (type invariant), and the
+        // projection makes no reference to the body.
+        unsafe { &*core::ptr::addr_of!((*self.shared.as_ptr()).requests) }
     }
 
     /// Asks the thread to park and waits until it has (the thread sees
-    /// [`should_park`] and calls [`parkme`]). Only for threads the caller
-    /// knows unparked: parking a parked thread warns.
-    pub(crate) fn park(&self) {
-        self.0.requests().add();
-        // SAFETY: By the invariant of `Raw` the task is a live kthread. The
-        // only error, a thread already asked to park, is the caller's to
-        // rule out, and harmless.
-        unsafe { bindings::kthread_park(self.0.task.as_ptr()) };
+    /// [`CurrentThread::should_park`] and calls [`CurrentThread::parkme`]).
+    ///
+    /// A thread already asked to park is left alone, with a warning.
+    pub fn park(&self) {
+        self.requests().add();
+        // SAFETY: The task is a live kthread (type invariant). Its only errors
+        // (a park already asked for, an exiting thread) are warnings.
+        unsafe { bindings::kthread_park(self.task.as_ptr()) };
     }
 
     /// Lets a parked thread go on; does nothing to one that is not parked.
-    pub(crate) fn unpark(&self) {
-        // SAFETY: By the invariant of `Raw` the task is a live kthread.
-        unsafe { bindings::kthread_unpark(self.0.task.as_ptr()) };
+    pub fn unpark(&self) {
+        // SAFETY: The task is a live kthread (type invariant).
+        unsafe { bindings::kthread_unpark(self.task.as_ptr()) };
     }
 
-    /// Wakes the thread if it sleeps in `TASK_INTERRUPTIBLE` or
-    /// `TASK_UNINTERRUPTIBLE`; a parked thread stays parked.
-    pub(crate) fn wake(&self) {
-        self.0.task.wake_up();
+    /// Waits until the thread, asked to park, is off its CPU in
+    /// `TASK_PARKED`; false if it was seen in another state.
+    pub fn wait_parked(&self) -> bool {
+        // SAFETY: The task is live (type invariant); waiting for it to be
+        // inactive only reads its scheduler state.
+        unsafe { bindings::wait_task_inactive(self.task.as_ptr(), bindings::TASK_PARKED) != 0 }
+    }
+
+    /// The body the thread runs on, which the thread may be using: for
+    /// bodies whose state is shared safely.
+    pub fn body(&self) -> &T
+    where
+        T: Sync,
+    {
+        // SAFETY: `shared` is valid until the thread has exited, which `self`
+        // outlives (type invariant); the thread takes only shared references
+        // to it, and `T: Sync`.
+        unsafe { &self.shared.as_ref().body }
+    }
+
+    /// The thread's task.
+    pub fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// Stops the thread (unparking it if parked) and returns its body once
+    /// [`ThreadFn::run`] has returned.
+    pub fn stop(self) -> T {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is not dropped, and not used after this call.
+        KBox::into_inner(unsafe { this.stop_in_place() }).body
+    }
+
+    /// Stops the thread and returns what it shared with the handle: the work
+    /// of [`Self::stop`] and of `Drop`.
+    ///
+    /// # Safety
+    ///
+    /// At most one call per value, which is not used afterwards.
+    unsafe fn stop_in_place(&mut self) -> KBox<Shared<T>> {
+        self.requests().add();
+        // SAFETY: Taken once (the caller's contract).
+        let task = unsafe { ManuallyDrop::take(&mut self.task) };
+        // SAFETY: `task` is a kthread that was not stopped (type invariant);
+        // `kthread_stop_put()` waits for it to exit and then drops the
+        // reference that `into_raw` gives up.
+        unsafe { bindings::kthread_stop_put(ARef::into_raw(task).as_ptr().cast()) };
+        // SAFETY: The thread has exited, so nothing else uses `shared`, which
+        // came from `KBox::into_raw`.
+        unsafe { KBox::from_raw(self.shared.as_ptr()) }
     }
 
     /// Sets the thread's allowed CPUs to exactly `cpu`.
     ///
-    /// The scheduler widens the affinity of a bound kthread that is not a
-    /// per-CPU kthread when it must move it off a CPU that is dying or
-    /// offline, and `kthread_unpark()` does not bind it again: call this
-    /// before unparking or stopping.
+    /// Built into a module, the thread is a kthread bound to its CPU but not
+    /// a per-CPU kthread for the scheduler (`kthread_set_per_cpu()` is not
+    /// exported): the scheduler widens its affinity when it must move it off
+    /// a CPU that is dying or offline (parking wakes a thread created on an
+    /// offline CPU), and `kthread_unpark()` does not bind it again. So the
+    /// owner calls this before unparking or stopping.
     ///
     /// A thread already bound to `cpu` is left alone after a lockless test
     /// (`set_cpus_allowed_ptr()` returns early for an equal mask too, but
@@ -347,6 +473,7 @@ impl<T: ThreadFn> Thread<T> {
     /// of the thread while `cpu` is not online, may land after it. A thread
     /// that must run on `cpu` checks where it runs, as smpboot_rs's thread
     /// loop does before any callback.
+    #[cfg(MODULE)]
     pub(crate) fn bind(&self, cpu: PossibleCpu) -> Result {
         // Most of the time it still is bound: the test spares a CPU's
         // bringup `set_cpus_allowed_ptr()` and the runqueue lock.
@@ -356,66 +483,33 @@ impl<T: ThreadFn> Thread<T> {
         // SAFETY: The task is live (type invariant) and `cpumask_of` points
         // to a static mask.
         to_result(unsafe {
-            bindings::set_cpus_allowed_ptr(self.0.task.as_ptr(), cpu::cpumask_of(cpu).as_raw())
+            bindings::set_cpus_allowed_ptr(self.task.as_ptr(), cpu::cpumask_of(cpu).as_raw())
         })
     }
 
-    /// Stops the thread (unparking it if parked) and returns its value once
-    /// it has returned from [`ThreadFn::run`].
-    pub(crate) fn stop(self) -> T {
-        self.0.stop()
-    }
-
-    /// The thread's pid.
-    pub(crate) fn pid(&self) -> i32 {
-        self.0.task.pid()
-    }
-
     /// Whether the thread's allowed CPUs are exactly `cpu`.
+    #[cfg(MODULE)]
     pub(crate) fn is_bound_to(&self, cpu: PossibleCpu) -> bool {
         // SAFETY: The task is live (type invariant); the test reads its mask.
-        unsafe { ffi::smpboot_rs_task_bound_to(self.0.task.as_ptr(), cpu.as_u32()) }
-    }
-
-    /// Whether `self` is the current task.
-    pub(crate) fn is_current(&self) -> bool {
-        core::ptr::eq(self.0.task.as_ptr(), Task::current_raw())
-    }
-
-    /// The thread's task.
-    pub(crate) fn task(&self) -> &Task {
-        &self.0.task
-    }
-
-    /// The raw task, for C users that keep task pointers (`ht->store`). It
-    /// is valid until the thread is stopped.
-    pub(crate) fn as_raw_task(&self) -> *mut bindings::task_struct {
-        self.0.task.as_ptr()
+        unsafe { shim::smpboot_rs_task_bound_to(self.task.as_ptr(), cpu.as_u32()) }
     }
 }
 
-/// Whether the current kthread has been asked to stop.
-pub(crate) fn should_stop() -> bool {
-    // SAFETY: Only meaningful in a kthread, which all callers are (they run
-    // `ThreadFn::run`); it reads a flag of the current task.
-    unsafe { bindings::kthread_should_stop() }
+impl<T: ThreadFn> Drop for PerCpuThread<T> {
+    fn drop(&mut self) {
+        // SAFETY: `self` is being dropped and is not used afterwards.
+        drop(unsafe { self.stop_in_place() });
+    }
 }
 
-/// Whether the current kthread has been asked to park.
-pub(crate) fn should_park() -> bool {
-    // SAFETY: As for `should_stop`.
-    unsafe { bindings::kthread_should_park() }
-}
-
-/// Parks the current kthread until it is unparked or stopped.
-pub(crate) fn parkme() {
-    // SAFETY: Called by a kthread from its body, in task context.
-    unsafe { bindings::kthread_parkme() };
-}
-
-/// Calls `f` with the body of the current thread if it is a thread created
-/// by [`Thread::new_parked`] for the body type `T`, running its body.
-pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R> {
+/// Calls `f` with the body of the current thread and the thread itself, if
+/// the current task is the kthread of a [`PerCpuThread`] of body type `T`,
+/// running its body: for code that the body calls through C, which cannot
+/// pass it the [`CurrentThread`].
+#[cfg(MODULE)]
+pub(crate) fn with_current<T: ThreadFn, R>(
+    f: impl FnOnce(&T, &CurrentThread<'_>) -> R,
+) -> Option<R> {
     let task = Task::current_raw();
     // SAFETY: `task` is the current task; reading its flags is always valid.
     let is_kthread = unsafe { (*task).flags } & bindings::PF_KTHREAD != 0;
@@ -428,13 +522,105 @@ pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T) -> R) -> Option<R>
     // the thread and the handle hold only shared references to it, and `f`
     // cannot keep the reference past this call.
     let shared = unsafe { &*bindings::kthread_data(task).cast::<Shared<T>>() };
-    Some(f(&shared.body))
+    // INVARIANT: The current task is that thread, running its body.
+    let this = CurrentThread {
+        requests: &shared.requests,
+        _not_thread_safe: NotThreadSafe,
+    };
+    Some(f(&shared.body, &this))
 }
 
-/// Binds the current task to `cpu`, as [`Thread::bind`]: a later wakeup
-/// brings it back to `cpu` once the scheduler lets it run there.
-pub(crate) fn bind_current(cpu: PossibleCpu) -> Result {
-    let mask = cpu::cpumask_of(cpu).as_raw();
-    // SAFETY: `current` is valid in task context; the mask is static.
-    to_result(unsafe { bindings::set_cpus_allowed_ptr(Task::current_raw(), mask) })
+/// One pass of a kthread's wait loop, as at the top of `smpboot_thread_fn()`:
+/// the current task is marked as about to sleep (`TASK_INTERRUPTIBLE`) before
+/// the condition it waits for is checked, so that a wakeup in between is not
+/// lost, and preemption is disabled while it is checked.
+///
+/// A kthread starts one with [`CurrentThread::wait_pass`]. Dropped, the pass
+/// ends without sleeping: the task is running again and preemptible.
+///
+/// Neither `Send` nor `Sync`, as the [`CurrentThread`] it borrows.
+pub struct WaitPass<'a> {
+    cpu: CpuId,
+    _thread: PhantomData<&'a CurrentThread<'a>>,
+}
+
+impl WaitPass<'_> {
+    /// The CPU the task runs on; stable during the pass.
+    #[inline]
+    pub fn cpu(&self) -> CpuId {
+        self.cpu
+    }
+
+    /// Ends the pass by sleeping until woken; a wakeup since the pass began
+    /// makes it return at once.
+    #[inline]
+    pub fn sleep(self) {
+        self.end_sleeping();
+        // SAFETY: Task context with preemption enabled.
+        unsafe { bindings::schedule() };
+    }
+
+    /// As [`WaitPass::sleep`], but for `ms` milliseconds at most.
+    #[cfg(MODULE)]
+    pub(crate) fn sleep_at_most(self, ms: u32) {
+        self.end_sleeping();
+        // SAFETY: Pure arithmetic on the kernel's HZ.
+        let jiffies = unsafe { bindings::__msecs_to_jiffies(ms) };
+        // SAFETY: Task context with preemption enabled; the task state was
+        // set when the pass began. The remaining time is of no use here.
+        unsafe {
+            bindings::schedule_timeout(jiffies.try_into().unwrap_or(kernel::ffi::c_long::MAX))
+        };
+    }
+
+    /// Disables migration for as long as the returned guard lives, keeping
+    /// the task on [`WaitPass::cpu`]: the pass has preemption disabled, so
+    /// the task cannot move between reading the CPU and pinning it.
+    #[cfg(MODULE)]
+    pub(crate) fn pin(&self) -> cpu::MigrationGuard {
+        cpu::MigrationGuard::new()
+    }
+
+    /// Ends the pass with the task still about to sleep: enables preemption.
+    ///
+    /// With `preempt_enable()`: `smpboot_thread_fn()` uses
+    /// `preempt_enable_no_resched()`, which modules do not get (nor the
+    /// helpers, built as for modules). A preemption here is only an early
+    /// switch, the task stays runnable until `schedule()`.
+    #[inline]
+    fn end_sleeping(self) {
+        core::mem::forget(self);
+        #[cfg(MODULE)]
+        // SAFETY: Balances the `preempt_disable()` of `wait_pass`.
+        unsafe {
+            shim::smpboot_rs_preempt_enable()
+        };
+        #[cfg(not(MODULE))]
+        // SAFETY: Balances the `preempt_disable()` of `wait_pass`.
+        unsafe {
+            bindings::preempt_enable()
+        };
+    }
+}
+
+impl Drop for WaitPass<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        #[cfg(MODULE)]
+        // SAFETY: Sets the current task running, which it may always be, then
+        // balances the `preempt_disable()` of `wait_pass`: one call for both.
+        unsafe {
+            shim::smpboot_rs_wait_pass_running()
+        };
+        #[cfg(not(MODULE))]
+        // SAFETY: The current task may always be set running.
+        unsafe {
+            bindings::__set_current_state(bindings::TASK_RUNNING as c_int)
+        };
+        #[cfg(not(MODULE))]
+        // SAFETY: Balances the `preempt_disable()` of `wait_pass`.
+        unsafe {
+            bindings::preempt_enable()
+        };
+    }
 }

@@ -59,9 +59,11 @@ mod tests {
     }
 
     #[test]
-    fn thread_name_has_one_cpu_conversion() {
-        assert_eq!(CpuThreadName::cpu_conversion(c"ksoftirqd/%u"), Some(10));
-        assert_eq!(CpuThreadName::cpu_conversion(c"%u"), Some(0));
+    fn thread_name_has_one_cpu_conversion() -> Result {
+        let around = |format| CpuThreadName::new(format).map(|name| name.around_cpu());
+        assert!(around(c"ksoftirqd/%u")? == (&b"ksoftirqd/"[..], &b""[..]));
+        assert!(around(c"%u")? == (&b""[..], &b""[..]));
+        assert!(around(c"a%u-b")? == (&b"a"[..], &b"-b"[..]));
         for refused in [
             c"ksoftirqd",
             c"a/%u/%u",
@@ -71,9 +73,9 @@ mod tests {
             c"%",
             c"",
         ] {
-            assert!(CpuThreadName::cpu_conversion(refused).is_none());
             assert!(CpuThreadName::new(refused).is_err());
         }
+        Ok(())
     }
 
     #[test]

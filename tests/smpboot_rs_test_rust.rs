@@ -564,7 +564,7 @@ impl sysfs::FileOps for RaiseOnlineFile {
         let online = OnlineCpus::lock();
         let before = online_mask(&online);
         // A hotplug operation started meanwhile waits for the guard.
-        cpu::WaitPass::begin().sleep_at_most(ms);
+        cpu::msleep_interruptible(ms);
         if online_mask(&online) != before {
             bump(&c.walk_changed);
         }
