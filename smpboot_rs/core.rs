@@ -429,7 +429,7 @@ impl HotplugThread {
 
     /// Whether `thread_fn` should return so that the thread can park, stop
     /// or let go of its CPU.
-    fn must_yield(&self, this: &CurrentThread<'_>) -> bool {
+    fn must_yield(&self, this: &CurrentThread) -> bool {
         this.should_park() || this.should_stop() || self.reg.held(self.cpu)
     }
 
@@ -456,7 +456,7 @@ impl HotplugThread {
 }
 
 impl kthread::ThreadFn for HotplugThread {
-    fn run(&self, this: &CurrentThread<'_>) {
+    fn run(&self, this: &CurrentThread) {
         let cpu = self.cpu;
         let reg = &self.reg;
         // Held while active: see the type's documentation.

@@ -19,6 +19,7 @@ extern "C" {
     pub(crate) fn smpboot_rs_preempt_enable();
     pub(crate) fn smpboot_rs_raw_smp_processor_id() -> c_uint;
     pub(crate) fn smpboot_rs_preemptible() -> bool;
+    pub(crate) fn smpboot_rs_in_task() -> bool;
     pub(crate) fn smpboot_rs_may_sleep() -> bool;
     pub(crate) fn smpboot_rs_cpumask_of(cpu: c_uint) -> *const bindings::cpumask;
     pub(crate) fn smpboot_rs_task_bound_to(task: *mut bindings::task_struct, cpu: c_uint) -> bool;

@@ -23,14 +23,7 @@ use crate::{
     },
     prelude::*,
     str::CStr,
-    sync::{
-        aref::ARef,
-        atomic::{
-            Atomic,
-            Full,
-            Relaxed, //
-        },
-    },
+    sync::aref::ARef,
     task::Task,
     types::NotThreadSafe, //
 };
@@ -72,13 +65,15 @@ pub trait ThreadFn: Send + 'static {
     /// A thread that can be stopped returns once
     /// [`CurrentThread::should_stop`] is true, which it may be on entry (a
     /// thread stopped before it was ever unparked).
-    fn run(&self, this: &CurrentThread<'_>);
+    fn run(&self, this: &CurrentThread);
 }
 
 /// The park and stop requests made to a thread through its [`PerCpuThread`],
 /// counted (see [`CurrentThread::request_count`]).
+#[cfg(MODULE)]
 struct Requests(Atomic<u32>);
 
+#[cfg(MODULE)]
 impl Requests {
     const fn new() -> Self {
         Self(Atomic::new(0))
@@ -96,6 +91,7 @@ impl Requests {
 
 /// What a thread and its handle share.
 struct Shared<T> {
+    #[cfg(MODULE)]
     requests: Requests,
     body: T,
 }
@@ -103,17 +99,21 @@ struct Shared<T> {
 /// The kthread that runs a [`ThreadFn`], as its body sees it: what a kthread
 /// may only do to itself.
 ///
+/// Only the thread entry of a [`PerCpuThread`] makes one, for the body it
+/// runs; neither `Send` nor `Sync`, it stays in that thread's task context.
+///
 /// # Invariants
 ///
-/// The current task is the kthread of a [`PerCpuThread`], running its body,
-/// and `requests` are that thread's. Neither `Send` nor `Sync`, the value
-/// stays in that thread's task context.
-pub struct CurrentThread<'a> {
-    requests: &'a Requests,
+/// The current task is the kthread of a [`PerCpuThread`], in task context,
+/// running its body.
+pub struct CurrentThread {
+    /// The thread's requests, valid while it runs its body.
+    #[cfg(MODULE)]
+    requests: NonNull<Requests>,
     _not_thread_safe: NotThreadSafe,
 }
 
-impl CurrentThread<'_> {
+impl CurrentThread {
     /// Whether the thread has been asked to stop.
     #[inline]
     pub fn should_stop(&self) -> bool {
@@ -153,9 +153,12 @@ impl CurrentThread<'_> {
     /// since wakes it. A pass that finds a new request asks, and so does every
     /// later pass until the thread has parked or stopped: the flag may come
     /// just after the count.
+    #[cfg(MODULE)]
     #[inline]
     pub fn request_count(&self) -> u32 {
-        self.requests.0.load(Relaxed)
+        // SAFETY: The thread runs its body (type invariant), during which its
+        // `Shared` and so its requests are valid.
+        unsafe { self.requests.as_ref() }.0.load(Relaxed)
     }
 
     /// Starts a pass of the thread's wait loop (see [`WaitPass`]).
@@ -163,8 +166,9 @@ impl CurrentThread<'_> {
     #[inline]
     pub fn wait_pass(&self) -> WaitPass<'_> {
         #[cfg(MODULE)]
-        // SAFETY: One call for the three steps below, balanced when the pass
-        // ends (`Drop` or `sleep`); the CPU's id is below `nr_cpu_ids`.
+        // SAFETY: One call sets the current task's state (a wakeup sets it
+        // running again), disables preemption until the pass ends (`Drop` or
+        // `sleep`) and returns the CPU, whose id is below `nr_cpu_ids`.
         let cpu = unsafe { CpuId::from_u32_unchecked(shim::smpboot_rs_wait_pass_begin()) };
         #[cfg(not(MODULE))]
         // SAFETY: Marks the current task, a kthread in task context (type
@@ -248,10 +252,11 @@ unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
     // SAFETY: By the function's safety requirements `data` is a live
     // `Shared<T>`; the handle takes only shared references to it meanwhile.
     let shared = unsafe { &*data.cast::<Shared<T>>() };
-    // INVARIANT: `kthread()` calls this in the new kthread's task context, and
-    // these are its requests.
+    // INVARIANT: `kthread()` calls this in the new kthread's task context, to
+    // run its body.
     let this = CurrentThread {
-        requests: &shared.requests,
+        #[cfg(MODULE)]
+        requests: NonNull::from(&shared.requests),
         _not_thread_safe: NotThreadSafe,
     };
     shared.body.run(&this);
@@ -263,9 +268,8 @@ unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
 /// # Invariants
 ///
 /// - `task` was returned by `kthread_create_on_cpu()` for `thread_entry::<T>`
-///   with `shared` as its argument, was made per-CPU, and has not been
-///   stopped; `task` holds a reference, which only
-///   [`PerCpuThread::stop_in_place`] gives up.
+///   with `shared` as its argument, and has not been stopped; `task` holds a
+///   reference, which only `stop_in_place` gives up.
 /// - `shared` came from `KBox::into_raw` and is freed only once the thread has
 ///   exited; until then the thread and the handle take only shared references
 ///   to it.
@@ -283,7 +287,7 @@ unsafe extern "C" fn thread_entry<T: ThreadFn>(data: *mut c_void) -> c_int {
 /// struct Wakeups(AtomicU64);
 ///
 /// impl ThreadFn for Wakeups {
-///     fn run(&self, this: &CurrentThread<'_>) {
+///     fn run(&self, this: &CurrentThread) {
 ///         loop {
 ///             let pass = this.wait_pass();
 ///             if this.should_stop() {
@@ -322,8 +326,8 @@ pub struct PerCpuThread<T: ThreadFn> {
 unsafe impl<T: ThreadFn> Send for PerCpuThread<T> {}
 
 // SAFETY: `&PerCpuThread` reaches `task` through functions that may be called
-// from any task, concurrently too, the requests through atomics, and the body
-// only where `T: Sync`.
+// from any task, and of `shared` only what is atomic and, where `T: Sync`,
+// the body.
 unsafe impl<T: ThreadFn> Sync for PerCpuThread<T> {}
 
 impl<T: ThreadFn> PerCpuThread<T> {
@@ -334,6 +338,7 @@ impl<T: ThreadFn> PerCpuThread<T> {
     /// offline, until `cpu` has come up and the thread has been unparked.
     pub fn new_parked(body: T, cpu: CpuId, name: CpuThreadName<'_>) -> Result<Self> {
         let shared = Shared {
+            #[cfg(MODULE)]
             requests: Requests::new(),
             body,
         };
@@ -373,8 +378,8 @@ impl<T: ThreadFn> PerCpuThread<T> {
         // in `kthread()` before calling `thread_entry`, and `kthread_park()`
         // returns once it has parked.
         unsafe { bindings::kthread_park(task.as_ptr()) };
-        // INVARIANT: Just created for `thread_entry::<T>(shared)` and made
-        // per-CPU; `ARef::from` took the reference.
+        // INVARIANT: Just created for `thread_entry::<T>(shared)`; `ARef::from`
+        // took the reference.
         Ok(Self {
             task: ManuallyDrop::new(task),
             // SAFETY: `KBox::into_raw` never returns null.
@@ -383,6 +388,7 @@ impl<T: ThreadFn> PerCpuThread<T> {
     }
 
     /// The thread's requests.
+    #[cfg(MODULE)]
     fn requests(&self) -> &Requests {
         // SAFETY: `shared` is valid while `self` is (type invariant), and the
         // projection makes no reference to the body.
@@ -392,8 +398,11 @@ impl<T: ThreadFn> PerCpuThread<T> {
     /// Asks the thread to park and waits until it has (the thread sees
     /// [`CurrentThread::should_park`] and calls [`CurrentThread::parkme`]).
     ///
-    /// A thread already asked to park is left alone, with a warning.
+    /// A thread already asked to park is left alone, with a warning. Parks
+    /// and unparks are the owner's, one at a time: two racing parks may both
+    /// wait for the thread's one `parked` completion.
     pub fn park(&self) {
+        #[cfg(MODULE)]
         self.requests().add();
         // SAFETY: The task is a live kthread (type invariant). Its only errors
         // (a park already asked for, an exiting thread) are warnings.
@@ -446,6 +455,7 @@ impl<T: ThreadFn> PerCpuThread<T> {
     ///
     /// At most one call per value, which is not used afterwards.
     unsafe fn stop_in_place(&mut self) -> KBox<Shared<T>> {
+        #[cfg(MODULE)]
         self.requests().add();
         // SAFETY: Taken once (the caller's contract).
         let task = unsafe { ManuallyDrop::take(&mut self.task) };
@@ -503,13 +513,15 @@ impl<T: ThreadFn> Drop for PerCpuThread<T> {
 }
 
 /// Calls `f` with the body of the current thread and the thread itself, if
-/// the current task is the kthread of a [`PerCpuThread`] of body type `T`,
-/// running its body: for code that the body calls through C, which cannot
-/// pass it the [`CurrentThread`].
+/// the current task, in task context, is the kthread of a [`PerCpuThread`]
+/// of body type `T`: for code that the body calls through C, which cannot
+/// pass it the [`CurrentThread`]. `None` elsewhere, interrupts included.
 #[cfg(MODULE)]
-pub(crate) fn with_current<T: ThreadFn, R>(
-    f: impl FnOnce(&T, &CurrentThread<'_>) -> R,
-) -> Option<R> {
+pub(crate) fn with_current<T: ThreadFn, R>(f: impl FnOnce(&T, &CurrentThread) -> R) -> Option<R> {
+    // SAFETY: Reads the preempt count.
+    if !unsafe { shim::smpboot_rs_in_task() } {
+        return None;
+    }
     let task = Task::current_raw();
     // SAFETY: `task` is the current task; reading its flags is always valid.
     let is_kthread = unsafe { (*task).flags } & bindings::PF_KTHREAD != 0;
@@ -518,13 +530,16 @@ pub(crate) fn with_current<T: ThreadFn, R>(
         return None;
     }
     // SAFETY: The current kthread runs `thread_entry::<T>`, whose argument is
-    // the live `Shared<T>` of its handle, freed only after this thread exits;
-    // the thread and the handle hold only shared references to it, and `f`
+    // the live `Shared<T>` of its handle. Code runs in it only while it runs
+    // its body (`kthread()` calls `thread_entry` once unparked), and the
+    // handle frees it only once `kthread_stop()` has seen `run` return. The
+    // thread and the handle hold only shared references to it, and `f`
     // cannot keep the reference past this call.
     let shared = unsafe { &*bindings::kthread_data(task).cast::<Shared<T>>() };
-    // INVARIANT: The current task is that thread, running its body.
+    // INVARIANT: The current task is that thread, in task context, running
+    // its body.
     let this = CurrentThread {
-        requests: &shared.requests,
+        requests: NonNull::from(&shared.requests),
         _not_thread_safe: NotThreadSafe,
     };
     Some(f(&shared.body, &this))
@@ -541,7 +556,7 @@ pub(crate) fn with_current<T: ThreadFn, R>(
 /// Neither `Send` nor `Sync`, as the [`CurrentThread`] it borrows.
 pub struct WaitPass<'a> {
     cpu: CpuId,
-    _thread: PhantomData<&'a CurrentThread<'a>>,
+    _thread: PhantomData<&'a CurrentThread>,
 }
 
 impl WaitPass<'_> {
@@ -556,7 +571,8 @@ impl WaitPass<'_> {
     #[inline]
     pub fn sleep(self) {
         self.end_sleeping();
-        // SAFETY: Task context with preemption enabled.
+        // SAFETY: Task context (`CurrentThread`), with the pass's own
+        // `preempt_disable()` balanced.
         unsafe { bindings::schedule() };
     }
 
@@ -566,8 +582,9 @@ impl WaitPass<'_> {
         self.end_sleeping();
         // SAFETY: Pure arithmetic on the kernel's HZ.
         let jiffies = unsafe { bindings::__msecs_to_jiffies(ms) };
-        // SAFETY: Task context with preemption enabled; the task state was
-        // set when the pass began. The remaining time is of no use here.
+        // SAFETY: Task context (`CurrentThread`), with the pass's own
+        // `preempt_disable()` balanced; the task state was set when the pass
+        // began. The remaining time is of no use here.
         unsafe {
             bindings::schedule_timeout(jiffies.try_into().unwrap_or(kernel::ffi::c_long::MAX))
         };

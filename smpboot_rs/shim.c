@@ -41,6 +41,11 @@ bool smpboot_rs_preemptible(void)
 	return preemptible();
 }
 
+bool smpboot_rs_in_task(void)
+{
+	return in_task();
+}
+
 /*
  * Whether the caller may sleep, as far as the kernel can tell: without
  * CONFIG_PREEMPT_COUNT a spinlock leaves no trace, and only disabled
@@ -105,6 +110,7 @@ EXPORT_SYMBOL_GPL(smpboot_rs_preempt_disable);
 EXPORT_SYMBOL_GPL(smpboot_rs_preempt_enable);
 EXPORT_SYMBOL_GPL(smpboot_rs_raw_smp_processor_id);
 EXPORT_SYMBOL_GPL(smpboot_rs_preemptible);
+EXPORT_SYMBOL_GPL(smpboot_rs_in_task);
 EXPORT_SYMBOL_GPL(smpboot_rs_may_sleep);
 EXPORT_SYMBOL_GPL(smpboot_rs_cpumask_of);
 EXPORT_SYMBOL_GPL(smpboot_rs_task_bound_to);

@@ -15,6 +15,7 @@ unsigned int smpboot_rs_preempt_disable(void);
 void smpboot_rs_preempt_enable(void);
 unsigned int smpboot_rs_raw_smp_processor_id(void);
 bool smpboot_rs_preemptible(void);
+bool smpboot_rs_in_task(void);
 bool smpboot_rs_may_sleep(void);
 const struct cpumask *smpboot_rs_cpumask_of(unsigned int cpu);
 bool smpboot_rs_task_bound_to(struct task_struct *task, unsigned int cpu);

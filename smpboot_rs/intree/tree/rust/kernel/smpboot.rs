@@ -211,7 +211,7 @@ impl HotplugThread {
 }
 
 impl ThreadFn for HotplugThread {
-    fn run(&self, this: &CurrentThread<'_>) {
+    fn run(&self, this: &CurrentThread) {
         let (desc, cpu) = (self.desc, self.cpu);
         let ht = desc.get();
         loop {
