@@ -6,7 +6,8 @@
 #   make KVER=7.3 KFLAVOR=intree-debug   ... against the in-tree kernel (scripts/series)
 #   make modules_install | clean | rust-analyzer     as for any external module
 #   make print-kdir   the kernel tree the modules are built against
-#   make lint      clippy (kernel lints) + rustfmt --check; fails on any warning
+#   make lint      clippy (kernel lints) + rustfmt --check + the series' checkpatch
+#                  (7.3) + the mutants apply; fails on any warning
 #   make examples  build samples/template from a copy and Documentation's code examples
 #   make run       boot a VM, load the modules, offline/online CPUs, show it
 #   make check     setup + build + lint + the selftest suite in a VM
