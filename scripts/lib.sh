@@ -85,11 +85,16 @@ smpboot_rs_kconfig_frags() {
 # cover letter: what the intree- kernels are built from, which their cache
 # key covers (the figures in the letter rebuild no kernel).
 smpboot_rs_series_inputs() {
-	(cd "$SMPBOOT_RS_TOP" && {
-		find scripts/series scripts/intree-source smpboot_rs/intree -type f ! -name cover-letter
-		# The module's sources that patches take files from.
-		cut -s -d' ' -f2 smpboot_rs/intree/*/files
-	} | LC_ALL=C sort)
+	{
+		(cd "$SMPBOOT_RS_TOP" && find scripts/series scripts/intree-source smpboot_rs/intree -type f ! -name cover-letter)
+		smpboot_rs_series_shared_sources
+	} | LC_ALL=C sort
+}
+
+# The module's sources that the series takes files from, relative to the top
+# (the second field of a line of smpboot_rs/intree/*/files).
+smpboot_rs_series_shared_sources() {
+	(cd "$SMPBOOT_RS_TOP" && cut -s -d' ' -f2 smpboot_rs/intree/*/files)
 }
 
 # The toolchain a kernel is built with, as the cache key hashes it and
