@@ -66,6 +66,10 @@ mod seed;
 #[allow(dead_code)]
 #[path = "smpboot_rs/sysfs.rs"]
 mod sysfs;
+// One source with the in-tree series' `rust/kernel/smpboot/thread.rs`, which
+// is this file less its `#[cfg(MODULE)]` items (scripts/intree-source).
+#[path = "smpboot_rs/thread.rs"]
+mod thread;
 
 module! {
     type: SmpbootRs,

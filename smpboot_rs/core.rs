@@ -16,18 +16,19 @@
 //! callback, and keeps the pin while active, so the scheduler leaves it on
 //! its dying CPU and `park` runs there; it lets go of the pin before it
 //! parks, stops or is held, as the dying CPU must not keep pinned tasks
-//! (see [`HotplugThread`]).
+//! (see [`Pinning`]). The thread loop itself is `smpboot_rs/thread.rs`, one
+//! source with the in-tree series.
 
 use crate::abi::{self, WakeSlot};
 use crate::callbacks::{Request, UserCallbacks};
 use crate::compat::atomic::{Acquire, Atomic, Relaxed, Release};
-use crate::compat::cpu::CpuId;
 // 6.12: `Task::as_ptr` (7.x's is inherent).
 #[allow(unused_imports)]
 use crate::compat::prelude::*;
 use crate::cpu::{self, MigrationGuard, PossibleCpu};
 use crate::cpuhp::{self, CpusReadGuard, Instance, MultiState, Stage};
 use crate::kthread::{self, CpuThreadName, CurrentThread, PerCpuThread, WaitPass};
+use crate::thread::{CpuCallbacks, HotplugThread, InThread, Status};
 use core::cell::Cell;
 use core::fmt::Write;
 use kernel::bindings;
@@ -35,29 +36,6 @@ use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::{new_mutex, Arc, Mutex};
-
-/// What a CPU's thread has done, as its callbacks saw it and sysfs shows it.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-#[repr(u8)]
-enum Status {
-    /// No thread, or its setup has not run.
-    None = 0,
-    /// Set up and not parked.
-    Active = 1,
-    /// Parked after being active. C's thread stays active without a `park`
-    /// callback, which its callbacks see as no `unpark` afterwards.
-    Parked = 2,
-}
-
-impl Status {
-    fn from_u32(v: u32) -> Self {
-        match v {
-            1 => Self::Active,
-            2 => Self::Parked,
-            _ => Self::None,
-        }
-    }
-}
 
 /// How long a thread kept off its dying CPU waits before it looks again: a
 /// failed offline gives it its CPU back without telling anyone.
@@ -71,7 +49,8 @@ struct PerCpu {
     /// CPU and waits, as C smpboot's thread of an offline CPU sleeps.
     held: Atomic<bool>,
     pid: Atomic<i32>,
-    status: Atomic<u32>,
+    /// The thread's [`Status`], as `i32`.
+    status: Atomic<i32>,
     setup: Atomic<u64>,
     park: Atomic<u64>,
     unpark: Atomic<u64>,
@@ -86,7 +65,7 @@ impl PerCpu {
         Self {
             held: Atomic::new(false),
             pid: Atomic::new(0),
-            status: Atomic::new(Status::None as u32),
+            status: Atomic::new(Status::Created as i32),
             setup: Atomic::new(0),
             park: Atomic::new(0),
             unpark: Atomic::new(0),
@@ -100,8 +79,8 @@ impl PerCpu {
 /// A thread's state as `abi::THREAD_*`, for sysfs and
 /// `smpboot_rs_thread_state`.
 fn state_code(s: &PerCpu) -> c_int {
-    match Status::from_u32(s.status.load(Relaxed)) {
-        Status::None => abi::THREAD_CREATED,
+    match Status::from_i32(s.status.load(Relaxed)) {
+        Status::Created => abi::THREAD_CREATED,
         // Let go of its CPU, which is down past our state.
         Status::Active if s.held.load(Relaxed) => abi::THREAD_HELD,
         Status::Active => abi::THREAD_ACTIVE,
@@ -117,7 +96,7 @@ fn bump(counter: &Atomic<u64>) {
 
 /// A CPU's thread, as the hotplug callbacks see it.
 struct Slot {
-    thread: PerCpuThread<HotplugThread>,
+    thread: PerCpuThread<HotplugThread<ThreadCallbacks>>,
     /// Parked by the core: since its creation, or since its CPU went down.
     /// Always true for selfparking registrations, whose owner parks.
     parked: bool,
@@ -200,11 +179,10 @@ impl Registration {
                 return Ok(());
             }
         }
-        let body = HotplugThread {
+        let body = HotplugThread::new(ThreadCallbacks {
             reg: this.clone(),
             cpu,
-            status: Cell::new(Status::None),
-        };
+        });
         let name = CpuThreadName::new(&this.comm)?;
         let thread = PerCpuThread::new_parked(body, cpu.cpu_id(), name)?;
         this.callbacks.store(cpu, thread.task().as_ptr());
@@ -383,28 +361,18 @@ impl Registration {
     }
 }
 
-/// The body of every thread: the loop of `smpboot_thread_fn`.
-///
-/// The thread is not a per-CPU kthread for the scheduler, which therefore
-/// runs it on its CPU only while the CPU is online and not dying, unless
-/// the thread has disabled migration. So the loop pins itself (migration
-/// disabled) on its CPU before any callback, keeps the pin while active,
-/// sleeps included, so that the park request of a dying CPU runs it there,
-/// and lets go of it before parking, stopping, or waiting held. A pass that
-/// finds itself on another CPU runs no callback: it binds itself again and
-/// waits until the scheduler lets it run on its CPU.
-struct HotplugThread {
+/// A registration's callbacks for the thread of `cpu`, as the thread loop
+/// ([`HotplugThread`]) runs them: each call is counted in the CPU's
+/// [`PerCpu`] record, which also mirrors the thread's status, for sysfs.
+struct ThreadCallbacks {
     reg: Arc<Registration>,
     cpu: PossibleCpu,
-    /// Changed by the thread only.
-    status: Cell<Status>,
 }
 
-impl HotplugThread {
-    fn set_status(&self, status: Status) {
-        self.status.set(status);
+impl ThreadCallbacks {
+    fn count(&self, pick: impl Fn(&PerCpu) -> &Atomic<u64>) {
         if let Some(p) = self.reg.per_cpu(self.cpu) {
-            p.status.store(status as u32, Relaxed);
+            bump(pick(p));
         }
     }
 
@@ -415,165 +383,230 @@ impl HotplugThread {
     /// changes only on the hotplug path (`kthread_bind` made the thread
     /// `PF_NO_SETAFFINITY`), and a per-pass check cost two calls a wakeup
     /// (Documentation/benchmarks.rst, profile).
-    fn check_cpu_and_affinity(&self, on: CpuId) {
-        if on != self.cpu.cpu_id() || !cpu::current_bound_to(self.cpu) {
+    fn check_cpu_and_affinity(&self) {
+        if cpu::current_cpu() != self.cpu || !cpu::current_bound_to(self.cpu) {
             self.count(|s| &s.wrong_cpu);
         }
     }
+}
 
-    fn count(&self, pick: impl Fn(&PerCpu) -> &Atomic<u64>) {
+impl CpuCallbacks for ThreadCallbacks {
+    fn setup(&self, _at: &InThread<'_>) {
+        self.check_cpu_and_affinity();
+        self.reg.callbacks.setup(self.cpu);
+        self.count(|s| &s.setup);
+    }
+
+    fn thread_should_run(&self, _at: &InThread<'_>, pass: &WaitPass<'_>) -> bool {
+        if pass.cpu() != self.cpu.cpu_id() {
+            self.count(|s| &s.wrong_cpu);
+        }
+        self.reg.callbacks.should_run(self.cpu)
+    }
+
+    fn thread_fn(&self, _at: &InThread<'_>) {
+        self.reg.callbacks.run(self.cpu);
+        self.count(|s| &s.runs);
+    }
+
+    fn has_park(&self) -> bool {
+        self.reg.callbacks.has_park()
+    }
+
+    fn park(&self, _at: &InThread<'_>) {
+        self.check_cpu_and_affinity();
+        // The threads file counts calls.
+        if self.has_park() {
+            self.reg.callbacks.park(self.cpu);
+            self.count(|s| &s.park);
+        }
+    }
+
+    fn unpark(&self, _at: &InThread<'_>) {
+        self.check_cpu_and_affinity();
+        self.reg.callbacks.unpark(self.cpu);
+        self.count(|s| &s.unpark);
+    }
+
+    fn cleanup(&self, _at: &InThread<'_>, online: bool) {
+        if online {
+            self.check_cpu_and_affinity();
+        }
+        self.reg.callbacks.cleanup(self.cpu, online);
+        self.count(|s| &s.cleanup);
+    }
+
+    fn possible_cpu(&self) -> PossibleCpu {
+        self.cpu
+    }
+
+    fn status_changed(&self, status: Status) {
         if let Some(p) = self.reg.per_cpu(self.cpu) {
-            bump(pick(p));
+            p.status.store(status as i32, Relaxed);
         }
     }
 
-    /// Whether `thread_fn` should return so that the thread can park, stop
-    /// or let go of its CPU.
-    fn must_yield(&self, this: &CurrentThread) -> bool {
-        this.should_park() || this.should_stop() || self.reg.held(self.cpu)
+    fn held(&self) -> bool {
+        self.reg.held(self.cpu)
     }
 
-    /// The stop request: `cleanup` mirrors `setup`, with `online` true only
-    /// on its CPU, which is online.
-    fn stop(&self, pass: WaitPass<'_>, pin: &mut Option<MigrationGuard>) {
-        let cpu = self.cpu;
-        // The core bound the thread to its online CPU before stopping it:
-        // it is there unless the CPU is dying (a hotplug stopped part way).
-        if pin.is_none() && pass.cpu() == cpu.cpu_id() {
-            *pin = Some(pass.pin());
-        }
-        drop(pass);
-        if self.status.get() != Status::None {
-            let online = pin.is_some() && cpu.is_online();
-            if online {
-                self.check_cpu_and_affinity(cpu::current_cpu().cpu_id());
-            }
-            self.reg.callbacks.cleanup(cpu, online);
-            self.count(|s| &s.cleanup);
-        }
-        self.set_status(Status::None);
+    fn selfparking(&self) -> bool {
+        self.reg.selfparking
     }
 }
 
-impl kthread::ThreadFn for HotplugThread {
-    fn run(&self, this: &CurrentThread) {
+/// How a module's thread keeps to its CPU, in the loop of [`HotplugThread`].
+///
+/// The thread is not a per-CPU kthread for the scheduler, which therefore
+/// runs it on its CPU only while the CPU is online and not dying, unless
+/// the thread has disabled migration. So the loop pins itself (migration
+/// disabled) on its CPU before any callback, keeps the pin while active,
+/// sleeps included, so that the park request of a dying CPU runs it there,
+/// and lets go of it before parking, stopping, or waiting held. A pass that
+/// finds itself on another CPU runs no callback: it binds itself again and
+/// waits until the scheduler lets it run on its CPU.
+pub(crate) struct Pinning {
+    cpu: PossibleCpu,
+    /// Held while active.
+    pin: Option<MigrationGuard>,
+    /// Whether the last pass bound the thread again, off its CPU.
+    rebound: bool,
+}
+
+impl Pinning {
+    /// Not pinned yet.
+    pub(crate) fn new(cpu: PossibleCpu) -> Self {
+        Self {
+            cpu,
+            pin: None,
+            rebound: false,
+        }
+    }
+
+    pub(crate) fn is_pinned(&self) -> bool {
+        self.pin.is_some()
+    }
+
+    /// Lets go of the CPU: before parking or waiting held, as a dying CPU
+    /// must not keep migration-disabled tasks.
+    pub(crate) fn release(&mut self) {
+        drop(self.pin.take());
+    }
+
+    /// Pins the thread for its stop if it is on its CPU: the core bound it
+    /// to its online CPU before stopping it, so it is there unless the CPU
+    /// is dying (a hotplug stopped part way).
+    pub(crate) fn pin_here(&mut self, pass: &WaitPass<'_>) {
+        if self.pin.is_none() && pass.cpu() == self.cpu.cpu_id() {
+            self.pin = Some(pass.pin());
+        }
+    }
+
+    /// Whether `cleanup` runs online: on its CPU, which is online.
+    pub(crate) fn online_here(&self) -> bool {
+        self.pin.is_some() && self.cpu.is_online()
+    }
+
+    /// Returns the pass if the thread is pinned on its CPU, pinning it there
+    /// if it may be; otherwise ends the pass and returns `None`, having bound
+    /// the thread to its CPU again or, if the last pass did so, waited.
+    pub(crate) fn settle<'a>(
+        &mut self,
+        pass: WaitPass<'a>,
+        this: &AtPass<'_>,
+    ) -> Option<WaitPass<'a>> {
         let cpu = self.cpu;
-        let reg = &self.reg;
-        // Held while active: see the type's documentation.
-        let mut pin: Option<MigrationGuard> = None;
-        // Whether the last pass bound the thread again, off its CPU.
-        let mut rebound = false;
-        // The park and stop requests handled: the core makes them through
-        // the thread's handle, so a pass asks the kernel only once there is
-        // a new one. A selfparking thread's owner parks it directly
-        // (`kthread_park()` on the task of `ht->store`): it asks every pass,
-        // as C does. From 0: a request made before the loop runs is new.
-        let mut handled = 0;
-        loop {
-            let pass = this.wait_pass();
-            let seen = this.request_count();
-            let ask = seen != handled || reg.selfparking;
-
-            // Checked before park: a parked thread of an offline CPU is
-            // woken elsewhere to be stopped.
-            if ask && this.should_stop() {
-                self.stop(pass, &mut pin);
-                return;
-            }
-
-            if ask && this.should_park() {
-                drop(pass);
-                // Only on its CPU: a selfparking thread its owner parks while
-                // held (its CPU going or gone down) parks without `park`, and
-                // stays active for its callbacks.
-                if self.status.get() == Status::Active && pin.is_some() {
-                    self.check_cpu_and_affinity(cpu::current_cpu().cpu_id());
-                    // The threads file counts calls.
-                    if reg.callbacks.has_park() {
-                        reg.callbacks.park(cpu);
-                        self.count(|s| &s.park);
-                    }
-                    self.set_status(Status::Parked);
-                }
-                // A dying CPU must not keep migration-disabled tasks.
-                drop(pin.take());
-                this.parkme();
-                // Not a count read now: that could take in a stop whose flag
-                // is not set yet. A park undone and redone before the thread
-                // left `parkme` leaves `handled` behind, and the passes ask
-                // until the next park: slower, never wrong.
-                handled = seen;
-                continue;
-            }
-
-            if reg.held(cpu) {
-                drop(pin.take());
-                pass.sleep();
-                continue;
-            }
-
-            if pin.is_none() {
-                if pass.cpu() == cpu.cpu_id() && cpu::current_bound_to(cpu) {
-                    pin = Some(pass.pin());
-                    rebound = false;
-                } else if !rebound {
-                    // Back to its CPU if the scheduler allows it there now.
-                    drop(pass);
-                    let _ = this.bind(cpu);
-                    rebound = true;
-                    continue;
-                } else {
-                    // Kept off its CPU: the CPU is dying (a failed offline
-                    // gives it back unannounced, so look again soon) or
-                    // offline (its next startup wakes us).
-                    rebound = false;
-                    if cpu.is_online() {
-                        pass.sleep_at_most(DISPLACED_RETRY_MS);
-                    } else {
-                        pass.sleep();
-                    }
-                    continue;
-                }
-            }
-
-            match self.status.get() {
-                Status::None => {
-                    self.check_cpu_and_affinity(pass.cpu());
-                    drop(pass);
-                    reg.callbacks.setup(cpu);
-                    self.count(|s| &s.setup);
-                    self.set_status(Status::Active);
-                    continue;
-                }
-                Status::Parked => {
-                    self.check_cpu_and_affinity(pass.cpu());
-                    drop(pass);
-                    // As C: `unpark` only where `park` ran.
-                    if reg.callbacks.has_park() {
-                        reg.callbacks.unpark(cpu);
-                        self.count(|s| &s.unpark);
-                    }
-                    self.set_status(Status::Active);
-                    continue;
-                }
-                Status::Active => {
-                    if pass.cpu() != cpu.cpu_id() {
-                        self.count(|s| &s.wrong_cpu);
-                    }
-                }
-            }
-
-            if reg.callbacks.should_run(cpu) {
-                drop(pass);
-                reg.callbacks.run(cpu);
-                self.count(|s| &s.runs);
+        if self.pin.is_some() {
+            return Some(pass);
+        }
+        if pass.cpu() == cpu.cpu_id() && cpu::current_bound_to(cpu) {
+            self.pin = Some(pass.pin());
+            self.rebound = false;
+            return Some(pass);
+        }
+        if !self.rebound {
+            // Back to its CPU if the scheduler allows it there now.
+            drop(pass);
+            let _ = this.thread().bind(cpu);
+            self.rebound = true;
+        } else {
+            // Kept off its CPU: the CPU is dying (a failed offline gives it
+            // back unannounced, so look again soon) or offline (its next
+            // startup wakes us).
+            self.rebound = false;
+            if cpu.is_online() {
+                pass.sleep_at_most(DISPLACED_RETRY_MS);
             } else {
-                // C uses preempt_enable_no_resched(), which modules cannot:
-                // a preemption here only delays the sleep; a wakeup since
-                // the pass began keeps us running.
                 pass.sleep();
             }
         }
+        None
+    }
+}
+
+/// The park and stop requests a module's thread has handled.
+///
+/// The core parks and stops its threads only through their handles, which
+/// count the requests ([`CurrentThread::request_count`]), so a pass asks the
+/// kernel only once there is a new one. A selfparking thread's owner parks it
+/// directly (`kthread_park()` on the task of `ht->store`): it asks every
+/// pass, as C does. From 0: a request made before the loop runs is new.
+pub(crate) struct RequestsSeen {
+    handled: Cell<u32>,
+    every_pass: bool,
+}
+
+impl RequestsSeen {
+    pub(crate) fn new(selfparking: bool) -> Self {
+        Self {
+            handled: Cell::new(0),
+            every_pass: selfparking,
+        }
+    }
+
+    /// The thread as a pass that began just before sees it.
+    pub(crate) fn at_pass<'a>(&'a self, this: &'a CurrentThread) -> AtPass<'a> {
+        let seen = this.request_count();
+        AtPass {
+            this,
+            seen,
+            ask: self.every_pass || seen != self.handled.get(),
+            handled: &self.handled,
+        }
+    }
+}
+
+/// A module's thread during one pass of its loop: asks for a park or a stop
+/// only if there is a request it has not handled (see [`RequestsSeen`]).
+pub(crate) struct AtPass<'a> {
+    this: &'a CurrentThread,
+    seen: u32,
+    ask: bool,
+    handled: &'a Cell<u32>,
+}
+
+impl AtPass<'_> {
+    pub(crate) fn thread(&self) -> &CurrentThread {
+        self.this
+    }
+
+    pub(crate) fn should_stop(&self) -> bool {
+        self.ask && self.this.should_stop()
+    }
+
+    pub(crate) fn should_park(&self) -> bool {
+        self.ask && self.this.should_park()
+    }
+
+    /// Parks, then counts the requests seen when the pass began as handled.
+    ///
+    /// Not a count read now: that could take in a stop whose flag is not set
+    /// yet. A park undone and redone before the thread left `parkme` leaves
+    /// the count behind, and the passes ask until the next park: slower,
+    /// never wrong.
+    pub(crate) fn parkme(&self) {
+        self.this.parkme();
+        self.handled.set(self.seen);
     }
 }
 
@@ -582,10 +615,12 @@ impl kthread::ThreadFn for HotplugThread {
 /// stopping or letting go of its CPU can go on; `EINVAL` outside a
 /// smpboot_rs thread.
 pub(crate) fn thread_schedule() -> Result<bool> {
-    let must_yield = kthread::with_current(|t: &HotplugThread, this| {
+    let must_yield = kthread::with_current(|t: &HotplugThread<ThreadCallbacks>, this| {
         // Migration stays disabled: the thread is rescheduled on its CPU.
         cpu::cond_resched();
-        t.must_yield(this)
+        // Whether `thread_fn` should return so that the thread can park,
+        // stop or let go of its CPU.
+        this.should_park() || this.should_stop() || t.callbacks().held()
     });
     must_yield.ok_or(EINVAL)
 }
@@ -680,8 +715,10 @@ impl Handle {
 
     /// Whether the current task is one of this registration's threads.
     fn is_own_thread(&self) -> bool {
-        kthread::with_current(|t: &HotplugThread, _| Arc::ptr_eq(&t.reg, &self.reg))
-            .unwrap_or(false)
+        kthread::with_current(|t: &HotplugThread<ThreadCallbacks>, _| {
+            Arc::ptr_eq(&t.callbacks().reg, &self.reg)
+        })
+        .unwrap_or(false)
     }
 }
 

@@ -21,6 +21,8 @@
 //! thread that finds itself off its CPU warns and runs no callback there,
 //! where C calls `BUG()`.
 
+mod thread;
+
 use crate::{
     bindings,
     cpu::{
@@ -34,19 +36,19 @@ use crate::{
     fmt,
     kthread::{
         CpuThreadName,
-        CurrentThread,
         PerCpuThread,
-        ThreadFn,
         WaitPass, //
     },
     prelude::*,
-    str::CStr,
-    sync::atomic::{
-        Atomic,
-        Relaxed, //
-    },
+    str::CStr, //
 };
 use core::ptr::NonNull;
+use thread::{
+    CpuCallbacks,
+    HotplugThread,
+    InThread,
+    Status, //
+};
 
 /// A registered descriptor, `struct smp_hotplug_thread`.
 ///
@@ -104,10 +106,6 @@ impl Descriptor {
         self.get().selfparking
     }
 
-    fn has_park(&self) -> bool {
-        self.get().park.is_some()
-    }
-
     /// Stores `cpu`'s task where the descriptor's owner reads it, or null.
     ///
     /// # Safety
@@ -123,19 +121,6 @@ impl Descriptor {
         }
     }
 
-    /// Asks `thread_should_run`, in `cpu`'s thread on `cpu` with preemption
-    /// disabled, as `pass` proves.
-    fn thread_should_run(&self, cpu: CpuId, pass: &WaitPass<'_>) -> bool {
-        if pass.cpu() != cpu {
-            return false;
-        }
-        self.get().thread_should_run.is_some_and(|f| {
-            // SAFETY: The owner's callback, called as its contract says: in
-            // the CPU's thread, on the CPU, preemption disabled (`pass`).
-            unsafe { f(cpu.as_u32()) != 0 }
-        })
-    }
-
     /// Calls the optional callback `f` of the descriptor with `cpu`.
     ///
     /// # Safety
@@ -149,126 +134,71 @@ impl Descriptor {
             unsafe { f(cpu.as_u32()) }
         }
     }
+}
 
-    /// Calls `cleanup`, if the descriptor has one.
-    ///
-    /// # Safety
-    ///
-    /// Called by `cpu`'s thread as it stops, once its `setup` ran.
-    unsafe fn cleanup(&self, cpu: CpuId) {
-        if let Some(f) = self.get().cleanup {
-            // SAFETY: The caller's contract.
-            unsafe { f(cpu.as_u32(), cpu.is_online()) }
-        }
+/// The name of a thread's status in the listing.
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Created => "created",
+        Status::Active => "active",
+        Status::Parked => "parked",
     }
 }
 
-/// What a CPU's thread has done, as its callbacks saw it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(i32)]
-enum Status {
-    /// `setup` has not run.
-    Created = 0,
-    Active = 1,
-    /// `park` ran (only descriptors that have one).
-    Parked = 2,
-}
-
-impl Status {
-    fn from_i32(v: i32) -> Self {
-        match v {
-            1 => Self::Active,
-            2 => Self::Parked,
-            _ => Self::Created,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Active => "active",
-            Self::Parked => "parked",
-        }
-    }
-}
-
-/// The body of a CPU's thread: `smpboot_thread_fn()`.
-struct HotplugThread {
+/// A registered descriptor's callbacks for the thread of `cpu`.
+struct CpuThread {
     desc: Descriptor,
     cpu: CpuId,
-    /// Written by the thread only; read by the listing.
-    status: Atomic<i32>,
 }
 
-impl HotplugThread {
-    fn status(&self) -> Status {
-        Status::from_i32(self.status.load(Relaxed))
+impl CpuCallbacks for CpuThread {
+    fn cpu(&self) -> CpuId {
+        self.cpu
     }
 
-    fn set_status(&self, status: Status) {
-        self.status.store(status as i32, Relaxed);
+    fn setup(&self, _at: &InThread<'_>) {
+        // SAFETY: The CPU's thread, first run on its CPU, preemptible (`_at`).
+        unsafe { self.desc.call(self.desc.get().setup, self.cpu) };
     }
-}
 
-impl ThreadFn for HotplugThread {
-    fn run(&self, this: &CurrentThread) {
-        let (desc, cpu) = (self.desc, self.cpu);
-        let ht = desc.get();
-        loop {
-            let pass = this.wait_pass();
-            if this.should_stop() {
-                drop(pass);
-                // Cleanup mirrors setup.
-                if self.status() != Status::Created {
-                    // SAFETY: This CPU's thread stops, after its setup.
-                    unsafe { desc.cleanup(cpu) };
-                }
-                return;
-            }
-            if this.should_park() {
-                drop(pass);
-                if desc.has_park() && self.status() == Status::Active {
-                    // C smpboot BUG()s off its CPU; this thread warns and
-                    // parks without the callback.
-                    if !crate::warn_on!(CpuId::current() != cpu) {
-                        // SAFETY: The CPU's thread, active, parking on its
-                        // CPU, preemptible.
-                        unsafe { desc.call(ht.park, cpu) };
-                        self.set_status(Status::Parked);
-                    }
-                }
-                this.parkme();
-                // It may have been woken to stop.
-                continue;
-            }
-            // Off its CPU (C smpboot BUG()s): no callback runs there.
-            if crate::warn_on!(pass.cpu() != cpu) {
-                pass.sleep();
-                continue;
-            }
-            match self.status() {
-                Status::Created => {
-                    drop(pass);
-                    // SAFETY: The CPU's thread, first run on its CPU,
-                    // preemptible.
-                    unsafe { desc.call(ht.setup, cpu) };
-                    self.set_status(Status::Active);
-                }
-                Status::Parked => {
-                    drop(pass);
-                    // SAFETY: The CPU's thread, unparked on its CPU after
-                    // `park`, preemptible.
-                    unsafe { desc.call(ht.unpark, cpu) };
-                    self.set_status(Status::Active);
-                }
-                Status::Active if desc.thread_should_run(cpu, &pass) => {
-                    drop(pass);
-                    // SAFETY: The CPU's thread, active, on its CPU, with work
-                    // (`thread_should_run`), preemptible.
-                    unsafe { desc.call(ht.thread_fn, cpu) };
-                }
-                Status::Active => pass.sleep(),
-            }
+    fn thread_should_run(&self, _at: &InThread<'_>, pass: &WaitPass<'_>) -> bool {
+        if pass.cpu() != self.cpu {
+            return false;
+        }
+        self.desc.get().thread_should_run.is_some_and(|f| {
+            // SAFETY: The owner's callback, called as its contract says: in
+            // the CPU's thread (`_at`), on the CPU, preemption disabled
+            // (`pass`).
+            unsafe { f(self.cpu.as_u32()) != 0 }
+        })
+    }
+
+    fn thread_fn(&self, _at: &InThread<'_>) {
+        // SAFETY: The CPU's thread, active, on its CPU, with work
+        // (`thread_should_run`), preemptible (`_at`).
+        unsafe { self.desc.call(self.desc.get().thread_fn, self.cpu) };
+    }
+
+    fn has_park(&self) -> bool {
+        self.desc.get().park.is_some()
+    }
+
+    fn park(&self, _at: &InThread<'_>) {
+        // SAFETY: The CPU's thread, active, parking on its CPU, preemptible
+        // (`_at`).
+        unsafe { self.desc.call(self.desc.get().park, self.cpu) };
+    }
+
+    fn unpark(&self, _at: &InThread<'_>) {
+        // SAFETY: The CPU's thread, unparked on its CPU after `park`,
+        // preemptible (`_at`).
+        unsafe { self.desc.call(self.desc.get().unpark, self.cpu) };
+    }
+
+    fn cleanup(&self, _at: &InThread<'_>, online: bool) {
+        if let Some(f) = self.desc.get().cleanup {
+            // SAFETY: The CPU's thread as it stops, after its `setup` (`_at`).
+            unsafe { f(self.cpu.as_u32(), online) }
         }
     }
 }
@@ -277,7 +207,7 @@ impl ThreadFn for HotplugThread {
 struct Registration {
     desc: Descriptor,
     /// Indexed by CPU id.
-    threads: KVec<Option<PerCpuThread<HotplugThread>>>,
+    threads: KVec<Option<PerCpuThread<HotplugThread<CpuThread>>>>,
 }
 
 impl Registration {
@@ -289,7 +219,7 @@ impl Registration {
         Ok(Self { desc, threads })
     }
 
-    fn thread(&self, cpu: CpuId) -> Option<&PerCpuThread<HotplugThread>> {
+    fn thread(&self, cpu: CpuId) -> Option<&PerCpuThread<HotplugThread<CpuThread>>> {
         self.threads.get(cpu.as_u32() as usize)?.as_ref()
     }
 
@@ -300,11 +230,7 @@ impl Registration {
         if slot.is_some() {
             return Ok(());
         }
-        let body = HotplugThread {
-            desc,
-            cpu,
-            status: Atomic::new(Status::Created as i32),
-        };
+        let body = HotplugThread::new(CpuThread { desc, cpu });
         let thread = PerCpuThread::new_parked(body, cpu, CpuThreadName::new(desc.name())?)?;
         // SAFETY: Both callers, registration and the create callback, hold
         // `SMPBOOT_THREADS`.
@@ -517,7 +443,7 @@ pub fn show(f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 suffix,
                 cpu.as_u32(),
                 thread.task().pid(),
-                thread.body().status().as_str(),
+                status_name(thread.body().status()),
                 u8::from(registration.desc.selfparking()),
             )?;
         }
