@@ -27,7 +27,8 @@ KERNEL_THREADS='^(cpuhp|ksoftirqd|migration|irq_work|ktimers|rcuc)/[0-9]+$'
 # ones listed at the start: created once, reused), and at hotplug state
 # STATE the ones the core parks (not selfparking) are parked below
 # smpboot/threads:online and, at or above it, not parked and allowed on
-# CPU only. Prints what is wrong.
+# CPU only, and the listing's state (the thread loop's status) says the
+# same. Prints what is wrong.
 listing_check() {
 	LC_CPU=${1:-} LC_STATE=${2:-} LC_SMPBOOT=$SMPBOOT_ONLINE LC_PIDS=$SUITE_TMP/pids
 	export LC_CPU LC_STATE LC_SMPBOOT LC_PIDS
@@ -50,9 +51,11 @@ listing_check() {
 		if (v["selfparking"] == 1) next
 		if (ENVIRON["LC_STATE"] + 0 < ENVIRON["LC_SMPBOOT"] + 0) {
 			if (st[pid] != "P") { print name ": " st[pid] " at state " ENVIRON["LC_STATE"] ", not parked"; bad = 1 }
+			if (v["state"] != "parked") { print name ": listed " v["state"] " at state " ENVIRON["LC_STATE"] ", not parked"; bad = 1 }
 		} else {
 			if (st[pid] == "P") { print name ": parked at state " ENVIRON["LC_STATE"]; bad = 1 }
 			if (allowed[pid] != cpu) { print name ": allowed on " allowed[pid]; bad = 1 }
+			if (v["state"] != "active") { print name ": listed " v["state"] " at state " ENVIRON["LC_STATE"] ", not active"; bad = 1 }
 		}
 	}
 	END {
