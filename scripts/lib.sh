@@ -91,10 +91,16 @@ smpboot_rs_series_inputs() {
 	} | LC_ALL=C sort
 }
 
-# The module's sources that the series takes files from, relative to the top
-# (the second field of a line of smpboot_rs/intree/*/files).
+# The files the series takes from the module's sources, one "KERNEL_PATH
+# SOURCE" line each, relative to the top (the lines of
+# smpboot_rs/intree/*/files that name a second path).
+smpboot_rs_series_shared_files() {
+	(cd "$SMPBOOT_RS_TOP" && awk 'NF == 2' smpboot_rs/intree/*/files)
+}
+
+# The module's sources that the series takes files from.
 smpboot_rs_series_shared_sources() {
-	(cd "$SMPBOOT_RS_TOP" && cut -s -d' ' -f2 smpboot_rs/intree/*/files)
+	smpboot_rs_series_shared_files | cut -d' ' -f2
 }
 
 # The toolchain a kernel is built with, as the cache key hashes it and
