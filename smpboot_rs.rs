@@ -35,8 +35,11 @@ mod cpu;
 #[allow(dead_code)]
 #[path = "smpboot_rs/cpuid.rs"]
 mod cpuid;
-// Shared with user crates, which each use part of it.
-#[allow(dead_code)]
+// Shared with user crates, which each use part of it, and one source with
+// the in-tree series' `rust/kernel/cpuhp.rs`, which is this file less its
+// `#[cfg(MODULE)]` items (scripts/intree-source); its API is `pub` as the
+// kernel crate's.
+#[allow(dead_code, unreachable_pub)]
 #[path = "smpboot_rs/cpuhp.rs"]
 mod cpuhp;
 #[path = "smpboot_rs/exports.rs"]

@@ -22,7 +22,7 @@ use kernel::str::CStr;
 use kernel::sync::{new_mutex, Arc, Mutex};
 
 // The typed smpboot_rs API and the wrappers; the sample uses part of them.
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 #[path = "../smpboot_rs/cpuhp.rs"]
 mod cpuhp;
 #[allow(dead_code)]
@@ -31,9 +31,6 @@ mod hrtimer;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/ipi.rs"]
 mod ipi;
-#[allow(dead_code)]
-#[path = "../smpboot_rs/ownstate.rs"]
-mod ownstate;
 #[allow(dead_code)]
 #[path = "../smpboot_rs/client.rs"]
 mod smpboot_rs;
@@ -52,6 +49,7 @@ mod ffi;
 use smpboot_rs::compat;
 
 use compat::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+use compat::cpu::CpuId;
 use compat::time::{ClockSource, Delta, Monotonic};
 
 use cpu::{PossibleCpu, PreemptGuard};
@@ -469,14 +467,16 @@ struct TimerHotplug {
 }
 
 impl cpuhp::Callbacks for TimerHotplug {
-    fn startup(&self, cpu: PossibleCpu) -> Result {
+    fn startup(&self, cpu: CpuId) -> Result {
+        let cpu = PossibleCpu::try_from(cpu)?;
         // Runs on `cpu` (its hotplug thread), where a pinned timer must start.
         let period = self.sample.period_ns.load(Relaxed);
         self.producers.start_timer_here(cpu, period);
         Ok(())
     }
 
-    fn teardown(&self, cpu: PossibleCpu) -> Result {
+    fn teardown(&self, cpu: CpuId) -> Result {
+        let cpu = PossibleCpu::try_from(cpu)?;
         // Cancelled before the CPU dies, so the kernel never migrates it.
         if let Some(t) = self.producers.timer(cpu) {
             t.cancel();
@@ -491,11 +491,12 @@ struct Takeover {
 }
 
 impl cpuhp::Callbacks for Takeover {
-    fn startup(&self, _cpu: PossibleCpu) -> Result {
+    fn startup(&self, _cpu: CpuId) -> Result {
         Ok(())
     }
 
-    fn teardown(&self, cpu: PossibleCpu) -> Result {
+    fn teardown(&self, cpu: CpuId) -> Result {
+        let cpu = PossibleCpu::try_from(cpu)?;
         // After `cpu` is dead, on the control CPU: move its work here.
         let here = PreemptGuard::new().cpu();
         if here != cpu && self.sample.reg.thread().take_over(cpu, here) {
@@ -830,8 +831,8 @@ struct Parts {
     // registration when their last reference goes.
     _files: KVec<Pin<KBox<sysfs::File<SampleFile>>>>,
     _dir: sysfs::Dir,
-    _timer_state: ownstate::OwnState<TimerHotplug>,
-    _takeover_state: ownstate::OwnState<Takeover>,
+    _timer_state: cpuhp::OwnState<TimerHotplug>,
+    _takeover_state: cpuhp::OwnState<Takeover>,
     control: Arc<Control>,
 }
 
@@ -877,14 +878,14 @@ impl kernel::Module for KsoftirqdRs {
             },
             GFP_KERNEL,
         )?;
-        let takeover_state = ownstate::OwnState::new(
+        let takeover_state = cpuhp::OwnState::new(
             cpuhp::Stage::Prepare,
             kernel::c_str!("ksoftirqd_rs:dead"),
             Takeover {
                 sample: sample.clone(),
             },
         )?;
-        let timer_state = ownstate::OwnState::new(
+        let timer_state = cpuhp::OwnState::new(
             cpuhp::Stage::Online,
             kernel::c_str!("ksoftirqd_rs:online"),
             TimerHotplug {

@@ -22,6 +22,7 @@
 use crate::abi::{self, WakeSlot};
 use crate::callbacks::{Request, UserCallbacks};
 use crate::compat::atomic::{Acquire, Atomic, Relaxed, Release};
+use crate::compat::cpu::CpuId;
 // 6.12: `Task::as_ptr` (7.x's is inherent).
 #[allow(unused_imports)]
 use crate::compat::prelude::*;
@@ -656,7 +657,8 @@ impl Hook {
 }
 
 impl cpuhp::Callbacks for Hook {
-    fn startup(&self, cpu: PossibleCpu) -> Result {
+    fn startup(&self, cpu: CpuId) -> Result {
+        let cpu = PossibleCpu::try_from(cpu)?;
         match self {
             Self::Create(reg) => Registration::create_thread(reg, cpu),
             Self::Online(reg) => Registration::start_thread(reg, cpu),
@@ -667,7 +669,8 @@ impl cpuhp::Callbacks for Hook {
         }
     }
 
-    fn teardown(&self, cpu: PossibleCpu) -> Result {
+    fn teardown(&self, cpu: CpuId) -> Result {
+        let cpu = PossibleCpu::try_from(cpu)?;
         match self {
             // The thread stays, parked, for the CPU's next bringup.
             Self::Create(_) => Ok(()),

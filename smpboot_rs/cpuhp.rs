@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Dynamic CPU hotplug states in their multi-instance form.
+//! Dynamic CPU hotplug states.
 //!
 //! C header: [`include/linux/cpuhotplug.h`](srctree/include/linux/cpuhotplug.h)
 //!
-//! A module gets dynamic states only: 20 in the prepare stage and 40 in the
-//! online stage for the whole kernel. A [`MultiState`] is one of them, shared
-//! by any number of [`Instance`]s, so users scale without using up slots.
+//! A dynamic state is allocated at run time in one of two ranges: 20 states
+//! in the prepare stage and 40 in the online stage, for the whole kernel. A
+//! [`MultiState`] is one of them in its multi-instance form, shared by any
+//! number of [`Instance`]s, so users scale without using up states. An
+//! [`OwnState`] is a state with one instance, both owned together.
 //!
 //! Contexts, from `kernel/cpu.c`:
 //! - [`Stage::Prepare`]: callbacks run on the control CPU and may sleep. A
@@ -18,21 +20,47 @@
 //!
 //! Callbacks run with the hotplug lock held (for writing during a CPU's
 //! hotplug, for reading while an instance is added with calls): they must
-//! not call `cpus_read_lock()` nor add or remove states or instances.
+//! not take the hotplug read lock nor add or remove states or instances.
 
-use super::compat::atomic::{Atomic, Full, Relaxed, Release};
-use super::cpu::PossibleCpu;
+#[cfg(not(MODULE))]
+use crate::{
+    bindings,
+    container_of,
+    cpu::CpuId,
+    error::to_result,
+    ffi::{
+        c_int,
+        c_uint, //
+    },
+    prelude::*,
+    sync::atomic::{
+        Atomic,
+        Full,
+        Relaxed,
+        Release, //
+    },
+    types::Opaque, //
+};
 use core::marker::PhantomData;
-use kernel::bindings;
-use kernel::error::to_result;
-use kernel::ffi::{c_int, c_uint};
-use kernel::prelude::*;
-use kernel::str::CStr;
-use kernel::types::Opaque;
+#[cfg(MODULE)]
+use {
+    super::compat::{
+        atomic::{Atomic, Full, Relaxed, Release},
+        cpu::CpuId,
+    },
+    kernel::{
+        bindings, container_of,
+        error::to_result,
+        ffi::{c_int, c_uint},
+        prelude::*,
+        str::CStr,
+        types::Opaque,
+    },
+};
 
 /// Where in the hotplug sequence a state sits.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub(crate) enum Stage {
+pub enum Stage {
     /// `CPUHP_BP_PREPARE_DYN`: before the CPU runs, on the control CPU.
     Prepare,
     /// `CPUHP_AP_ONLINE_DYN`: on the CPU itself, once it runs tasks.
@@ -40,15 +68,15 @@ pub(crate) enum Stage {
 }
 
 /// The callbacks of the instances of a [`MultiState`].
-pub(crate) trait Callbacks: Send + Sync + 'static {
+pub trait Callbacks: Send + Sync + 'static {
     /// Called for `cpu` when it comes up through the state, and for every CPU
     /// at or past the state when the instance is added with
     /// [`Instance::add`].
-    fn startup(&self, cpu: PossibleCpu) -> Result;
+    fn startup(&self, cpu: CpuId) -> Result;
 
     /// Called for `cpu` when it goes down through the state, and when a
     /// failure rolls a startup back.
-    fn teardown(&self, cpu: PossibleCpu) -> Result;
+    fn teardown(&self, cpu: CpuId) -> Result;
 }
 
 /// A dynamic multi-instance hotplug state; removed on drop.
@@ -57,7 +85,7 @@ pub(crate) trait Callbacks: Send + Sync + 'static {
 ///
 /// `state` was allocated by `__cpuhp_setup_state()` as a multi-instance state
 /// whose callbacks are the trampolines for `T`.
-pub(crate) struct MultiState<T: Callbacks> {
+pub struct MultiState<T: Callbacks> {
     state: c_int,
     _callbacks: PhantomData<fn(&T)>,
 }
@@ -65,7 +93,7 @@ pub(crate) struct MultiState<T: Callbacks> {
 impl<T: Callbacks> MultiState<T> {
     /// Allocates a state of `stage`; `name` shows in
     /// `/sys/devices/system/cpu/hotplug/states`.
-    pub(crate) fn new(stage: Stage, name: &'static CStr) -> Result<Self> {
+    pub fn new(stage: Stage, name: &'static CStr) -> Result<Self> {
         let first = match stage {
             Stage::Prepare => bindings::cpuhp_state_CPUHP_BP_PREPARE_DYN,
             Stage::Online => bindings::cpuhp_state_CPUHP_AP_ONLINE_DYN,
@@ -100,63 +128,29 @@ impl<T: Callbacks> MultiState<T> {
     }
 
     /// The state number, as listed in `/sys/devices/system/cpu/hotplug/states`.
-    pub(crate) fn number(&self) -> i32 {
+    pub fn number(&self) -> i32 {
         self.state
     }
 }
 
 impl<T: Callbacks> Drop for MultiState<T> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant `state` is ours. Its owner removes
-        // the instances first (the core stops at module exit, after every
-        // registration; `OwnState` drops its instance before its state).
+        // SAFETY: By the type invariant `state` is ours. No instance is left
+        // in it: an instance needs its state for `'static`, so the state is
+        // dropped only by the code that owns both (`OwnState`, or a module
+        // at exit, after its instances).
         unsafe { bindings::__cpuhp_remove_state(self.state, false) };
     }
 }
 
 /// An instance of a [`MultiState`]: its callbacks run with `target`.
 ///
-/// # Examples
-///
-/// One state shared by any number of instances, each with its own data
-/// (here, how many CPUs are at or past the state). A module that needs one
-/// instance only has `OwnState` (`ownstate.rs`).
-///
-/// ```
-/// use crate::compat::atomic::{Atomic, Relaxed};
-/// use crate::cpu::PossibleCpu;
-/// use crate::cpuhp::{Callbacks, Instance, MultiState};
-///
-/// struct CpusUp(Atomic<u32>);
-///
-/// impl Callbacks for CpusUp {
-///     fn startup(&self, _cpu: PossibleCpu) -> Result {
-///         self.0.fetch_add(1, Relaxed);
-///         Ok(())
-///     }
-///
-///     fn teardown(&self, _cpu: PossibleCpu) -> Result {
-///         self.0.fetch_sub(1, Relaxed);
-///         Ok(())
-///     }
-/// }
-///
-/// fn add_counter(state: &'static MultiState<CpusUp>) -> Result<Pin<KBox<Instance<CpusUp>>>> {
-///     let counter = KBox::pin_init(Instance::new(CpusUp(Atomic::new(0))), GFP_KERNEL)?;
-///     // `startup()` for every CPU at or past the state.
-///     counter.as_ref().add(state)?;
-///     // Dropped, it is removed, without `teardown()` calls.
-///     Ok(counter)
-/// }
-/// # Ok::<(), Error>(())
-/// ```
-///
 /// # Invariants
 ///
 /// While `added` is non-zero, `node` is linked in the instance list of the
 /// state numbered `added`, whose trampolines are those for `T`.
 #[pin_data(PinnedDrop)]
-pub(crate) struct Instance<T: Callbacks> {
+pub struct Instance<T: Callbacks> {
     #[pin]
     node: Opaque<bindings::hlist_node>,
     added: Atomic<i32>,
@@ -171,7 +165,7 @@ unsafe impl<T: Callbacks> Sync for Instance<T> {}
 
 impl<T: Callbacks> Instance<T> {
     /// An instance, not yet added, whose callbacks run with `target`.
-    pub(crate) fn new(target: T) -> impl PinInit<Self> {
+    pub fn new(target: T) -> impl PinInit<Self> {
         pin_init!(Self {
             node: Opaque::uninit(),
             added: Atomic::new(0),
@@ -180,12 +174,12 @@ impl<T: Callbacks> Instance<T> {
     }
 
     /// The callbacks' target.
-    pub(crate) fn target(&self) -> &T {
+    pub fn target(&self) -> &T {
         &self.target
     }
 
     /// Whether the instance is added to a state.
-    pub(crate) fn is_added(&self) -> bool {
+    pub fn is_added(&self) -> bool {
         self.added.load(Relaxed) != 0
     }
 
@@ -193,7 +187,7 @@ impl<T: Callbacks> Instance<T> {
     /// CPU at or past the state, under the hotplug read lock. If one fails,
     /// the kernel tears down the CPUs done so far, the instance is not added
     /// and the error is returned. An instance is added to one state only.
-    pub(crate) fn add(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
+    pub fn add(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
         self.link(state, true)
     }
 
@@ -205,7 +199,7 @@ impl<T: Callbacks> Instance<T> {
     /// makes run under the hotplug state mutex, and an online-stage state's
     /// each in the CPU's hotplug thread, which the adding task wakes and
     /// waits for in turn.
-    pub(crate) fn add_without_calls(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
+    pub fn add_without_calls(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
         self.link(state, false)
     }
 
@@ -214,8 +208,8 @@ impl<T: Callbacks> Instance<T> {
             return Err(EBUSY);
         }
         // SAFETY: `node` is pinned and stays linked only while `added` says
-        // so; `PinnedDrop` unlinks it before it goes away. `state` lives for
-        // the rest of the module's life.
+        // so; `PinnedDrop` unlinks it before it goes away. `state` outlives
+        // the instance.
         let ret =
             unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), invoke) };
         if ret != 0 {
@@ -227,7 +221,7 @@ impl<T: Callbacks> Instance<T> {
 
     /// Removes the instance from its state without calling
     /// [`Callbacks::teardown`]; afterwards no callback runs for it.
-    pub(crate) fn remove(self: Pin<&Self>) {
+    pub fn remove(self: Pin<&Self>) {
         let state = self.added.xchg(0, Full);
         if state != 0 {
             // SAFETY: By the type invariant `node` is linked in `state`; the
@@ -245,7 +239,83 @@ impl<T: Callbacks> PinnedDrop for Instance<T> {
     }
 }
 
-/// Finds the instance of a node and its possible CPU.
+/// A dynamic hotplug state of one's own, with one instance running `T`, for
+/// callbacks not shared with other users; on drop the instance is removed
+/// (without teardown calls), then the state.
+///
+/// # Examples
+///
+/// Counting the CPUs at or past a state of the online stage:
+///
+/// ```
+/// use kernel::cpu::CpuId;
+/// use kernel::cpuhp::{Callbacks, OwnState, Stage};
+/// use kernel::sync::atomic::{Atomic, Relaxed};
+///
+/// struct CpusUp(Atomic<u32>);
+///
+/// impl Callbacks for CpusUp {
+///     fn startup(&self, _cpu: CpuId) -> Result {
+///         self.0.fetch_add(1, Relaxed);
+///         Ok(())
+///     }
+///
+///     fn teardown(&self, _cpu: CpuId) -> Result {
+///         self.0.fetch_sub(1, Relaxed);
+///         Ok(())
+///     }
+/// }
+///
+/// // `startup()` has run for every online CPU when `new` returns.
+/// let state = OwnState::new(Stage::Online, c"example:up", CpusUp(Atomic::new(0)))?;
+/// let online = CpuId::all().filter(|cpu| cpu.is_online()).count();
+/// // No CPU came up or went down meanwhile (no hotplug runs here).
+/// assert_eq!(state.target().0.load(Relaxed) as usize, online);
+/// // Removed, without `teardown()` calls.
+/// drop(state);
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # Invariants
+///
+/// `instance` is added to `*state` or not added at all; `state` is boxed, so
+/// it does not move, and it is dropped after `instance` is removed.
+pub struct OwnState<T: Callbacks> {
+    // Dropped in this order: the instance (removed), then the state.
+    instance: Pin<KBox<Instance<T>>>,
+    state: KBox<MultiState<T>>,
+}
+
+impl<T: Callbacks> OwnState<T> {
+    /// Allocates a state of `stage` named `name` and adds an instance
+    /// running `target`: [`Callbacks::startup`] runs for every CPU at or
+    /// past the state, under the hotplug read lock. Must not be called from
+    /// a hotplug callback.
+    pub fn new(stage: Stage, name: &'static CStr, target: T) -> Result<Self> {
+        let state = KBox::new(MultiState::new(stage, name)?, GFP_KERNEL)?;
+        let instance = KBox::pin_init(Instance::new(target), GFP_KERNEL)?;
+        // SAFETY: The state is boxed and lives as long as `Self`, which drops
+        // the instance, unlinking it, before the state (field order and the
+        // type invariant); the instance never reaches it after that.
+        let forever: &'static MultiState<T> =
+            unsafe { &*core::ptr::from_ref::<MultiState<T>>(&state) };
+        instance.as_ref().add(forever)?;
+        // INVARIANT: added to `*state`, both boxed.
+        Ok(Self { instance, state })
+    }
+
+    /// The callbacks' target.
+    pub fn target(&self) -> &T {
+        self.instance.target()
+    }
+
+    /// The state number, as listed in `/sys/devices/system/cpu/hotplug/states`.
+    pub fn number(&self) -> i32 {
+        self.state.number()
+    }
+}
+
+/// Finds the instance of a node, and the CPU id.
 ///
 /// # Safety
 ///
@@ -253,17 +323,17 @@ impl<T: Callbacks> PinnedDrop for Instance<T> {
 unsafe fn instance<'a, T: Callbacks>(
     cpu: c_uint,
     node: *mut bindings::hlist_node,
-) -> Option<(&'a T, PossibleCpu)> {
+) -> Option<(&'a T, CpuId)> {
     // SAFETY: By the function's requirement, `node` is inside a live
     // `Instance<T>` (it stays alive while linked); `Opaque` is transparent.
     let inst = unsafe {
-        &*kernel::container_of!(
+        &*container_of!(
             node.cast::<Opaque<bindings::hlist_node>>(),
             Instance<T>,
             node
         )
     };
-    Some((&inst.target, PossibleCpu::new(cpu)?))
+    Some((&inst.target, CpuId::from_u32(cpu)?))
 }
 
 /// # Safety
@@ -304,8 +374,10 @@ unsafe extern "C" fn teardown_trampoline<T: Callbacks>(
 /// The CPU hotplug lock held for reading: no CPU changes state while it
 /// lives. Never take it in a hotplug callback (the lock is held for writing
 /// there).
+#[cfg(MODULE)]
 pub(crate) struct CpusReadGuard(PhantomData<*mut ()>);
 
+#[cfg(MODULE)]
 impl CpusReadGuard {
     /// Takes `cpus_read_lock()`.
     #[allow(clippy::new_without_default)]
@@ -316,6 +388,7 @@ impl CpusReadGuard {
     }
 }
 
+#[cfg(MODULE)]
 impl Drop for CpusReadGuard {
     fn drop(&mut self) {
         // SAFETY: Balances `new`.

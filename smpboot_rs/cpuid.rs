@@ -15,6 +15,7 @@ use core::marker::PhantomData;
 use core::mem::size_of;
 use core::ptr::addr_of;
 use kernel::bindings;
+use kernel::error::{code::EINVAL, Error};
 use kernel::ffi::c_ulong;
 
 pub(crate) use super::compat::cpu::nr_cpu_ids;
@@ -120,6 +121,16 @@ impl PossibleCpu {
 impl From<PossibleCpu> for CpuId {
     fn from(cpu: PossibleCpu) -> Self {
         cpu.cpu_id()
+    }
+}
+
+/// The CPU ids of CPU hotplug's callbacks, which it calls for possible CPUs
+/// only: `EINVAL` for any other.
+impl TryFrom<CpuId> for PossibleCpu {
+    type Error = Error;
+
+    fn try_from(cpu: CpuId) -> Result<Self, Error> {
+        Self::from_cpu_id(cpu).ok_or(EINVAL)
     }
 }
 
