@@ -14,6 +14,10 @@
 //! thread's CPU at each step. A selfparking descriptor's threads are parked
 //! and unparked by their owner.
 //!
+//! Rust code registers with [`Registration`], whose [`Callbacks`] are those of
+//! the descriptor, each given its CPU; the registration ends when it is
+//! dropped.
+//!
 //! Differences: registration refuses with `-EINVAL` a descriptor without
 //! `store`, `thread_should_run`, `thread_fn` or `thread_comm`, or whose
 //! `thread_comm` is not a format with exactly one `%u` (C formats it as it
@@ -40,9 +44,20 @@ use crate::{
         WaitPass, //
     },
     prelude::*,
-    str::CStr, //
+    str::CStr,
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Release, //
+        },
+        Arc, //
+    }, //
 };
-use core::ptr::NonNull;
+use core::ptr::{
+    self,
+    NonNull, //
+};
 use thread::{
     CpuCallbacks,
     HotplugThread,
@@ -136,6 +151,217 @@ impl Descriptor {
     }
 }
 
+/// The callbacks of per-CPU hotplug threads registered from Rust with
+/// [`Registration`]: those of `struct smp_hotplug_thread`, each run by the
+/// thread of `cpu`, on that CPU.
+pub trait Callbacks: Send + Sync + 'static {
+    /// Whether the thread of `cpu` has work to do. Called with preemption
+    /// disabled: must not sleep.
+    fn should_run(&self, cpu: CpuId) -> bool;
+
+    /// Does the work that [`Callbacks::should_run`] found. Returns for the
+    /// thread to check again, park or stop.
+    fn run(&self, cpu: CpuId);
+
+    /// The thread's first run, before any other callback.
+    fn setup(&self, _cpu: CpuId) {}
+
+    /// The thread parks, as `cpu` goes down.
+    fn park(&self, _cpu: CpuId) {}
+
+    /// The thread runs again after [`Callbacks::park`], as `cpu` came up.
+    fn unpark(&self, _cpu: CpuId) {}
+
+    /// The thread stops (the registration is dropped) after
+    /// [`Callbacks::setup`]; `online` whether `cpu` is online.
+    fn cleanup(&self, _cpu: CpuId, _online: bool) {}
+}
+
+/// What the core keeps of a [`Registration`].
+struct RustUser {
+    name: &'static CStr,
+    callbacks: Arc<dyn Callbacks>,
+    /// Each CPU's thread, null before it is created and after it stopped,
+    /// indexed by CPU id; written under `SMPBOOT_THREADS`.
+    tasks: KVec<Atomic<*mut bindings::task_struct>>,
+}
+
+/// Who registered: the callbacks the threads run.
+#[derive(Clone)]
+enum Owner {
+    /// A C user, `smpboot_register_percpu_thread()`.
+    C(Descriptor),
+    /// A Rust user, [`Registration::new`].
+    Rust(Arc<RustUser>),
+}
+
+impl Owner {
+    fn name(&self) -> &CStr {
+        match self {
+            Self::C(desc) => desc.name(),
+            Self::Rust(user) => user.name,
+        }
+    }
+
+    fn selfparking(&self) -> bool {
+        matches!(self, Self::C(desc) if desc.selfparking())
+    }
+
+    fn is_descriptor(&self, ptr: NonNull<bindings::smp_hotplug_thread>) -> bool {
+        matches!(self, Self::C(desc) if desc.0 == ptr)
+    }
+
+    fn is_user(&self, user: &Arc<RustUser>) -> bool {
+        matches!(self, Self::Rust(this) if Arc::ptr_eq(this, user))
+    }
+
+    /// Stores `cpu`'s task where the owner reads it, or null.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds `SMPBOOT_THREADS`. A task stored lives as long as
+    /// the registration's thread of `cpu`, which only the end of the
+    /// registration stops.
+    unsafe fn set_task(&self, cpu: CpuId, task: *mut bindings::task_struct) {
+        match self {
+            // SAFETY: The caller's contract.
+            Self::C(desc) => unsafe { desc.set_task(cpu, task) },
+            Self::Rust(user) => {
+                if let Some(slot) = user.tasks.get(cpu.as_u32() as usize) {
+                    slot.store(task, Release);
+                }
+            }
+        }
+    }
+}
+
+/// Per-CPU hotplug threads registered from Rust: a thread for each CPU that
+/// is or comes online, running `T`'s [`Callbacks`] as
+/// `smpboot_register_percpu_thread()` runs a descriptor's. Dropping it
+/// stops the threads, as `smpboot_unregister_percpu_thread()` does, and may
+/// sleep: not from one of its own threads, which would wait for itself, nor
+/// from a CPU hotplug callback.
+///
+/// # Examples
+///
+/// Work raised for each online CPU and done by that CPU's thread:
+///
+/// ```
+/// use kernel::cpu::CpuId;
+/// use kernel::smpboot::{Callbacks, Registration};
+/// use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
+/// use kernel::time::{delay::fsleep, Delta};
+///
+/// struct Raised {
+///     /// Work for the thread of a CPU, by CPU id.
+///     pending: KVec<Atomic<bool>>,
+///     /// Work done on another CPU than the thread's.
+///     elsewhere: Atomic<u32>,
+/// }
+///
+/// impl Raised {
+///     fn pending(&self, cpu: CpuId) -> bool {
+///         self.pending.get(cpu.as_u32() as usize).is_some_and(|p| p.load(Acquire))
+///     }
+///
+///     fn set(&self, cpu: CpuId, pending: bool) {
+///         if let Some(p) = self.pending.get(cpu.as_u32() as usize) {
+///             p.store(pending, Release);
+///         }
+///     }
+/// }
+///
+/// impl Callbacks for Raised {
+///     fn should_run(&self, cpu: CpuId) -> bool {
+///         self.pending(cpu)
+///     }
+///
+///     fn run(&self, cpu: CpuId) {
+///         if CpuId::current() != cpu {
+///             self.elsewhere.fetch_add(1, Relaxed);
+///         }
+///         self.set(cpu, false);
+///     }
+/// }
+///
+/// let mut pending = KVec::new();
+/// for _ in CpuId::all() {
+///     pending.push(Atomic::new(false), GFP_KERNEL)?;
+/// }
+/// let raised = Raised { pending, elsewhere: Atomic::new(0) };
+/// let threads = Registration::new(c"example/%u", raised)?;
+/// let online = || CpuId::all().filter(|cpu| cpu.is_online());
+/// for cpu in online() {
+///     threads.callbacks().set(cpu, true);
+///     threads.wake(cpu);
+/// }
+/// for _ in 0..500 {
+///     if !online().any(|cpu| threads.callbacks().pending(cpu)) {
+///         break;
+///     }
+///     fsleep(Delta::from_millis(10));
+/// }
+/// // No CPU went down meanwhile (no hotplug runs here).
+/// assert!(!online().any(|cpu| threads.callbacks().pending(cpu)));
+/// assert_eq!(threads.callbacks().elsewhere.load(Relaxed), 0);
+/// // The threads stop.
+/// drop(threads);
+/// # Ok::<(), Error>(())
+/// ```
+pub struct Registration<T: Callbacks> {
+    user: Arc<RustUser>,
+    callbacks: Arc<T>,
+}
+
+impl<T: Callbacks> Registration<T> {
+    /// Registers per-CPU threads named by `name`, a format with exactly one
+    /// `%u` (the CPU), running `callbacks`: starts those of the online CPUs.
+    /// May sleep.
+    pub fn new(name: &'static CStr, callbacks: T) -> Result<Self> {
+        let callbacks = Arc::new(callbacks, GFP_KERNEL)?;
+        let mut tasks = KVec::with_capacity(cpu::nr_cpu_ids() as usize, GFP_KERNEL)?;
+        for _ in CpuId::all() {
+            tasks.push(Atomic::new(ptr::null_mut()), GFP_KERNEL)?;
+        }
+        let user = Arc::new(
+            RustUser {
+                name,
+                callbacks: callbacks.clone(),
+                tasks,
+            },
+            GFP_KERNEL,
+        )?;
+        register(Owner::Rust(user.clone()))?;
+        Ok(Self { user, callbacks })
+    }
+
+    /// The callbacks the threads run.
+    pub fn callbacks(&self) -> &T {
+        &self.callbacks
+    }
+
+    /// Wakes the thread of `cpu` if it has one, for work that
+    /// [`Callbacks::should_run`] will find. Any context.
+    pub fn wake(&self, cpu: CpuId) {
+        let task = self
+            .user
+            .tasks
+            .get(cpu.as_u32() as usize)
+            .map_or(ptr::null_mut(), |slot| slot.load(Acquire));
+        if !task.is_null() {
+            // SAFETY: A stored task lives until its thread is stopped, which
+            // only the drop of `self` does.
+            unsafe { bindings::wake_up_process(task) };
+        }
+    }
+}
+
+impl<T: Callbacks> Drop for Registration<T> {
+    fn drop(&mut self) {
+        unregister(|owner| owner.is_user(&self.user));
+    }
+}
+
 /// The name of a thread's status in the listing.
 fn status_name(status: Status) -> &'static str {
     match status {
@@ -145,9 +371,9 @@ fn status_name(status: Status) -> &'static str {
     }
 }
 
-/// A registered descriptor's callbacks for the thread of `cpu`.
+/// A registration's callbacks for the thread of `cpu`.
 struct CpuThread {
-    desc: Descriptor,
+    owner: Owner,
     cpu: CpuId,
 }
 
@@ -157,66 +383,92 @@ impl CpuCallbacks for CpuThread {
     }
 
     fn setup(&self, _at: &InThread<'_>) {
-        // SAFETY: The CPU's thread, first run on its CPU, preemptible (`_at`).
-        unsafe { self.desc.call(self.desc.get().setup, self.cpu) };
+        match &self.owner {
+            // SAFETY: The CPU's thread, first run on its CPU, preemptible
+            // (`_at`).
+            Owner::C(desc) => unsafe { desc.call(desc.get().setup, self.cpu) },
+            Owner::Rust(user) => user.callbacks.setup(self.cpu),
+        }
     }
 
     fn thread_should_run(&self, _at: &InThread<'_>, pass: &WaitPass<'_>) -> bool {
         if pass.cpu() != self.cpu {
             return false;
         }
-        self.desc.get().thread_should_run.is_some_and(|f| {
-            // SAFETY: The owner's callback, called as its contract says: in
-            // the CPU's thread (`_at`), on the CPU, preemption disabled
-            // (`pass`).
-            unsafe { f(self.cpu.as_u32()) != 0 }
-        })
+        match &self.owner {
+            Owner::C(desc) => desc.get().thread_should_run.is_some_and(|f| {
+                // SAFETY: The owner's callback, called as its contract says:
+                // in the CPU's thread (`_at`), on the CPU, preemption
+                // disabled (`pass`).
+                unsafe { f(self.cpu.as_u32()) != 0 }
+            }),
+            Owner::Rust(user) => user.callbacks.should_run(self.cpu),
+        }
     }
 
     fn thread_fn(&self, _at: &InThread<'_>) {
-        // SAFETY: The CPU's thread, active, on its CPU, with work
-        // (`thread_should_run`), preemptible (`_at`).
-        unsafe { self.desc.call(self.desc.get().thread_fn, self.cpu) };
+        match &self.owner {
+            // SAFETY: The CPU's thread, active, on its CPU, with work
+            // (`thread_should_run`), preemptible (`_at`).
+            Owner::C(desc) => unsafe { desc.call(desc.get().thread_fn, self.cpu) },
+            Owner::Rust(user) => user.callbacks.run(self.cpu),
+        }
     }
 
     fn has_park(&self) -> bool {
-        self.desc.get().park.is_some()
+        match &self.owner {
+            Owner::C(desc) => desc.get().park.is_some(),
+            // A default `park` does nothing, like none.
+            Owner::Rust(_) => true,
+        }
     }
 
     fn park(&self, _at: &InThread<'_>) {
-        // SAFETY: The CPU's thread, active, parking on its CPU, preemptible
-        // (`_at`).
-        unsafe { self.desc.call(self.desc.get().park, self.cpu) };
+        match &self.owner {
+            // SAFETY: The CPU's thread, active, parking on its CPU,
+            // preemptible (`_at`).
+            Owner::C(desc) => unsafe { desc.call(desc.get().park, self.cpu) },
+            Owner::Rust(user) => user.callbacks.park(self.cpu),
+        }
     }
 
     fn unpark(&self, _at: &InThread<'_>) {
-        // SAFETY: The CPU's thread, unparked on its CPU after `park`,
-        // preemptible (`_at`).
-        unsafe { self.desc.call(self.desc.get().unpark, self.cpu) };
+        match &self.owner {
+            // SAFETY: The CPU's thread, unparked on its CPU after `park`,
+            // preemptible (`_at`).
+            Owner::C(desc) => unsafe { desc.call(desc.get().unpark, self.cpu) },
+            Owner::Rust(user) => user.callbacks.unpark(self.cpu),
+        }
     }
 
     fn cleanup(&self, _at: &InThread<'_>, online: bool) {
-        if let Some(f) = self.desc.get().cleanup {
-            // SAFETY: The CPU's thread as it stops, after its `setup` (`_at`).
-            unsafe { f(self.cpu.as_u32(), online) }
+        match &self.owner {
+            Owner::C(desc) => {
+                if let Some(f) = desc.get().cleanup {
+                    // SAFETY: The CPU's thread as it stops, after its `setup`
+                    // (`_at`).
+                    unsafe { f(self.cpu.as_u32(), online) }
+                }
+            }
+            Owner::Rust(user) => user.callbacks.cleanup(self.cpu, online),
         }
     }
 }
 
-/// A registered descriptor and its threads.
-struct Registration {
-    desc: Descriptor,
+/// A registration and its threads.
+struct Registered {
+    owner: Owner,
     /// Indexed by CPU id.
     threads: KVec<Option<PerCpuThread<HotplugThread<CpuThread>>>>,
 }
 
-impl Registration {
-    fn new(desc: Descriptor) -> Result<Self> {
+impl Registered {
+    fn new(owner: Owner) -> Result<Self> {
         let mut threads = KVec::with_capacity(cpu::nr_cpu_ids() as usize, GFP_KERNEL)?;
         for _ in CpuId::all() {
             threads.push(None, GFP_KERNEL)?;
         }
-        Ok(Self { desc, threads })
+        Ok(Self { owner, threads })
     }
 
     fn thread(&self, cpu: CpuId) -> Option<&PerCpuThread<HotplugThread<CpuThread>>> {
@@ -225,17 +477,24 @@ impl Registration {
 
     /// Creates `cpu`'s thread, parked, unless it exists (`__smpboot_create_thread()`).
     fn create_thread(&mut self, cpu: CpuId) -> Result {
-        let desc = self.desc;
+        let owner = self.owner.clone();
         let slot = self.threads.get_mut(cpu.as_u32() as usize).ok_or(EINVAL)?;
         if slot.is_some() {
             return Ok(());
         }
-        let body = HotplugThread::new(CpuThread { desc, cpu });
-        let thread = PerCpuThread::new_parked(body, cpu, CpuThreadName::new(desc.name())?)?;
+        let name = CpuThreadName::new(owner.name())?;
+        let body = HotplugThread::new(CpuThread {
+            owner: owner.clone(),
+            cpu,
+        });
+        let thread = PerCpuThread::new_parked(body, cpu, name)?;
         // SAFETY: Both callers, registration and the create callback, hold
-        // `SMPBOOT_THREADS`.
-        unsafe { desc.set_task(cpu, thread.task().as_ptr()) };
+        // `SMPBOOT_THREADS`; the task is the thread's.
+        unsafe { owner.set_task(cpu, thread.task().as_ptr()) };
         let thread = slot.insert(thread);
+        let Owner::C(desc) = owner else {
+            return Ok(());
+        };
         // The create callback may need the thread off the runqueue (the
         // stopper's does).
         if desc.get().create.is_some() {
@@ -250,7 +509,7 @@ impl Registration {
     }
 
     fn unpark_thread(&self, cpu: CpuId) {
-        if !self.desc.selfparking() {
+        if !self.owner.selfparking() {
             if let Some(thread) = self.thread(cpu) {
                 thread.unpark();
             }
@@ -258,7 +517,7 @@ impl Registration {
     }
 
     fn park_thread(&self, cpu: CpuId) {
-        if !self.desc.selfparking() {
+        if !self.owner.selfparking() {
             if let Some(thread) = self.thread(cpu) {
                 thread.park();
             }
@@ -266,7 +525,7 @@ impl Registration {
     }
 }
 
-impl Drop for Registration {
+impl Drop for Registered {
     /// Stops the threads of every CPU, online or not
     /// (`smpboot_destroy_threads()`).
     fn drop(&mut self) {
@@ -276,7 +535,7 @@ impl Drop for Registration {
                 thread.stop();
                 // SAFETY: A registration is dropped under `SMPBOOT_THREADS`:
                 // by unregistration, or by a registration that failed.
-                unsafe { self.desc.set_task(cpu, core::ptr::null_mut()) };
+                unsafe { self.owner.set_task(cpu, ptr::null_mut()) };
             }
         }
     }
@@ -286,7 +545,7 @@ crate::sync::global_lock! {
     // SAFETY: Initialised by `smpboot_threads_init()`, which `sched_init()`
     // calls before any other use: before the early initcalls that make the
     // first registrations, before any CPU comes up, before debugfs.
-    unsafe(uninit) static SMPBOOT_THREADS: Mutex<KVec<Registration>> = KVec::new();
+    unsafe(uninit) static SMPBOOT_THREADS: Mutex<KVec<Registered>> = KVec::new();
 }
 
 /// Initialises the registrations' lock.
@@ -300,17 +559,19 @@ unsafe extern "C" fn smpboot_threads_init() {
     unsafe { SMPBOOT_THREADS.init() };
 }
 
-fn register(desc: Descriptor) -> Result {
+fn register(owner: Owner) -> Result {
     // Checked once here, and then at each creation, for the same string.
-    CpuThreadName::new(desc.name())?;
+    CpuThreadName::new(owner.name())?;
     let _hotplug = cpu::cpus_read_lock();
     let mut registrations = SMPBOOT_THREADS.lock();
-    if registrations.iter().any(|r| r.desc == desc) {
-        return Err(EBUSY);
+    if let Owner::C(desc) = &owner {
+        if registrations.iter().any(|r| r.owner.is_descriptor(desc.0)) {
+            return Err(EBUSY);
+        }
     }
     // Room first: once the threads run, nothing may fail.
     registrations.reserve(1, GFP_KERNEL)?;
-    let mut registration = Registration::new(desc)?;
+    let mut registration = Registered::new(owner)?;
     for cpu in CpuId::all().filter(|cpu| cpu.is_online()) {
         // On failure the registration's threads are stopped as it drops.
         registration.create_thread(cpu)?;
@@ -321,10 +582,11 @@ fn register(desc: Descriptor) -> Result {
         .map_err(|_| ENOMEM)
 }
 
-fn unregister(ptr: NonNull<bindings::smp_hotplug_thread>) {
+/// Unregisters the registration of the owner that `is_it` picks, if any.
+fn unregister(is_it: impl Fn(&Owner) -> bool) {
     let _hotplug = cpu::cpus_read_lock();
     let mut registrations = SMPBOOT_THREADS.lock();
-    if let Some(i) = registrations.iter().position(|r| r.desc.0 == ptr) {
+    if let Some(i) = registrations.iter().position(|r| is_it(&r.owner)) {
         if let Ok(registration) = registrations.remove(i) {
             // Dropped under the locks, as C stops the threads under them.
             drop(registration);
@@ -345,7 +607,7 @@ pub unsafe extern "C" fn smpboot_register_percpu_thread(
     plug_thread: *mut bindings::smp_hotplug_thread,
 ) -> c_int {
     // SAFETY: The caller's contract is `Descriptor::from_raw`'s.
-    match unsafe { Descriptor::from_raw(plug_thread) }.and_then(register) {
+    match unsafe { Descriptor::from_raw(plug_thread) }.and_then(|desc| register(Owner::C(desc))) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
@@ -364,7 +626,7 @@ pub unsafe extern "C" fn smpboot_unregister_percpu_thread(
     if let Some(ptr) = NonNull::new(plug_thread) {
         // Only compared with the registered descriptors, never dereferenced:
         // an unknown one is left alone.
-        unregister(ptr);
+        unregister(|owner| owner.is_descriptor(ptr));
     }
 }
 
@@ -429,7 +691,7 @@ pub fn show(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let registrations = SMPBOOT_THREADS.lock();
     for registration in registrations.iter() {
         // A checked format (`CpuThreadName`): one `%u`.
-        let name = registration.desc.name().to_str().unwrap_or("?%u");
+        let name = registration.owner.name().to_str().unwrap_or("?%u");
         let (prefix, suffix) = name.split_once("%u").unwrap_or((name, ""));
         for cpu in CpuId::all() {
             let Some(thread) = registration.thread(cpu) else {
@@ -444,7 +706,7 @@ pub fn show(f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 cpu.as_u32(),
                 thread.task().pid(),
                 status_name(thread.body().status()),
-                u8::from(registration.desc.selfparking()),
+                u8::from(registration.owner.selfparking()),
             )?;
         }
     }
