@@ -10,7 +10,9 @@
 # their CPU above it, created once and reused, never in D state; through
 # CPU 3 stopped at every state that accepts it, a failure injected at
 # every state in both directions, and the kernel's cpu-on-off-test.sh -a;
-# and the kernel crate's doctests (KUnit, at boot) passed.
+# a Rust user's callbacks (kernel::smpboot::Registration) through CPU 3
+# offline, online and unregistration; and the kernel crate's doctests
+# (KUnit, at boot) passed.
 #
 # vm-run-args: --cpus 4 --timeout 1200
 . "$(dirname "$0")/selftest-lib.sh"
@@ -114,6 +116,58 @@ t_offline_online() {
 	done
 }
 
+# A Rust user of the in-tree core (smpboot_rs_test_intree.ko, on
+# kernel::smpboot::Registration), judged by its record of its callbacks and
+# by the listing: its threads are listed and follow CPU 3 as the kernel's
+# do, and its callbacks run as C smpboot runs a descriptor's: setup once on
+# each online CPU; park and unpark as CPU 3 goes down and up; at
+# unregistration, with CPU 3 offline, cleanup with online=false there and
+# online=true elsewhere; never off the thread's CPU (the cleanup of an
+# offline CPU's thread runs anywhere).
+RUST_USER=smpboot_rs_test_intree
+RUST_CALLS=/sys/kernel/debug/$RUST_USER/calls
+# rust_calls_are CPU CALLS: the Rust user's record for CPU is CALLS.
+rust_calls_are() { [ "$(sed -n "s/^cpu=$1 //p" $RUST_CALLS)" = "$2" ]; }
+# rust_calls_expect WHEN CPU SETUP PARK UNPARK CLEANUP_ONLINE CLEANUP_OFFLINE
+rust_calls_expect() {
+	rc_want="setup=$3 park=$4 unpark=$5 cleanup_online=$6 cleanup_offline=$7 wrong_cpu=0"
+	wait_for 5 rust_calls_are "$2" "$rc_want" ||
+		{ echo "cpu$2 $1: $(sed -n "s/^cpu=$2 //p" $RUST_CALLS), want $rc_want"; return 1; }
+}
+rust_user_steps() {
+	for cpu in $(online_cpus); do
+		rust_calls_expect "after registration" "$cpu" 1 0 0 0 0 || return 1
+	done
+	pids_of 3 > $SUITE_TMP/pids
+	grep -q "^sbti/3 " $SUITE_TMP/pids || { echo "sbti/3 is not listed"; return 1; }
+	listing_check 3 "$HP_ONLINE" || return 1
+	hp_target 3 0 || { echo "cpu3 does not go offline"; return 1; }
+	listing_check 3 0 || return 1
+	rust_calls_expect offline 3 1 1 0 0 0 || return 1
+	hp_target 3 "$HP_ONLINE" || { echo "cpu3 does not come online"; return 1; }
+	wait_for 5 listing_check 3 "$HP_ONLINE" || return 1
+	rust_calls_expect "online again" 3 1 1 1 0 0 || return 1
+	hp_target 3 0 || { echo "cpu3 does not go offline"; return 1; }
+	rust_calls_expect "offline again" 3 1 2 1 0 0 || return 1
+	# Unregisters: the threads stop before the write returns.
+	echo 1 > $RUST_CALLS || { echo "unregistration failed"; return 1; }
+	! grep -q "^sbti/" "$LISTING" || { echo "sbti threads listed after unregistration"; return 1; }
+	rust_calls_expect "unregistered offline" 3 1 2 1 0 1 || return 1
+	# (cpuN/online says 1 for a CPU taken down through hotplug/target.)
+	for cpu in $(online_cpus | grep -vx 3); do
+		rust_calls_expect "unregistered online" "$cpu" 1 0 0 1 0 || return 1
+	done
+}
+t_rust_user() {
+	cp $SUITE_TMP/pids $SUITE_TMP/pids.kernel
+	modprobe $RUST_USER || { echo "modprobe $RUST_USER failed"; return 1; }
+	rust_user_steps
+	ru_status=$?
+	rmmod $RUST_USER || { echo "rmmod $RUST_USER failed"; ru_status=1; }
+	mv $SUITE_TMP/pids.kernel $SUITE_TMP/pids
+	return $ru_status
+}
+
 # The listing after a sweep's step: CPU 3's threads where its state says.
 cpu3_threads_follow() { wait_for 5 listing_check 3 "$(hp_state_of 3)"; }
 
@@ -181,7 +235,7 @@ if [ ! -r "$LISTING" ]; then
 	exit "$KSFT_SKIP"
 fi
 ONOFF_TEST=$KSFT_DIR/../cpu-hotplug/cpu-on-off-test.sh
-suite_begin $nr_cases 4 $SYSCPU/cpu3/hotplug/target $SYSCPU/cpu3/hotplug/fail "$ONOFF_TEST"
+suite_begin $nr_cases 4 $RUST_USER $SYSCPU/cpu3/hotplug/target $SYSCPU/cpu3/hotplug/fail "$ONOFF_TEST"
 SMPBOOT_ONLINE=$(hp_state_nr smpboot/threads:online)
 [ -n "$SMPBOOT_ONLINE" ] && [ -n "$HP_ONLINE" ] || ktap_exit_fail_msg "no hotplug state numbers"
 pids_of 3 > $SUITE_TMP/pids
@@ -192,6 +246,7 @@ run_case all_threads "every per-CPU hotplug thread of the kernel is on the Rust 
 run_case offline_online "cpu3 offline and online twice: its threads park and come back, the same"
 run_case sweep_target "cpu3 stopped at every hotplug state, down and up: its threads follow"
 run_case sweep_fail "a failure at every hotplug state, going down and up: the threads follow the rollback"
+run_case rust_user "a Rust user (kernel::smpboot::Registration): its callbacks through CPU 3 offline, online and unregistration"
 run_case doctests "the kernel crate's doctests (KUnit), the series' among them, pass"
 run_case cpu_on_off_test "the kernel's cpu-on-off-test.sh -a, then every thread back on its CPU"
 suite_end

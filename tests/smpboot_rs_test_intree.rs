@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A Rust user of the in-tree smpboot (`kernel::smpboot::Registration`, on
+//! kernels with the series of `scripts/series`), for `intree.sh`: one
+//! registration whose callbacks count, per CPU, how often each ran, and how
+//! often one ran off its thread's CPU. Built only where the kernel has
+//! `CONFIG_SMPBOOT_RUST`.
+//!
+//! `/sys/kernel/debug/smpboot_rs_test_intree/calls` has a line per CPU id:
+//! `cpu=N setup=.. park=.. unpark=.. cleanup_online=.. cleanup_offline=..
+//! wrong_cpu=..`; a write to it unregisters (the threads stop and run
+//! `cleanup`), and the counts stay to be read.
+
+use kernel::{
+    cpu::{self, CpuId},
+    debugfs::{Dir, File},
+    fmt,
+    prelude::*,
+    smpboot::{Callbacks, Registration},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        new_mutex, Arc, Mutex,
+    },
+    uaccess::UserSliceReader,
+};
+
+module! {
+    type: IntreeTest,
+    name: "smpboot_rs_test_intree",
+    description: "smpboot_rs selftest: a Rust user of the in-tree smpboot",
+    license: "GPL",
+}
+
+/// The calls of one CPU's thread.
+struct Calls {
+    setup: Atomic<u32>,
+    park: Atomic<u32>,
+    unpark: Atomic<u32>,
+    cleanup_online: Atomic<u32>,
+    cleanup_offline: Atomic<u32>,
+    wrong_cpu: Atomic<u32>,
+}
+
+impl Calls {
+    fn new() -> Self {
+        Self {
+            setup: Atomic::new(0),
+            park: Atomic::new(0),
+            unpark: Atomic::new(0),
+            cleanup_online: Atomic::new(0),
+            cleanup_offline: Atomic::new(0),
+            wrong_cpu: Atomic::new(0),
+        }
+    }
+}
+
+/// The calls of every CPU's thread, by CPU id.
+struct Record(KVec<Calls>);
+
+impl Record {
+    fn new() -> Result<Arc<Self>> {
+        let mut calls = KVec::with_capacity(cpu::nr_cpu_ids() as usize, GFP_KERNEL)?;
+        for _ in CpuId::all() {
+            calls.push(Calls::new(), GFP_KERNEL)?;
+        }
+        Ok(Arc::new(Self(calls), GFP_KERNEL)?)
+    }
+
+    /// Counts a call for `cpu`'s thread; `on_cpu`: it must run on `cpu`.
+    fn count(&self, cpu: CpuId, on_cpu: bool, pick: impl Fn(&Calls) -> &Atomic<u32>) {
+        if let Some(calls) = self.0.get(cpu.as_u32() as usize) {
+            pick(calls).fetch_add(1, Relaxed);
+            if on_cpu && CpuId::current() != cpu {
+                calls.wrong_cpu.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (cpu, c) in CpuId::all().zip(self.0.iter()) {
+            writeln!(
+                f,
+                "cpu={} setup={} park={} unpark={} cleanup_online={} cleanup_offline={} wrong_cpu={}",
+                cpu.as_u32(),
+                c.setup.load(Relaxed),
+                c.park.load(Relaxed),
+                c.unpark.load(Relaxed),
+                c.cleanup_online.load(Relaxed),
+                c.cleanup_offline.load(Relaxed),
+                c.wrong_cpu.load(Relaxed),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The registration's callbacks: no work, only the hotplug steps.
+struct Recorder(Arc<Record>);
+
+impl Callbacks for Recorder {
+    fn should_run(&self, _cpu: CpuId) -> bool {
+        false
+    }
+
+    fn run(&self, _cpu: CpuId) {}
+
+    fn setup(&self, cpu: CpuId) {
+        self.0.count(cpu, true, |c| &c.setup);
+    }
+
+    fn park(&self, cpu: CpuId) {
+        self.0.count(cpu, true, |c| &c.park);
+    }
+
+    fn unpark(&self, cpu: CpuId) {
+        self.0.count(cpu, true, |c| &c.unpark);
+    }
+
+    fn cleanup(&self, cpu: CpuId, online: bool) {
+        // The thread of an offline CPU stops wherever it runs.
+        if online {
+            self.0.count(cpu, true, |c| &c.cleanup_online);
+        } else {
+            self.0.count(cpu, false, |c| &c.cleanup_offline);
+        }
+    }
+}
+
+/// What the `calls` file reads and writes.
+#[pin_data]
+struct Control {
+    record: Arc<Record>,
+    /// Taken out (unregistered) by a write to the file.
+    #[pin]
+    threads: Mutex<Option<Registration<Recorder>>>,
+}
+
+struct IntreeTest {
+    // Dropped in this order: the file (and with it the registration), then
+    // its directory.
+    _calls: Pin<KBox<File<Control>>>,
+    _dir: Dir,
+}
+
+impl kernel::Module for IntreeTest {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let record = Record::new()?;
+        let threads = Registration::new(c"sbti/%u", Recorder(record.clone()))?;
+        let dir = Dir::new(c"smpboot_rs_test_intree");
+        let control = pin_init!(Control {
+            record,
+            threads <- new_mutex!(Some(threads)),
+        });
+        let calls = KBox::pin_init(
+            dir.read_write_callback_file(
+                c"calls",
+                control,
+                &|c: &Control, f| c.record.write(f),
+                // Any write unregisters: the threads stop and run `cleanup`.
+                &|c: &Control, _: &mut UserSliceReader| {
+                    drop(c.threads.lock().take());
+                    Ok(())
+                },
+            ),
+            GFP_KERNEL,
+        )?;
+        Ok(Self {
+            _calls: calls,
+            _dir: dir,
+        })
+    }
+}
