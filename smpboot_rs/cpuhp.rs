@@ -33,11 +33,13 @@ use crate::{
         c_uint, //
     },
     prelude::*,
-    sync::atomic::{
-        Atomic,
-        Full,
-        Relaxed,
-        Release, //
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        new_mutex,
+        Mutex, //
     },
     types::Opaque, //
 };
@@ -45,7 +47,7 @@ use core::marker::PhantomData;
 #[cfg(MODULE)]
 use {
     super::compat::{
-        atomic::{Atomic, Full, Relaxed, Release},
+        atomic::{Atomic, Relaxed},
         cpu::CpuId,
     },
     kernel::{
@@ -54,6 +56,7 @@ use {
         ffi::{c_int, c_uint},
         prelude::*,
         str::CStr,
+        sync::{new_mutex, Mutex},
         types::Opaque,
     },
 };
@@ -136,31 +139,90 @@ impl<T: Callbacks> MultiState<T> {
 impl<T: Callbacks> Drop for MultiState<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant `state` is ours. No instance is left
-        // in it: an instance needs its state for `'static`, so the state is
-        // dropped only by the code that owns both (`OwnState`, or a module
-        // at exit, after its instances).
+        // in it: instances are added through a `&'static` borrow of the
+        // state, and a value borrowed for `'static` is never dropped but by
+        // unsafe code that made the borrow, which removes the instances
+        // first (`OwnState`, or a module's states at exit).
         unsafe { bindings::__cpuhp_remove_state(self.state, false) };
     }
 }
 
 /// An instance of a [`MultiState`]: its callbacks run with `target`.
 ///
+/// # Examples
+///
+/// A state kept for good, as a built-in user keeps the one it allocates at
+/// boot, with an instance that tasks add and remove as they please:
+///
+/// ```
+/// use kernel::cpu::CpuId;
+/// use kernel::cpuhp::{Callbacks, Instance, MultiState, Stage};
+/// use kernel::sync::{Arc, Completion};
+/// use kernel::workqueue;
+///
+/// struct Quiet;
+///
+/// impl Callbacks for Quiet {
+///     fn startup(&self, _cpu: CpuId) -> Result {
+///         Ok(())
+///     }
+///
+///     fn teardown(&self, _cpu: CpuId) -> Result {
+///         Ok(())
+///     }
+/// }
+///
+/// let state: &'static MultiState<Quiet> = KBox::leak(KBox::new(
+///     MultiState::new(Stage::Online, c"example:instances")?,
+///     GFP_KERNEL,
+/// )?);
+/// let instance = Arc::new(KBox::pin_init(Instance::new(Quiet), GFP_KERNEL)?, GFP_KERNEL)?;
+/// let removed = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+///
+/// // One task removes while this one adds: each call acts on the instance
+/// // as the other left it. The remover is long-running work.
+/// let (remover, done) = (instance.clone(), removed.clone());
+/// workqueue::system_long().try_spawn(GFP_KERNEL, move || {
+///     for _ in 0..20_000 {
+///         Pin::as_ref(&remover).remove();
+///     }
+///     done.complete_all();
+/// })?;
+/// for _ in 0..20_000 {
+///     // `EBUSY` while the instance is added.
+///     let _ = Pin::as_ref(&instance).add_without_calls(state);
+/// }
+/// removed.wait_for_completion();
+///
+/// Pin::as_ref(&instance).remove();
+/// assert!(!instance.is_added());
+/// # Ok::<(), Error>(())
+/// ```
+///
 /// # Invariants
 ///
 /// While `added` is non-zero, `node` is linked in the instance list of the
-/// state numbered `added`, whose trampolines are those for `T`.
+/// state numbered `added`, whose trampolines are those for `T`; while it is
+/// zero and `linking` is not held, `node` is not linked. `node` is linked
+/// and unlinked, and `added` changed, only with `linking` held.
 #[pin_data(PinnedDrop)]
 pub struct Instance<T: Callbacks> {
     #[pin]
     node: Opaque<bindings::hlist_node>,
+    /// Serializes adding and removing: the kernel requires it for a node.
+    /// Taken before the hotplug lock.
+    #[pin]
+    linking: Mutex<()>,
     added: Atomic<i32>,
     target: T,
 }
 
-// SAFETY: The node is only touched by the kernel under its hotplug state
-// mutex, and `T: Send + Sync`.
+// SAFETY: The kernel links and unlinks the node under its hotplug state mutex
+// and walks the list under it or under the hotplug write lock; this type
+// only hands the node to the kernel with `linking` held. `T: Send + Sync`.
 unsafe impl<T: Callbacks> Send for Instance<T> {}
-// SAFETY: As above; `&Instance` reaches `&T` and the atomic `added`.
+// SAFETY: As above; `&Instance` reaches `&T`, the atomic `added` and the
+// mutex `linking`.
 unsafe impl<T: Callbacks> Sync for Instance<T> {}
 
 impl<T: Callbacks> Instance<T> {
@@ -168,6 +230,7 @@ impl<T: Callbacks> Instance<T> {
     pub fn new(target: T) -> impl PinInit<Self> {
         pin_init!(Self {
             node: Opaque::uninit(),
+            linking <- new_mutex!(()),
             added: Atomic::new(0),
             target,
         })
@@ -186,7 +249,9 @@ impl<T: Callbacks> Instance<T> {
     /// Adds the instance to `state`, calling [`Callbacks::startup`] for every
     /// CPU at or past the state, under the hotplug read lock. If one fails,
     /// the kernel tears down the CPUs done so far, the instance is not added
-    /// and the error is returned. An instance is added to one state only.
+    /// and the error is returned. An instance is added to one state only:
+    /// `EBUSY` if it is added already. Any task may add and remove an
+    /// instance, one at a time; no callback of its state may.
     pub fn add(self: Pin<&Self>, state: &'static MultiState<T>) -> Result {
         self.link(state, true)
     }
@@ -204,29 +269,32 @@ impl<T: Callbacks> Instance<T> {
     }
 
     fn link(self: Pin<&Self>, state: &'static MultiState<T>, invoke: bool) -> Result {
-        if self.added.cmpxchg(0, state.state, Full).is_err() {
+        let _linking = self.linking.lock();
+        if self.added.load(Relaxed) != 0 {
             return Err(EBUSY);
         }
-        // SAFETY: `node` is pinned and stays linked only while `added` says
-        // so; `PinnedDrop` unlinks it before it goes away. `state` outlives
-        // the instance.
-        let ret =
-            unsafe { bindings::__cpuhp_state_add_instance(state.state, self.node.get(), invoke) };
-        if ret != 0 {
-            // INVARIANT: the kernel did not link the node.
-            self.added.store(0, Release);
-        }
-        to_result(ret)
+        // SAFETY: `node` is pinned and not linked: `added` is 0 and
+        // `linking` is held. `PinnedDrop` unlinks it before it goes away,
+        // and `state` is never dropped (`'static`).
+        to_result(unsafe {
+            bindings::__cpuhp_state_add_instance(state.state, self.node.get(), invoke)
+        })?;
+        // INVARIANT: linked in `state`, under `linking`.
+        self.added.store(state.state, Relaxed);
+        Ok(())
     }
 
-    /// Removes the instance from its state without calling
+    /// Removes the instance from its state, if added, without calling
     /// [`Callbacks::teardown`]; afterwards no callback runs for it.
     pub fn remove(self: Pin<&Self>) {
-        let state = self.added.xchg(0, Full);
+        let _linking = self.linking.lock();
+        let state = self.added.load(Relaxed);
         if state != 0 {
-            // SAFETY: By the type invariant `node` is linked in `state`; the
-            // kernel unlinks it under its state mutex, after which no
-            // callback can reach it.
+            // INVARIANT: about to be unlinked, under `linking`.
+            self.added.store(0, Relaxed);
+            // SAFETY: By the type invariant `node` was linked in `state`, and
+            // `linking` is held. The kernel unlinks it under its state mutex,
+            // after which no callback can reach it.
             unsafe { bindings::__cpuhp_state_remove_instance(state, self.node.get(), false) };
         }
     }
@@ -319,7 +387,8 @@ impl<T: Callbacks> OwnState<T> {
 ///
 /// # Safety
 ///
-/// `node` is the `node` of an added `Instance<T>`.
+/// `node` is the `node` of an added `Instance<T>`, which stays alive for
+/// `'a`.
 unsafe fn instance<'a, T: Callbacks>(
     cpu: c_uint,
     node: *mut bindings::hlist_node,

@@ -158,7 +158,10 @@ impl kernel::Module for IntreeTest {
                 &|c: &Control, f| c.record.write(f),
                 // Any write unregisters: the threads stop and run `cleanup`.
                 &|c: &Control, _: &mut UserSliceReader| {
-                    drop(c.threads.lock().take());
+                    // Dropped after the mutex is released: stopping waits
+                    // for the threads' callbacks.
+                    let threads = c.threads.lock().take();
+                    drop(threads);
                     Ok(())
                 },
             ),

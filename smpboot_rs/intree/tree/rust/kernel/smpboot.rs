@@ -154,6 +154,10 @@ impl Descriptor {
 /// The callbacks of per-CPU hotplug threads registered from Rust with
 /// [`Registration`]: those of `struct smp_hotplug_thread`, each run by the
 /// thread of `cpu`, on that CPU.
+///
+/// They run while CPUs come up and go down, with the hotplug lock held for
+/// writing by the task that waits for them: they must not take the hotplug
+/// read lock, nor create or drop a [`Registration`].
 pub trait Callbacks: Send + Sync + 'static {
     /// Whether the thread of `cpu` has work to do. Called with preemption
     /// disabled: must not sleep.
@@ -242,6 +246,13 @@ impl Owner {
 /// sleep: not from one of its own threads, which would wait for itself, nor
 /// from a CPU hotplug callback.
 ///
+/// # Invariants
+///
+/// `user` is registered with the core from `new` until `drop`. The core
+/// stores each CPU's task in `user.tasks`, with `Release`, once the thread
+/// is created, and clears it only after stopping the thread, which it does
+/// only at unregistration: a task read from there lives as long as `self`.
+///
 /// # Examples
 ///
 /// Work raised for each online CPU and done by that CPU's thread:
@@ -316,7 +327,8 @@ pub struct Registration<T: Callbacks> {
 impl<T: Callbacks> Registration<T> {
     /// Registers per-CPU threads named by `name`, a format with exactly one
     /// `%u` (the CPU), running `callbacks`: starts those of the online CPUs.
-    /// May sleep.
+    /// May sleep. `EINVAL` for another `name`; the error of a thread that
+    /// cannot be created, after stopping those created.
     pub fn new(name: &'static CStr, callbacks: T) -> Result<Self> {
         let callbacks = Arc::new(callbacks, GFP_KERNEL)?;
         let mut tasks = KVec::with_capacity(cpu::nr_cpu_ids() as usize, GFP_KERNEL)?;
@@ -332,6 +344,7 @@ impl<T: Callbacks> Registration<T> {
             GFP_KERNEL,
         )?;
         register(Owner::Rust(user.clone()))?;
+        // INVARIANT: registered; `drop` unregisters.
         Ok(Self { user, callbacks })
     }
 
@@ -349,8 +362,8 @@ impl<T: Callbacks> Registration<T> {
             .get(cpu.as_u32() as usize)
             .map_or(ptr::null_mut(), |slot| slot.load(Acquire));
         if !task.is_null() {
-            // SAFETY: A stored task lives until its thread is stopped, which
-            // only the drop of `self` does.
+            // SAFETY: By the type invariant the task lives as long as `self`
+            // (the `Acquire` load pairs with the core's `Release` store).
             unsafe { bindings::wake_up_process(task) };
         }
     }
