@@ -496,7 +496,12 @@ impl cpuhp::Callbacks for Takeover {
     }
 
     fn teardown(&self, cpu: CpuId) -> Result {
-        let cpu = PossibleCpu::try_from(cpu)?;
+        // `cpu` is dead: an error here could not bring it back. The kernel
+        // calls back for possible CPUs only.
+        let Ok(cpu) = PossibleCpu::try_from(cpu) else {
+            pr_warn!("takeover: CPU {} is not possible\n", cpu.as_u32());
+            return Ok(());
+        };
         // After `cpu` is dead, on the control CPU: move its work here.
         let here = PreemptGuard::new().cpu();
         if here != cpu && self.sample.reg.thread().take_over(cpu, here) {
