@@ -7,9 +7,11 @@
 //! `CONFIG_SMPBOOT_RUST`.
 //!
 //! `/sys/kernel/debug/smpboot_rs_test_intree/calls` has a line per CPU id:
-//! `cpu=N setup=.. park=.. unpark=.. cleanup_online=.. cleanup_offline=..
-//! wrong_cpu=..`; a write to it unregisters (the threads stop and run
-//! `cleanup`), and the counts stay to be read.
+//! `cpu=N setup=.. park=.. unpark=.. run=.. cleanup_online=..
+//! cleanup_offline=.. wrong_cpu=..`. Writing `raise N` raises work for CPU
+//! N's thread (`Registration::wake()`), which `run` does; writing
+//! `unregister` unregisters (the threads stop and run `cleanup`), and the
+//! counts stay to be read.
 
 use kernel::{
     cpu::{self, CpuId},
@@ -18,7 +20,7 @@ use kernel::{
     prelude::*,
     smpboot::{Callbacks, Registration},
     sync::{
-        atomic::{Atomic, Relaxed},
+        atomic::{Acquire, Atomic, Relaxed, Release},
         new_mutex, Arc, Mutex,
     },
     uaccess::UserSliceReader,
@@ -36,9 +38,12 @@ struct Calls {
     setup: Atomic<u32>,
     park: Atomic<u32>,
     unpark: Atomic<u32>,
+    run: Atomic<u32>,
     cleanup_online: Atomic<u32>,
     cleanup_offline: Atomic<u32>,
     wrong_cpu: Atomic<u32>,
+    /// Work raised for the thread, not yet run.
+    pending: Atomic<bool>,
 }
 
 impl Calls {
@@ -47,9 +52,11 @@ impl Calls {
             setup: Atomic::new(0),
             park: Atomic::new(0),
             unpark: Atomic::new(0),
+            run: Atomic::new(0),
             cleanup_online: Atomic::new(0),
             cleanup_offline: Atomic::new(0),
             wrong_cpu: Atomic::new(0),
+            pending: Atomic::new(false),
         }
     }
 }
@@ -66,9 +73,13 @@ impl Record {
         Ok(Arc::new(Self(calls), GFP_KERNEL)?)
     }
 
+    fn calls(&self, cpu: CpuId) -> Option<&Calls> {
+        self.0.get(cpu.as_u32() as usize)
+    }
+
     /// Counts a call for `cpu`'s thread; `on_cpu`: it must run on `cpu`.
     fn count(&self, cpu: CpuId, on_cpu: bool, pick: impl Fn(&Calls) -> &Atomic<u32>) {
-        if let Some(calls) = self.0.get(cpu.as_u32() as usize) {
+        if let Some(calls) = self.calls(cpu) {
             pick(calls).fetch_add(1, Relaxed);
             if on_cpu && CpuId::current() != cpu {
                 calls.wrong_cpu.fetch_add(1, Relaxed);
@@ -80,11 +91,13 @@ impl Record {
         for (cpu, c) in CpuId::all().zip(self.0.iter()) {
             writeln!(
                 f,
-                "cpu={} setup={} park={} unpark={} cleanup_online={} cleanup_offline={} wrong_cpu={}",
+                "cpu={} setup={} park={} unpark={} run={} cleanup_online={} cleanup_offline={} \
+                 wrong_cpu={}",
                 cpu.as_u32(),
                 c.setup.load(Relaxed),
                 c.park.load(Relaxed),
                 c.unpark.load(Relaxed),
+                c.run.load(Relaxed),
                 c.cleanup_online.load(Relaxed),
                 c.cleanup_offline.load(Relaxed),
                 c.wrong_cpu.load(Relaxed),
@@ -94,15 +107,21 @@ impl Record {
     }
 }
 
-/// The registration's callbacks: no work, only the hotplug steps.
+/// The registration's callbacks: the work raised through the file, and the
+/// hotplug steps.
 struct Recorder(Arc<Record>);
 
 impl Callbacks for Recorder {
-    fn should_run(&self, _cpu: CpuId) -> bool {
-        false
+    fn should_run(&self, cpu: CpuId) -> bool {
+        self.0.calls(cpu).is_some_and(|c| c.pending.load(Acquire))
     }
 
-    fn run(&self, _cpu: CpuId) {}
+    fn run(&self, cpu: CpuId) {
+        if let Some(calls) = self.0.calls(cpu) {
+            calls.pending.store(false, Relaxed);
+        }
+        self.0.count(cpu, true, |c| &c.run);
+    }
 
     fn setup(&self, cpu: CpuId) {
         self.0.count(cpu, true, |c| &c.setup);
@@ -130,9 +149,38 @@ impl Callbacks for Recorder {
 #[pin_data]
 struct Control {
     record: Arc<Record>,
-    /// Taken out (unregistered) by a write to the file.
+    /// Taken out (unregistered) by `unregister`.
     #[pin]
     threads: Mutex<Option<Registration<Recorder>>>,
+}
+
+impl Control {
+    /// `raise N` or `unregister`, written to the file.
+    fn command(&self, reader: &mut UserSliceReader) -> Result {
+        let mut buf = [0u8; 24];
+        let len = reader.len();
+        let text = buf.get_mut(..len).ok_or(EINVAL)?;
+        reader.read_slice(text)?;
+        let command = core::str::from_utf8(text).map_err(|_| EINVAL)?.trim();
+        if command == "unregister" {
+            // Dropped after the mutex is released: stopping waits for the
+            // threads' callbacks.
+            let threads = self.threads.lock().take();
+            drop(threads);
+            return Ok(());
+        }
+        let cpu = command
+            .strip_prefix("raise ")
+            .and_then(|n| n.parse().ok())
+            .and_then(CpuId::from_u32)
+            .ok_or(EINVAL)?;
+        let calls = self.record.calls(cpu).ok_or(EINVAL)?;
+        let threads = self.threads.lock();
+        let threads = threads.as_ref().ok_or(ENODEV)?;
+        calls.pending.store(true, Release);
+        threads.wake(cpu);
+        Ok(())
+    }
 }
 
 struct IntreeTest {
@@ -156,14 +204,7 @@ impl kernel::Module for IntreeTest {
                 c"calls",
                 control,
                 &|c: &Control, f| c.record.write(f),
-                // Any write unregisters: the threads stop and run `cleanup`.
-                &|c: &Control, _: &mut UserSliceReader| {
-                    // Dropped after the mutex is released: stopping waits
-                    // for the threads' callbacks.
-                    let threads = c.threads.lock().take();
-                    drop(threads);
-                    Ok(())
-                },
+                &|c: &Control, reader: &mut UserSliceReader| c.command(reader),
             ),
             GFP_KERNEL,
         )?;

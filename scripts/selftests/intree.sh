@@ -120,42 +120,49 @@ t_offline_online() {
 # kernel::smpboot::Registration), judged by its record of its callbacks and
 # by the listing: its threads are listed and follow CPU 3 as the kernel's
 # do, and its callbacks run as C smpboot runs a descriptor's: setup once on
-# each online CPU; park and unpark as CPU 3 goes down and up; at
-# unregistration, with CPU 3 offline, cleanup with online=false there and
-# online=true elsewhere; never off the thread's CPU (the cleanup of an
-# offline CPU's thread runs anywhere).
+# each online CPU; run once for work raised on each; park and unpark as CPU
+# 3 goes down and up; work raised for CPU 3 while it is offline run only
+# once it is back; at unregistration, with CPU 3 offline, cleanup with
+# online=false there and online=true elsewhere; never off the thread's CPU
+# (the cleanup of an offline CPU's thread runs anywhere).
 RUST_USER=smpboot_rs_test_intree
 RUST_CALLS=/sys/kernel/debug/$RUST_USER/calls
 # rust_calls_are CPU CALLS: the Rust user's record for CPU is CALLS.
 rust_calls_are() { [ "$(sed -n "s/^cpu=$1 //p" $RUST_CALLS)" = "$2" ]; }
-# rust_calls_expect WHEN CPU SETUP PARK UNPARK CLEANUP_ONLINE CLEANUP_OFFLINE
+# rust_calls_expect WHEN CPU SETUP PARK UNPARK RUN CLEANUP_ONLINE CLEANUP_OFFLINE
 rust_calls_expect() {
-	rc_want="setup=$3 park=$4 unpark=$5 cleanup_online=$6 cleanup_offline=$7 wrong_cpu=0"
+	rc_want="setup=$3 park=$4 unpark=$5 run=$6 cleanup_online=$7 cleanup_offline=$8 wrong_cpu=0"
 	wait_for 5 rust_calls_are "$2" "$rc_want" ||
 		{ echo "cpu$2 $1: $(sed -n "s/^cpu=$2 //p" $RUST_CALLS), want $rc_want"; return 1; }
 }
 rust_user_steps() {
 	for cpu in $(online_cpus); do
-		rust_calls_expect "after registration" "$cpu" 1 0 0 0 0 || return 1
+		rust_calls_expect "after registration" "$cpu" 1 0 0 0 0 0 || return 1
+		echo "raise $cpu" > $RUST_CALLS || { echo "raise $cpu failed"; return 1; }
+		rust_calls_expect "work raised" "$cpu" 1 0 0 1 0 0 || return 1
 	done
 	pids_of 3 > $SUITE_TMP/pids
 	grep -q "^sbti/3 " $SUITE_TMP/pids || { echo "sbti/3 is not listed"; return 1; }
 	listing_check 3 "$HP_ONLINE" || return 1
 	hp_target 3 0 || { echo "cpu3 does not go offline"; return 1; }
 	listing_check 3 0 || return 1
-	rust_calls_expect offline 3 1 1 0 0 0 || return 1
+	rust_calls_expect offline 3 1 1 0 1 0 0 || return 1
+	# The parked thread does not run the work until CPU 3 is back.
+	echo "raise 3" > $RUST_CALLS || { echo "raise 3 failed"; return 1; }
+	sleep 1
+	rust_calls_expect "offline, work raised" 3 1 1 0 1 0 0 || return 1
 	hp_target 3 "$HP_ONLINE" || { echo "cpu3 does not come online"; return 1; }
 	wait_for 5 listing_check 3 "$HP_ONLINE" || return 1
-	rust_calls_expect "online again" 3 1 1 1 0 0 || return 1
+	rust_calls_expect "online again" 3 1 1 1 2 0 0 || return 1
 	hp_target 3 0 || { echo "cpu3 does not go offline"; return 1; }
-	rust_calls_expect "offline again" 3 1 2 1 0 0 || return 1
+	rust_calls_expect "offline again" 3 1 2 1 2 0 0 || return 1
 	# Unregisters: the threads stop before the write returns.
-	echo 1 > $RUST_CALLS || { echo "unregistration failed"; return 1; }
+	echo unregister > $RUST_CALLS || { echo "unregistration failed"; return 1; }
 	! grep -q "^sbti/" "$LISTING" || { echo "sbti threads listed after unregistration"; return 1; }
-	rust_calls_expect "unregistered offline" 3 1 2 1 0 1 || return 1
+	rust_calls_expect "unregistered offline" 3 1 2 1 2 0 1 || return 1
 	# (cpuN/online says 1 for a CPU taken down through hotplug/target.)
 	for cpu in $(online_cpus | grep -vx 3); do
-		rust_calls_expect "unregistered online" "$cpu" 1 0 0 1 0 || return 1
+		rust_calls_expect "unregistered online" "$cpu" 1 0 0 1 1 0 || return 1
 	done
 }
 t_rust_user() {
