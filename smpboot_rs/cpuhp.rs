@@ -21,6 +21,12 @@
 //! Callbacks run with the hotplug lock held (for writing during a CPU's
 //! hotplug, for reading while an instance is added with calls): they must
 //! not take the hotplug read lock nor add or remove states or instances.
+//!
+//! The kernel keeps a state's callbacks and an instance's node, not a
+//! reference to the code that owns them. A loadable module must drop its
+//! states and instances before it is unloaded: one it leaks (with
+//! `KBox::leak()`, as a built-in user may keep a state for good) outlives
+//! the module's code and data.
 
 #[cfg(not(MODULE))]
 use crate::{
@@ -71,6 +77,41 @@ pub enum Stage {
 }
 
 /// The callbacks of the instances of a [`MultiState`].
+///
+/// # Examples
+///
+/// An add whose second startup fails is rolled back on the first CPU,
+/// although its teardown fails too:
+///
+/// ```
+/// use kernel::cpu::{self, CpuId};
+/// use kernel::cpuhp::{Callbacks, OwnState, Stage};
+/// use kernel::sync::atomic::{Atomic, Relaxed};
+///
+/// struct Refusing(Atomic<u32>);
+///
+/// impl Callbacks for Refusing {
+///     fn startup(&self, _cpu: CpuId) -> Result {
+///         if self.0.fetch_add(1, Relaxed) == 1 {
+///             return Err(ENODEV);
+///         }
+///         Ok(())
+///     }
+///
+///     fn teardown(&self, _cpu: CpuId) -> Result {
+///         Err(EIO)
+///     }
+/// }
+///
+/// let online = {
+///     let _hotplug = cpu::cpus_read_lock();
+///     CpuId::all().filter(|cpu| cpu.is_online()).count()
+/// };
+/// let state = OwnState::new(Stage::Online, c"example:refused", Refusing(Atomic::new(0)));
+/// // With one CPU online, the first startup is the only one.
+/// assert!(matches!(state, Err(e) if e == ENODEV) || online == 1);
+/// # Ok::<(), Error>(())
+/// ```
 pub trait Callbacks: Send + Sync + 'static {
     /// Called for `cpu` when it comes up through the state, and for every CPU
     /// at or past the state when the instance is added with
@@ -79,6 +120,11 @@ pub trait Callbacks: Send + Sync + 'static {
 
     /// Called for `cpu` when it goes down through the state, and when a
     /// failure rolls a startup back.
+    ///
+    /// A teardown that undoes a startup, and one after a prepare-stage CPU
+    /// is dead, must not fail: the kernel warns, or, while it rolls back a
+    /// failed [`Instance::add`], where it would `BUG()`, the error is logged
+    /// and ignored.
     fn teardown(&self, cpu: CpuId) -> Result;
 }
 
@@ -157,6 +203,7 @@ impl<T: Callbacks> Drop for MultiState<T> {
 /// ```
 /// use kernel::cpu::CpuId;
 /// use kernel::cpuhp::{Callbacks, Instance, MultiState, Stage};
+/// use kernel::sync::atomic::{Atomic, Relaxed};
 /// use kernel::sync::{Arc, Completion};
 /// use kernel::workqueue;
 ///
@@ -172,30 +219,53 @@ impl<T: Callbacks> Drop for MultiState<T> {
 ///     }
 /// }
 ///
+/// // Kept for good: each run of this example uses up one of the 40
+/// // dynamic states of the online stage.
 /// let state: &'static MultiState<Quiet> = KBox::leak(KBox::new(
 ///     MultiState::new(Stage::Online, c"example:instances")?,
 ///     GFP_KERNEL,
 /// )?);
 /// let instance = Arc::new(KBox::pin_init(Instance::new(Quiet), GFP_KERNEL)?, GFP_KERNEL)?;
 /// let removed = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+/// let added = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+/// // The adds and removals that took effect.
+/// let counts = Arc::new((Atomic::new(0u32), Atomic::new(0u32)), GFP_KERNEL)?;
 ///
-/// // One task removes while this one adds: each call acts on the instance
-/// // as the other left it. The remover is long-running work.
-/// let (remover, done) = (instance.clone(), removed.clone());
+/// // One task removes while two add: each call acts on the instance as the
+/// // others left it. The other tasks are long-running work.
+/// let (remover, removed_all, removals) = (instance.clone(), removed.clone(), counts.clone());
 /// workqueue::system_long().try_spawn(GFP_KERNEL, move || {
 ///     for _ in 0..20_000 {
-///         Pin::as_ref(&remover).remove();
+///         if Pin::as_ref(&remover).remove() {
+///             removals.1.fetch_add(1, Relaxed);
+///         }
 ///     }
-///     done.complete_all();
+///     removed_all.complete_all();
+/// })?;
+/// let (adder, added_all, adds) = (instance.clone(), added.clone(), counts.clone());
+/// workqueue::system_long().try_spawn(GFP_KERNEL, move || {
+///     for _ in 0..20_000 {
+///         // `EBUSY` while the instance is added.
+///         if Pin::as_ref(&adder).add_without_calls(state).is_ok() {
+///             adds.0.fetch_add(1, Relaxed);
+///         }
+///     }
+///     added_all.complete_all();
 /// })?;
 /// for _ in 0..20_000 {
-///     // `EBUSY` while the instance is added.
-///     let _ = Pin::as_ref(&instance).add_without_calls(state);
+///     if Pin::as_ref(&instance).add_without_calls(state).is_ok() {
+///         counts.0.fetch_add(1, Relaxed);
+///     }
 /// }
 /// removed.wait_for_completion();
+/// added.wait_for_completion();
 ///
-/// Pin::as_ref(&instance).remove();
+/// if Pin::as_ref(&instance).remove() {
+///     counts.1.fetch_add(1, Relaxed);
+/// }
 /// assert!(!instance.is_added());
+/// // Each add took effect once, and was undone once.
+/// assert_eq!(counts.0.load(Relaxed), counts.1.load(Relaxed));
 /// # Ok::<(), Error>(())
 /// ```
 ///
@@ -203,8 +273,9 @@ impl<T: Callbacks> Drop for MultiState<T> {
 ///
 /// While `added` is non-zero, `node` is linked in the instance list of the
 /// state numbered `added`, whose trampolines are those for `T`; while it is
-/// zero and `linking` is not held, `node` is not linked. `node` is linked
-/// and unlinked, and `added` changed, only with `linking` held.
+/// zero and `linking` is not held, `node` is not linked and is unhashed
+/// (`pprev` null). `node` is linked and unlinked, and `added` changed, only
+/// with `linking` held.
 #[pin_data(PinnedDrop)]
 pub struct Instance<T: Callbacks> {
     #[pin]
@@ -219,7 +290,9 @@ pub struct Instance<T: Callbacks> {
 
 // SAFETY: The kernel links and unlinks the node under its hotplug state mutex
 // and walks the list under it or under the hotplug write lock; this type
-// only hands the node to the kernel with `linking` held. `T: Send + Sync`.
+// only hands the node to the kernel, and resets it once unlinked, with
+// `linking` held; the teardown trampoline reads it as its SAFETY comment
+// says. `T: Send + Sync`.
 unsafe impl<T: Callbacks> Send for Instance<T> {}
 // SAFETY: As above; `&Instance` reaches `&T`, the atomic `added` and the
 // mutex `linking`.
@@ -229,7 +302,7 @@ impl<T: Callbacks> Instance<T> {
     /// An instance, not yet added, whose callbacks run with `target`.
     pub fn new(target: T) -> impl PinInit<Self> {
         pin_init!(Self {
-            node: Opaque::uninit(),
+            node: Opaque::new(UNHASHED),
             linking <- new_mutex!(()),
             added: Atomic::new(0),
             target,
@@ -241,7 +314,8 @@ impl<T: Callbacks> Instance<T> {
         &self.target
     }
 
-    /// Whether the instance is added to a state.
+    /// Whether the instance is added to a state: not yet while
+    /// [`Self::add`] calls [`Callbacks::startup`].
     pub fn is_added(&self) -> bool {
         self.added.load(Relaxed) != 0
     }
@@ -274,8 +348,9 @@ impl<T: Callbacks> Instance<T> {
             return Err(EBUSY);
         }
         // SAFETY: `node` is pinned and not linked: `added` is 0 and
-        // `linking` is held. `PinnedDrop` unlinks it before it goes away,
-        // and `state` is never dropped (`'static`).
+        // `linking` is held (it is unhashed too, which the teardown
+        // trampoline relies on). `PinnedDrop` unlinks it before it goes
+        // away, and `state` is never dropped (`'static`).
         to_result(unsafe {
             bindings::__cpuhp_state_add_instance(state.state, self.node.get(), invoke)
         })?;
@@ -285,8 +360,9 @@ impl<T: Callbacks> Instance<T> {
     }
 
     /// Removes the instance from its state, if added, without calling
-    /// [`Callbacks::teardown`]; afterwards no callback runs for it.
-    pub fn remove(self: Pin<&Self>) {
+    /// [`Callbacks::teardown`]; afterwards no callback runs for it. Returns
+    /// whether it was added.
+    pub fn remove(self: Pin<&Self>) -> bool {
         let _linking = self.linking.lock();
         let state = self.added.load(Relaxed);
         if state != 0 {
@@ -296,14 +372,19 @@ impl<T: Callbacks> Instance<T> {
             // `linking` is held. The kernel unlinks it under its state mutex,
             // after which no callback can reach it.
             unsafe { bindings::__cpuhp_state_remove_instance(state, self.node.get(), false) };
+            // INVARIANT: unhashed again (`hlist_del()` poisons `pprev`).
+            // SAFETY: Unlinked, and `linking` is held: nothing else
+            // reaches the node.
+            unsafe { self.node.get().write(UNHASHED) };
         }
+        state != 0
     }
 }
 
 #[pinned_drop]
 impl<T: Callbacks> PinnedDrop for Instance<T> {
     fn drop(self: Pin<&mut Self>) {
-        self.as_ref().remove();
+        let _ = self.as_ref().remove();
     }
 }
 
@@ -383,18 +464,26 @@ impl<T: Callbacks> OwnState<T> {
     }
 }
 
+/// A node in no list, as `INIT_HLIST_NODE()` leaves it.
+const UNHASHED: bindings::hlist_node = bindings::hlist_node {
+    next: core::ptr::null_mut(),
+    pprev: core::ptr::null_mut(),
+};
+
 /// Finds the instance of a node, and the CPU id.
 ///
 /// # Safety
 ///
-/// `node` is the `node` of an added `Instance<T>`, which stays alive for
-/// `'a`.
+/// `node` is the `node` of an `Instance<T>` added to the calling state, or
+/// being added to it with calls (the kernel calls back before it links the
+/// node), which stays alive for `'a`.
 unsafe fn instance<'a, T: Callbacks>(
     cpu: c_uint,
     node: *mut bindings::hlist_node,
 ) -> Option<(&'a T, CpuId)> {
     // SAFETY: By the function's requirement, `node` is inside a live
-    // `Instance<T>` (it stays alive while linked); `Opaque` is transparent.
+    // `Instance<T>` (alive while linked, and while `add` runs); `Opaque` is
+    // transparent.
     let inst = unsafe {
         &*container_of!(
             node.cast::<Opaque<bindings::hlist_node>>(),
@@ -407,13 +496,15 @@ unsafe fn instance<'a, T: Callbacks>(
 
 /// # Safety
 ///
-/// `node` is the node of an added `Instance<T>`.
+/// `node` is the node of an `Instance<T>` added to the calling state, or being
+/// added to it with calls.
 unsafe extern "C" fn startup_trampoline<T: Callbacks>(
     cpu: c_uint,
     node: *mut bindings::hlist_node,
 ) -> c_int {
-    // SAFETY: The kernel passes the nodes of the state's instances, which
-    // are all `Instance<T>` (type invariant of `MultiState`).
+    // SAFETY: The kernel passes the nodes of the state's instances, or the
+    // node being added, which are all `Instance<T>` (type invariant of
+    // `MultiState`).
     match unsafe { instance::<T>(cpu, node) } {
         Some((target, cpu)) => match target.startup(cpu) {
             Ok(()) => 0,
@@ -425,18 +516,36 @@ unsafe extern "C" fn startup_trampoline<T: Callbacks>(
 
 /// # Safety
 ///
-/// `node` is the node of an added `Instance<T>`.
+/// As for `startup_trampoline`.
 unsafe extern "C" fn teardown_trampoline<T: Callbacks>(
     cpu: c_uint,
     node: *mut bindings::hlist_node,
 ) -> c_int {
+    // SAFETY: By the function's requirement `node` is valid. `pprev` is
+    // written only by `hlist_add_head()` and `hlist_del()` of this node or a
+    // neighbour, under the hotplug state mutex (which every add and remove
+    // takes, and an add holds while its calls run, also those it waits for
+    // in a CPU's hotplug thread), and by `Instance` with `linking` held while
+    // the node is unreachable. A CPU's hotplug calls back under the hotplug
+    // write lock, which excludes all of them.
+    let rolling_back_add = unsafe { (*node).pprev }.is_null();
     // SAFETY: As for `startup_trampoline`.
-    match unsafe { instance::<T>(cpu, node) } {
-        Some((target, cpu)) => match target.teardown(cpu) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        },
-        None => EINVAL.to_errno(),
+    let torn_down = match unsafe { instance::<T>(cpu, node) } {
+        Some((target, cpu)) => target.teardown(cpu),
+        None => Err(EINVAL),
+    };
+    match torn_down {
+        Ok(()) => 0,
+        // Instances are removed, and states removed, without calls, so only
+        // a CPU's hotplug tears a linked node down. An unlinked one is in
+        // the rollback of the `add` that would link it (with `linking` held,
+        // no other add of it runs), where the kernel `BUG()`s on an error.
+        // (`added` cannot tell: it is 0 while `remove` unlinks the node.)
+        Err(e) if rolling_back_add => {
+            pr_warn!("cpuhp: teardown of CPU {cpu} failed ({e:?}) rolling back an add; ignored\n");
+            0
+        }
+        Err(e) => e.to_errno(),
     }
 }
 

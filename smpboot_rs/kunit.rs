@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit tests of the pure logic: what a registration's description must be
-//! (ABI size, callbacks, thread name) and how sysfs input is read.
+//! KUnit tests: of the pure logic, what a registration's description must be
+//! (ABI size, callbacks, thread name) and how sysfs input is read; and of a
+//! hotplug state's failed add, rolled back with failing teardowns.
 //!
 //! They run when `smpboot_rs.ko` is loaded on a kernel with `CONFIG_KUNIT=y`
 //! (7.x: `#[kunit_tests]` came in 6.15) and report in KTAP, in the kernel log
@@ -12,6 +13,10 @@
 mod tests {
     use crate::abi::{ThreadDesc, ThreadOps};
     use crate::callbacks::Request;
+    use crate::compat::atomic::{Atomic, Relaxed};
+    use crate::compat::cpu::CpuId;
+    use crate::cpuhp::{Callbacks, OwnState, Stage};
+    use crate::cpuid::OnlineCpus;
     use crate::kthread::CpuThreadName;
     use crate::seed::SmpHotplugThread;
     use crate::sysfs::input_text;
@@ -19,6 +24,7 @@ mod tests {
     use kernel::ffi::{c_int, c_uint, c_void};
     use kernel::prelude::*;
     use kernel::str::CStr;
+    use kernel::sync::Arc;
 
     extern "C" fn no_work(_ctx: *mut c_void, _cpu: c_uint) -> bool {
         false
@@ -201,5 +207,54 @@ mod tests {
         assert_eq!(input_text(b"\t1 2\r\n"), Some("1 2"));
         // Non-ASCII blanks are not blanks, as for kstrtoul().
         assert_eq!(input_text("\u{a0}1".as_bytes()), Some("\u{a0}1"));
+    }
+
+    /// Hotplug callbacks that fail the second startup and every teardown,
+    /// counting the calls.
+    struct FailingTeardowns {
+        startups: Arc<Atomic<u32>>,
+        teardowns: Arc<Atomic<u32>>,
+    }
+
+    impl Callbacks for FailingTeardowns {
+        fn startup(&self, _cpu: CpuId) -> Result {
+            if self.startups.fetch_add(1, Relaxed) == 1 {
+                return Err(ENODEV);
+            }
+            Ok(())
+        }
+
+        fn teardown(&self, _cpu: CpuId) -> Result {
+            self.teardowns.fetch_add(1, Relaxed);
+            Err(EIO)
+        }
+    }
+
+    /// The kernel rolls a failed add back with teardowns it `BUG()`s on if
+    /// they fail: the add fails with the startup's error, and the one CPU
+    /// started is torn down. (Without `cpuhp.rs` ignoring the error there,
+    /// the test's thread dies in the `BUG()` holding the hotplug locks.)
+    #[test]
+    fn failed_add_rolls_back_despite_failing_teardowns() -> Result {
+        let online = OnlineCpus::lock().iter().count();
+        let startups = Arc::new(Atomic::new(0), GFP_KERNEL)?;
+        let teardowns = Arc::new(Atomic::new(0), GFP_KERNEL)?;
+        let state = OwnState::new(
+            Stage::Online,
+            c"smpboot_rs:kunit",
+            FailingTeardowns {
+                startups: startups.clone(),
+                teardowns: teardowns.clone(),
+            },
+        );
+        if online == 1 {
+            // One startup, which does not fail: nothing to roll back.
+            assert!(state.is_ok());
+            return Ok(());
+        }
+        assert!(matches!(state, Err(e) if e == ENODEV));
+        assert_eq!(startups.load(Relaxed), 2);
+        assert_eq!(teardowns.load(Relaxed), 1);
+        Ok(())
     }
 }

@@ -212,7 +212,7 @@ t_doctests() {
 	results=/sys/kernel/debug/kunit/rust_doctests_kernel/results
 	[ -r $results ] || { echo "no $results (CONFIG_RUST_KERNEL_DOCTESTS)"; return 1; }
 	bad=0
-	for t in kthread_rs_0 cpu_rs_1 cpuhp_rs_0 cpuhp_rs_1 smpboot_rs_0; do
+	for t in kthread_rs_0 cpu_rs_1 cpuhp_rs_0 cpuhp_rs_1 cpuhp_rs_2 smpboot_rs_0; do
 		grep -q "^ *ok [0-9]* rust_doctest_kernel_$t\$" $results || { echo "rust_doctest_kernel_$t did not pass"; bad=1; }
 	done
 	grep "not ok" $results && bad=1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The KUnit tests of smpboot_rs (smpboot_rs/kunit.rs: a registration's
-# description, its thread name, sysfs input) run when smpboot_rs.ko loads on
+# description, its thread name, sysfs input, a failed hotplug add) run when smpboot_rs.ko loads on
 # a kernel with CONFIG_KUNIT=y; `#[kunit_tests]` came in 6.15, so 7.x. This
 # relays each test's result from /sys/kernel/debug/kunit/smpboot_rs/results
 # (CONFIG_KUNIT_DEBUGFS). A test of smpboot_rs/kunit.rs missing here, or one
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/selftest-lib.sh"
 
 RESULTS=/sys/kernel/debug/kunit/smpboot_rs/results
-TESTS="thread_name_has_one_cpu_conversion description_is_checked c_descriptor_is_checked sysfs_input_is_trimmed_text"
+TESTS="thread_name_has_one_cpu_conversion description_is_checked c_descriptor_is_checked sysfs_input_is_trimmed_text failed_add_rolls_back_despite_failing_teardowns"
 
 if [ ! -d /sys/kernel/debug/kunit ]; then
 	ktap_print_header
