@@ -7,8 +7,9 @@
 //! `CONFIG_SMPBOOT_RUST`.
 //!
 //! `/sys/kernel/debug/smpboot_rs_test_intree/calls` has a line per CPU id:
-//! `cpu=N setup=.. park=.. unpark=.. run=.. cleanup_online=..
-//! cleanup_offline=.. wrong_cpu=..`. Writing `raise N` raises work for CPU
+//! `cpu=N setup=.. park=.. unpark=.. run=.. run_parked=.. cleanup_online=..
+//! cleanup_offline=.. wrong_cpu=..`, `run_parked` counting runs between a
+//! `park` and the next `unpark`. Writing `raise N` raises work for CPU
 //! N's thread (`Registration::wake()`), which `run` does; writing
 //! `unregister` unregisters (the threads stop and run `cleanup`), and the
 //! counts stay to be read.
@@ -39,11 +40,14 @@ struct Calls {
     park: Atomic<u32>,
     unpark: Atomic<u32>,
     run: Atomic<u32>,
+    run_parked: Atomic<u32>,
     cleanup_online: Atomic<u32>,
     cleanup_offline: Atomic<u32>,
     wrong_cpu: Atomic<u32>,
     /// Work raised for the thread, not yet run.
     pending: Atomic<bool>,
+    /// Between `park` and `unpark`; only the thread reads and writes it.
+    parked: Atomic<bool>,
 }
 
 impl Calls {
@@ -53,10 +57,12 @@ impl Calls {
             park: Atomic::new(0),
             unpark: Atomic::new(0),
             run: Atomic::new(0),
+            run_parked: Atomic::new(0),
             cleanup_online: Atomic::new(0),
             cleanup_offline: Atomic::new(0),
             wrong_cpu: Atomic::new(0),
             pending: Atomic::new(false),
+            parked: Atomic::new(false),
         }
     }
 }
@@ -87,17 +93,24 @@ impl Record {
         }
     }
 
+    fn set_parked(&self, cpu: CpuId, parked: bool) {
+        if let Some(calls) = self.calls(cpu) {
+            calls.parked.store(parked, Relaxed);
+        }
+    }
+
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (cpu, c) in CpuId::all().zip(self.0.iter()) {
             writeln!(
                 f,
-                "cpu={} setup={} park={} unpark={} run={} cleanup_online={} cleanup_offline={} \
-                 wrong_cpu={}",
+                "cpu={} setup={} park={} unpark={} run={} run_parked={} cleanup_online={} \
+                 cleanup_offline={} wrong_cpu={}",
                 cpu.as_u32(),
                 c.setup.load(Relaxed),
                 c.park.load(Relaxed),
                 c.unpark.load(Relaxed),
                 c.run.load(Relaxed),
+                c.run_parked.load(Relaxed),
                 c.cleanup_online.load(Relaxed),
                 c.cleanup_offline.load(Relaxed),
                 c.wrong_cpu.load(Relaxed),
@@ -119,6 +132,9 @@ impl Callbacks for Recorder {
     fn run(&self, cpu: CpuId) {
         if let Some(calls) = self.0.calls(cpu) {
             calls.pending.store(false, Relaxed);
+            if calls.parked.load(Relaxed) {
+                calls.run_parked.fetch_add(1, Relaxed);
+            }
         }
         self.0.count(cpu, true, |c| &c.run);
     }
@@ -129,9 +145,11 @@ impl Callbacks for Recorder {
 
     fn park(&self, cpu: CpuId) {
         self.0.count(cpu, true, |c| &c.park);
+        self.0.set_parked(cpu, true);
     }
 
     fn unpark(&self, cpu: CpuId) {
+        self.0.set_parked(cpu, false);
         self.0.count(cpu, true, |c| &c.unpark);
     }
 

@@ -122,7 +122,8 @@ t_offline_online() {
 # do, and its callbacks run as C smpboot runs a descriptor's: setup once on
 # each online CPU; run once for work raised on each; park and unpark as CPU
 # 3 goes down and up; work raised for CPU 3 while it is offline run only
-# once it is back; at unregistration, with CPU 3 offline, cleanup with
+# once it is back, and no work run between a park and the next unpark
+# (run_parked); at unregistration, with CPU 3 offline, cleanup with
 # online=false there and online=true elsewhere; never off the thread's CPU
 # (the cleanup of an offline CPU's thread runs anywhere).
 RUST_USER=smpboot_rs_test_intree
@@ -131,7 +132,7 @@ RUST_CALLS=/sys/kernel/debug/$RUST_USER/calls
 rust_calls_are() { [ "$(sed -n "s/^cpu=$1 //p" $RUST_CALLS)" = "$2" ]; }
 # rust_calls_expect WHEN CPU SETUP PARK UNPARK RUN CLEANUP_ONLINE CLEANUP_OFFLINE
 rust_calls_expect() {
-	rc_want="setup=$3 park=$4 unpark=$5 run=$6 cleanup_online=$7 cleanup_offline=$8 wrong_cpu=0"
+	rc_want="setup=$3 park=$4 unpark=$5 run=$6 run_parked=0 cleanup_online=$7 cleanup_offline=$8 wrong_cpu=0"
 	wait_for 5 rust_calls_are "$2" "$rc_want" ||
 		{ echo "cpu$2 $1: $(sed -n "s/^cpu=$2 //p" $RUST_CALLS), want $rc_want"; return 1; }
 }
