@@ -58,8 +58,9 @@ mod module_going;
 #[allow(dead_code, unreachable_pub)]
 #[path = "smpboot_rs/kthread.rs"]
 mod kthread;
-// KUnit tests of the pure logic and of cpuhp, where the kernel has `#[kunit_tests]`
-// (6.15 and later); they run at insmod on a kernel with CONFIG_KUNIT=y.
+// KUnit tests of the pure logic and of cpuhp, where the kernel has
+// `#[kunit_tests]` (6.15 and later); they run at insmod on a kernel with
+// CONFIG_KUNIT=y.
 #[cfg(not(smpboot_rs_backports))]
 #[path = "smpboot_rs/kunit.rs"]
 mod kunit;

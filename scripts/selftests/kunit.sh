@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The KUnit tests of smpboot_rs (smpboot_rs/kunit.rs: a registration's
-# description, its thread name, sysfs input, a failed hotplug add) run when smpboot_rs.ko loads on
-# a kernel with CONFIG_KUNIT=y; `#[kunit_tests]` came in 6.15, so 7.x. This
-# relays each test's result from /sys/kernel/debug/kunit/smpboot_rs/results
-# (CONFIG_KUNIT_DEBUGFS). A test of smpboot_rs/kunit.rs missing here, or one
+# description, its thread name, sysfs input, a failed hotplug add) run when
+# smpboot_rs.ko loads on a kernel with CONFIG_KUNIT=y; `#[kunit_tests]` came
+# in 6.15, so 7.x. This relays each test's result from
+# /sys/kernel/debug/kunit/smpboot_rs/results (CONFIG_KUNIT_DEBUGFS). A test of smpboot_rs/kunit.rs missing here, or one
 # named here that did not run, fails.
 #
 # vm-run-args: --cpus 2
